@@ -1,0 +1,85 @@
+// Reads audio files through libsndfile in blocks (WAV PCM/float/double, FLAC,
+// OGG Vorbis/Opus and whatever else the installed libsndfile reads), picks or
+// mixes channels, resamples with libsoxr when the file's rate differs from
+// the target, and scales samples to Kaldi's 16-bit integer range (a
+// full-scale sample is +-32768 whatever the file's bit depth).
+//
+// Thread safety: one AudioSource per file; distinct sources are independent.
+#ifndef FEATPOOL_AUDIO_SOURCE_H_
+#define FEATPOOL_AUDIO_SOURCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace featpool {
+
+struct AudioReadOptions {
+  // Rate delivered to the caller; 0 keeps the file's own rate.
+  float target_sample_rate = 16000.0f;
+  // -1: channel 0, with a warning if the file has several (Kaldi's default);
+  // N >= 0: that channel; kMixChannels: the average of all channels.
+  int32_t channel = -1;
+  static constexpr int32_t kMixChannels = -2;
+  // false: a rate other than target_sample_rate is an error.
+  bool resample = true;
+  // Frames read from the file per block.
+  int64_t block_frames = 8192;
+};
+
+// What the file's header says.
+struct AudioInfo {
+  std::string path;
+  std::string format;    // e.g. "WAV (Microsoft)"
+  std::string encoding;  // e.g. "Signed 16 bit PCM"
+  int32_t sample_rate = 0;
+  int32_t channels = 0;
+  int64_t frames = 0;    // samples per channel at the file's rate
+  double Duration() const { return sample_rate > 0 ? double(frames) / sample_rate : 0.0; }
+};
+
+// Reads the header only. Throws Error naming the file.
+AudioInfo ReadAudioInfo(const std::string& path);
+
+class AudioSource {
+ public:
+  // Opens and checks the file; throws Error naming the file and the problem
+  // (missing, a directory, empty, unknown format, corrupt or truncated,
+  // channel out of range, rate mismatch with resample = false).
+  AudioSource(const std::string& path, const AudioReadOptions& opts);
+  ~AudioSource();
+  AudioSource(const AudioSource&) = delete;
+  AudioSource& operator=(const AudioSource&) = delete;
+
+  const AudioInfo& info() const { return info_; }
+  float sample_rate() const { return out_rate_; }
+  // A note for the user (e.g. "using channel 0 of 2"), empty if none. The
+  // library never prints; the caller decides.
+  const std::string& warning() const { return warning_; }
+  // Number of samples Read() will deliver in total, at the output rate.
+  int64_t ExpectedSamples() const;
+
+  // Reads up to `max_samples` mono samples at the output rate into `out`;
+  // returns how many, 0 at the end. Throws Error on a read error, a
+  // truncated file or a non-finite sample.
+  int64_t Read(float* out, int64_t max_samples);
+
+ private:
+  int64_t ReadMono(float* out, int64_t max_frames);
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  AudioInfo info_;
+  AudioReadOptions opts_;
+  float out_rate_ = 0;
+  std::string warning_;
+};
+
+// Reads a whole file (for tests and tools; the command streams instead).
+std::vector<float> ReadAudio(const std::string& path, const AudioReadOptions& opts,
+                             float* sample_rate = nullptr);
+
+}  // namespace featpool
+
+#endif  // FEATPOOL_AUDIO_SOURCE_H_

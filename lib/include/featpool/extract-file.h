@@ -1,0 +1,34 @@
+// Features of one audio file, read in blocks so that only one block of
+// samples and the features are in memory at once.
+#ifndef FEATPOOL_EXTRACT_FILE_H_
+#define FEATPOOL_EXTRACT_FILE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "featpool/audio-source.h"
+#include "featpool/feature-options.h"
+#include "featpool/matrix.h"
+
+namespace featpool {
+
+struct FileFeatures {
+  Matrix features;          // [frames, Dim()]
+  AudioInfo info;           // the file's header
+  int64_t num_samples = 0;  // samples at the feature sample rate
+  std::string warning;      // e.g. which channel of several was used
+};
+
+// Throws Error naming the file for unreadable audio. A file shorter than one
+// frame gives 0 frames, as Kaldi does; callers that need features treat
+// that as an error (see ShortInputMessage()).
+FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
+                         const AudioReadOptions& audio_opts);
+
+// "'x.wav': 0.010 s (160 samples) is shorter than one frame (400 samples)"
+std::string ShortInputMessage(const std::string& path, int64_t num_samples,
+                              const FrameExtractionOptions& opts);
+
+}  // namespace featpool
+
+#endif  // FEATPOOL_EXTRACT_FILE_H_

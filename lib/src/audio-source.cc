@@ -1,0 +1,233 @@
+#include "featpool/audio-source.h"
+
+#include <sndfile.h>
+#include <soxr.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "featpool/error.h"
+
+namespace featpool {
+namespace {
+
+// libsndfile delivers integer PCM normalised to [-1, 1); Kaldi works on the
+// 16-bit integer scale.
+constexpr float kKaldiScale = 32768.0f;
+
+std::string Quote(const std::string& path) { return "'" + path + "'"; }
+
+void CheckPathIsReadableFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    throw Error(Quote(path) + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) throw Error(Quote(path) + " is a directory, not an audio file");
+  if (st.st_size == 0) throw Error(Quote(path) + " is empty (0 bytes)");
+}
+
+std::string FormatName(int format) {
+  SF_FORMAT_INFO info;
+  info.format = format;
+  info.name = nullptr;
+  if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &info, sizeof(info)) != 0 || info.name == nullptr) {
+    return "unknown";
+  }
+  return info.name;
+}
+
+// libsndfile opens a file whose data is shorter than its header says and
+// notes it in its log; featpool treats that as a truncated, unusable file.
+bool LogSaysTruncated(SNDFILE* file) {
+  char log[4096];
+  sf_command(file, SFC_GET_LOG_INFO, log, sizeof(log));
+  return std::strstr(log, "truncat") != nullptr || std::strstr(log, "Truncat") != nullptr ||
+         std::strstr(log, "too big") != nullptr || std::strstr(log, "should be") != nullptr;
+}
+
+SNDFILE* OpenOrThrow(const std::string& path, SF_INFO* sf_info) {
+  CheckPathIsReadableFile(path);
+  std::memset(sf_info, 0, sizeof(*sf_info));
+  SNDFILE* file = sf_open(path.c_str(), SFM_READ, sf_info);
+  if (file == nullptr) {
+    throw Error(Quote(path) + ": not a readable audio file (" + sf_strerror(nullptr) + ")");
+  }
+  if (sf_info->channels < 1 || sf_info->samplerate < 1) {
+    sf_close(file);
+    throw Error(Quote(path) + ": corrupt header (" + std::to_string(sf_info->channels) +
+                " channels at " + std::to_string(sf_info->samplerate) + " Hz)");
+  }
+  return file;
+}
+
+AudioInfo MakeInfo(const std::string& path, const SF_INFO& sf_info) {
+  AudioInfo info;
+  info.path = path;
+  info.format = FormatName(sf_info.format & SF_FORMAT_TYPEMASK);
+  info.encoding = FormatName(sf_info.format & SF_FORMAT_SUBMASK);
+  info.sample_rate = sf_info.samplerate;
+  info.channels = sf_info.channels;
+  info.frames = sf_info.frames;
+  return info;
+}
+
+}  // namespace
+
+AudioInfo ReadAudioInfo(const std::string& path) {
+  SF_INFO sf_info;
+  SNDFILE* file = OpenOrThrow(path, &sf_info);
+  AudioInfo info = MakeInfo(path, sf_info);
+  sf_close(file);
+  return info;
+}
+
+struct AudioSource::Impl {
+  SNDFILE* file = nullptr;
+  soxr_t resampler = nullptr;
+  std::vector<float> interleaved;  // one block of file frames
+  std::vector<float> mono;         // resampler input not yet consumed
+  size_t mono_pos = 0;
+  int64_t frames_read = 0;
+  bool file_done = false;
+  bool flushed = false;
+
+  ~Impl() {
+    if (resampler != nullptr) soxr_delete(resampler);
+    if (file != nullptr) sf_close(file);
+  }
+};
+
+AudioSource::AudioSource(const std::string& path, const AudioReadOptions& opts)
+    : impl_(new Impl), opts_(opts) {
+  SF_INFO sf_info;
+  impl_->file = OpenOrThrow(path, &sf_info);
+  info_ = MakeInfo(path, sf_info);
+  if (LogSaysTruncated(impl_->file)) {
+    throw Error(Quote(path) + ": truncated (the data is shorter than the header says)");
+  }
+  if (opts_.block_frames < 1) throw Error("block size must be positive");
+  if (opts_.channel >= info_.channels) {
+    throw Error("invalid --channel=" + std::to_string(opts_.channel) + ": " + Quote(path) +
+                " has " + std::to_string(info_.channels) + " channel(s)");
+  }
+  if (opts_.channel < AudioReadOptions::kMixChannels) {
+    throw Error("invalid --channel=" + std::to_string(opts_.channel));
+  }
+  if (opts_.channel == -1 && info_.channels > 1) {
+    warning_ = Quote(path) + " has " + std::to_string(info_.channels) +
+               " channels; using channel 0 (choose with --channel=N or --channel=mix)";
+  }
+  out_rate_ = opts_.target_sample_rate > 0 ? opts_.target_sample_rate
+                                           : static_cast<float>(info_.sample_rate);
+  if (out_rate_ != static_cast<float>(info_.sample_rate)) {
+    if (!opts_.resample) {
+      throw Error(Quote(path) + " is sampled at " + std::to_string(info_.sample_rate) +
+                  " Hz, not " + std::to_string(static_cast<int64_t>(out_rate_)) +
+                  " Hz (--sample-frequency); resampling is off (--no-resample)");
+    }
+    soxr_error_t err = nullptr;
+    const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    impl_->resampler = soxr_create(info_.sample_rate, out_rate_, 1, &err, &io, &quality, nullptr);
+    if (err != nullptr) throw Error(Quote(path) + ": cannot resample: " + err);
+  }
+  impl_->interleaved.resize(static_cast<size_t>(opts_.block_frames * info_.channels));
+}
+
+AudioSource::~AudioSource() = default;
+
+int64_t AudioSource::ExpectedSamples() const {
+  if (impl_->resampler == nullptr) return info_.frames;
+  // soxr delivers round(frames * out / in) samples once flushed.
+  return static_cast<int64_t>(
+      std::llround(static_cast<double>(info_.frames) * out_rate_ / info_.sample_rate));
+}
+
+int64_t AudioSource::ReadMono(float* out, int64_t max_frames) {
+  const int32_t channels = info_.channels;
+  max_frames = std::min(max_frames, opts_.block_frames);
+  float* block = channels == 1 ? out : impl_->interleaved.data();
+  const sf_count_t got = sf_readf_float(impl_->file, block, max_frames);
+  if (got < 0 || (got == 0 && sf_error(impl_->file) != SF_ERR_NO_ERROR)) {
+    throw Error(Quote(info_.path) + ": read error (" + sf_strerror(impl_->file) + ")");
+  }
+  if (got > 0 && sf_error(impl_->file) != SF_ERR_NO_ERROR) {
+    throw Error(Quote(info_.path) + ": corrupt data (" + sf_strerror(impl_->file) + ")");
+  }
+  if (channels > 1) {
+    if (opts_.channel == AudioReadOptions::kMixChannels) {
+      for (sf_count_t i = 0; i < got; ++i) {
+        float sum = 0.0f;
+        for (int32_t c = 0; c < channels; ++c) sum += block[i * channels + c];
+        out[i] = sum / channels;
+      }
+    } else {
+      const int32_t c = std::max(opts_.channel, 0);
+      for (sf_count_t i = 0; i < got; ++i) out[i] = block[i * channels + c];
+    }
+  }
+  for (sf_count_t i = 0; i < got; ++i) {
+    if (!std::isfinite(out[i])) {
+      throw Error(Quote(info_.path) + ": non-finite sample (NaN or inf) at sample " +
+                  std::to_string(impl_->frames_read + i));
+    }
+    out[i] *= kKaldiScale;
+  }
+  impl_->frames_read += got;
+  if (got == 0 && impl_->frames_read < info_.frames) {
+    throw Error(Quote(info_.path) + ": truncated: read " + std::to_string(impl_->frames_read) +
+                " of " + std::to_string(info_.frames) + " samples");
+  }
+  return got;
+}
+
+int64_t AudioSource::Read(float* out, int64_t max_samples) {
+  if (max_samples <= 0) return 0;
+  if (impl_->resampler == nullptr) return ReadMono(out, max_samples);
+
+  Impl& s = *impl_;
+  while (true) {
+    if (s.mono_pos == s.mono.size() && !s.file_done) {
+      s.mono.resize(static_cast<size_t>(opts_.block_frames));
+      const int64_t got = ReadMono(s.mono.data(), opts_.block_frames);
+      s.mono.resize(static_cast<size_t>(got));
+      s.mono_pos = 0;
+      s.file_done = got == 0;
+    }
+    size_t in_done = 0;
+    size_t out_done = 0;
+    soxr_error_t err;
+    if (s.mono_pos < s.mono.size()) {
+      err = soxr_process(s.resampler, s.mono.data() + s.mono_pos, s.mono.size() - s.mono_pos,
+                         &in_done, out, static_cast<size_t>(max_samples), &out_done);
+    } else if (!s.flushed) {
+      // End of input: ask soxr for the tail it holds back.
+      err = soxr_process(s.resampler, nullptr, 0, nullptr, out,
+                         static_cast<size_t>(max_samples), &out_done);
+      if (out_done == 0) s.flushed = true;
+    } else {
+      return 0;
+    }
+    if (err != nullptr) throw Error(Quote(info_.path) + ": resampling failed: " + err);
+    s.mono_pos += in_done;
+    if (out_done > 0) return static_cast<int64_t>(out_done);
+  }
+}
+
+std::vector<float> ReadAudio(const std::string& path, const AudioReadOptions& opts,
+                             float* sample_rate) {
+  AudioSource source(path, opts);
+  std::vector<float> samples;
+  samples.reserve(static_cast<size_t>(std::max<int64_t>(source.ExpectedSamples(), 0)) + 64);
+  std::vector<float> block(static_cast<size_t>(opts.block_frames));
+  while (true) {
+    const int64_t got = source.Read(block.data(), static_cast<int64_t>(block.size()));
+    if (got == 0) break;
+    samples.insert(samples.end(), block.begin(), block.begin() + got);
+  }
+  if (sample_rate != nullptr) *sample_rate = source.sample_rate();
+  return samples;
+}
+
+}  // namespace featpool

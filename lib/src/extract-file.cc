@@ -1,0 +1,40 @@
+#include "featpool/extract-file.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "featpool/online-feature.h"
+
+namespace featpool {
+
+FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
+                         const AudioReadOptions& audio_opts) {
+  OnlineExtractor extractor(feature_opts);
+  AudioReadOptions read_opts = audio_opts;
+  read_opts.target_sample_rate = feature_opts.frame_opts().samp_freq;
+  AudioSource source(path, read_opts);
+  FileFeatures result;
+  result.info = source.info();
+  result.warning = source.warning();
+  std::vector<float> block(static_cast<size_t>(read_opts.block_frames));
+  while (true) {
+    const int64_t got = source.Read(block.data(), static_cast<int64_t>(block.size()));
+    if (got == 0) break;
+    extractor.AcceptWaveform(source.sample_rate(), block.data(), got);
+  }
+  extractor.InputFinished();
+  result.num_samples = extractor.NumSamplesAccepted();
+  result.features = extractor.TakeFrames();
+  return result;
+}
+
+std::string ShortInputMessage(const std::string& path, int64_t num_samples,
+                              const FrameExtractionOptions& opts) {
+  char seconds[32];
+  std::snprintf(seconds, sizeof(seconds), "%.3f", num_samples / static_cast<double>(opts.samp_freq));
+  return "'" + path + "': " + seconds + " s (" + std::to_string(num_samples) +
+         " samples) is shorter than one frame (" + std::to_string(opts.WindowSize()) +
+         " samples); no features";
+}
+
+}  // namespace featpool

@@ -1,0 +1,201 @@
+#include "featpool/frame-extractor.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "featpool/error.h"
+
+namespace featpool {
+namespace {
+
+struct WindowName {
+  WindowType type;
+  const char* name;
+};
+constexpr WindowName kWindowNames[] = {
+    {WindowType::kHanning, "hanning"},         {WindowType::kHamming, "hamming"},
+    {WindowType::kPovey, "povey"},             {WindowType::kRectangular, "rectangular"},
+    {WindowType::kBlackman, "blackman"},       {WindowType::kSine, "sine"},
+};
+
+std::string Str(float value) {
+  std::string s = std::to_string(value);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+WindowType ParseWindowType(const std::string& name) {
+  for (const auto& w : kWindowNames) {
+    if (name == w.name) return w.type;
+  }
+  throw Error("invalid --window-type '" + name +
+              "': expected hamming, hanning, povey, rectangular, sine or blackman");
+}
+
+std::string WindowTypeName(WindowType type) {
+  for (const auto& w : kWindowNames) {
+    if (type == w.type) return w.name;
+  }
+  return "?";
+}
+
+int32_t FrameExtractionOptions::WindowShift() const {
+  return static_cast<int32_t>(samp_freq * 0.001f * frame_shift_ms);
+}
+
+int32_t FrameExtractionOptions::WindowSize() const {
+  return static_cast<int32_t>(samp_freq * 0.001f * frame_length_ms);
+}
+
+int32_t FrameExtractionOptions::PaddedWindowSize() const {
+  const int32_t size = WindowSize();
+  if (!round_to_power_of_two) return size;
+  int32_t padded = 1;
+  while (padded < size) padded *= 2;
+  return padded;
+}
+
+void FrameExtractionOptions::Validate() const {
+  if (!(samp_freq > 0) || !std::isfinite(samp_freq)) {
+    throw Error("invalid --sample-frequency=" + Str(samp_freq) + ": must be positive");
+  }
+  if (!(frame_shift_ms > 0) || !std::isfinite(frame_shift_ms)) {
+    throw Error("invalid --frame-shift=" + Str(frame_shift_ms) + ": must be positive");
+  }
+  if (!(frame_length_ms > 0) || !std::isfinite(frame_length_ms)) {
+    throw Error("invalid --frame-length=" + Str(frame_length_ms) + ": must be positive");
+  }
+  if (WindowShift() < 1) {
+    throw Error("invalid --frame-shift=" + Str(frame_shift_ms) +
+                ": shorter than one sample at " + Str(samp_freq) + " Hz");
+  }
+  if (WindowSize() < 2) {
+    throw Error("invalid --frame-length=" + Str(frame_length_ms) +
+                ": shorter than two samples at " + Str(samp_freq) + " Hz");
+  }
+  if (WindowSize() > 1 << 24) {
+    throw Error("invalid --frame-length=" + Str(frame_length_ms) + ": too long");
+  }
+  if (PaddedWindowSize() % 2 != 0) {
+    throw Error("invalid --frame-length=" + Str(frame_length_ms) + ": a window of " +
+                std::to_string(WindowSize()) +
+                " samples is odd and --round-to-power-of-two=false; the real FFT needs "
+                "an even size");
+  }
+  if (!(dither >= 0) || !std::isfinite(dither)) {
+    throw Error("invalid --dither=" + Str(dither) + ": must be >= 0");
+  }
+  if (!(preemph_coeff >= 0 && preemph_coeff <= 1)) {
+    throw Error("invalid --preemphasis-coefficient=" + Str(preemph_coeff) +
+                ": must be in [0, 1]");
+  }
+  if (!std::isfinite(blackman_coeff)) {
+    throw Error("invalid --blackman-coeff=" + Str(blackman_coeff));
+  }
+}
+
+// Kaldi feature-window.cc NumFrames()
+int32_t NumFrames(int64_t num_samples, const FrameExtractionOptions& opts, bool flush) {
+  const int64_t shift = opts.WindowShift();
+  const int64_t size = opts.WindowSize();
+  if (opts.snip_edges) {
+    if (num_samples < size) return 0;
+    return static_cast<int32_t>(1 + (num_samples - size) / shift);
+  }
+  int64_t num_frames = (num_samples + shift / 2) / shift;
+  if (flush) return static_cast<int32_t>(num_frames);
+  // Streaming: drop frames that would reach past the samples seen so far.
+  int64_t end_of_last = FirstSampleOfFrame(static_cast<int32_t>(num_frames - 1), opts) + size;
+  while (num_frames > 0 && end_of_last > num_samples) {
+    --num_frames;
+    end_of_last -= shift;
+  }
+  return static_cast<int32_t>(num_frames);
+}
+
+// Kaldi feature-window.cc FirstSampleOfFrame()
+int64_t FirstSampleOfFrame(int32_t frame, const FrameExtractionOptions& opts) {
+  const int64_t shift = opts.WindowShift();
+  if (opts.snip_edges) return frame * shift;
+  return frame * shift + shift / 2 - opts.WindowSize() / 2;
+}
+
+// Kaldi feature-window.cc FeatureWindowFunction
+std::vector<float> MakeWindow(const FrameExtractionOptions& opts) {
+  const int32_t size = opts.WindowSize();
+  std::vector<float> window(static_cast<size_t>(size));
+  const double a = 2.0 * M_PI / (size - 1);
+  for (int32_t i = 0; i < size; ++i) {
+    const double c = std::cos(a * i);
+    double w = 1.0;
+    switch (opts.window_type) {
+      case WindowType::kHanning: w = 0.5 - 0.5 * c; break;
+      case WindowType::kHamming: w = 0.54 - 0.46 * c; break;
+      case WindowType::kPovey: w = std::pow(0.5 - 0.5 * c, 0.85); break;
+      case WindowType::kRectangular: w = 1.0; break;
+      case WindowType::kBlackman:
+        w = opts.blackman_coeff - 0.5 * c + (0.5 - opts.blackman_coeff) * std::cos(2 * a * i);
+        break;
+      // Kaldi's sine window spans half a period over the frame.
+      case WindowType::kSine: w = std::sin(0.5 * a * i); break;
+    }
+    window[static_cast<size_t>(i)] = static_cast<float>(w);
+  }
+  return window;
+}
+
+FrameExtractor::FrameExtractor(const FrameExtractionOptions& opts)
+    : opts_(opts), window_(MakeWindow(opts)), rng_(opts.dither_seed), gauss_(0.0f, 1.0f) {
+  opts_.Validate();
+}
+
+void FrameExtractor::Extract(const float* wave, int64_t wave_offset, int64_t wave_size,
+                             int64_t total_samples, int32_t frame, float* out,
+                             float* raw_log_energy) {
+  const int32_t size = opts_.WindowSize();
+  const int32_t padded = opts_.PaddedWindowSize();
+  const int64_t start = FirstSampleOfFrame(frame, opts_);
+  if (start >= wave_offset && start + size <= wave_offset + wave_size) {
+    std::memcpy(out, wave + (start - wave_offset), sizeof(float) * static_cast<size_t>(size));
+  } else {
+    // Kaldi ExtractWindow(): reflect around the stream's edges, repeatedly if
+    // the stream is shorter than a window. Only edge frames come here.
+    for (int32_t s = 0; s < size; ++s) {
+      int64_t index = start + s;
+      while (index < 0 || index >= total_samples) {
+        index = index < 0 ? -index - 1 : 2 * total_samples - 1 - index;
+      }
+      out[s] = wave[index - wave_offset];
+    }
+  }
+  std::fill(out + size, out + padded, 0.0f);
+
+  if (opts_.dither != 0.0f) {
+    for (int32_t i = 0; i < size; ++i) out[i] += opts_.dither * gauss_(rng_);
+  }
+  if (opts_.remove_dc_offset) {
+    double sum = 0.0;
+    for (int32_t i = 0; i < size; ++i) sum += out[i];
+    const float mean = static_cast<float>(sum / size);
+    for (int32_t i = 0; i < size; ++i) out[i] -= mean;
+  }
+  if (raw_log_energy != nullptr) {
+    double energy = 0.0;
+    for (int32_t i = 0; i < size; ++i) energy += static_cast<double>(out[i]) * out[i];
+    *raw_log_energy = static_cast<float>(std::log(std::max(energy, double{FLT_EPSILON})));
+  }
+  if (opts_.preemph_coeff != 0.0f) {
+    // Kaldi Preemphasize(): from the end backwards, then x[0] -= c * x[0].
+    const float c = opts_.preemph_coeff;
+    for (int32_t i = size - 1; i > 0; --i) out[i] -= c * out[i - 1];
+    out[0] -= c * out[0];
+  }
+  for (int32_t i = 0; i < size; ++i) out[i] *= window_[static_cast<size_t>(i)];
+}
+
+}  // namespace featpool

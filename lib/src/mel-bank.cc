@@ -1,0 +1,92 @@
+#include "featpool/mel-bank.h"
+
+#include <cmath>
+#include <string>
+
+#include "featpool/error.h"
+
+namespace featpool {
+namespace {
+
+std::string Str(double value) {
+  std::string s = std::to_string(value);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+double MelScale(double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); }
+double InverseMelScale(double mel) { return 700.0 * (std::exp(mel / 1127.0) - 1.0); }
+
+// Kaldi mel-computations.cc MelBanks::MelBanks() without VTLN.
+MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& frame_opts) {
+  if (opts.num_bins < 3) {
+    throw Error("invalid --num-mel-bins=" + std::to_string(opts.num_bins) +
+                ": must be at least 3");
+  }
+  const double sample_freq = frame_opts.samp_freq;
+  const int32_t padded = frame_opts.PaddedWindowSize();
+  const int32_t num_fft_bins = padded / 2;  // the Nyquist bin is never used
+  const double nyquist = 0.5 * sample_freq;
+  const double low_freq = opts.low_freq;
+  const double high_freq = opts.high_freq > 0 ? opts.high_freq : nyquist + opts.high_freq;
+  if (low_freq < 0 || low_freq >= nyquist || high_freq <= 0 || high_freq > nyquist ||
+      high_freq <= low_freq) {
+    throw Error("invalid --low-freq=" + Str(opts.low_freq) + " / --high-freq=" +
+                Str(opts.high_freq) + ": need 0 <= low-freq < high-freq <= Nyquist (" +
+                Str(nyquist) + " Hz); a high-freq <= 0 is an offset from Nyquist, here " +
+                Str(high_freq) + " Hz");
+  }
+  const double fft_bin_width = sample_freq / padded;
+  const double mel_low = MelScale(low_freq);
+  const double mel_high = MelScale(high_freq);
+  const double mel_delta = (mel_high - mel_low) / (opts.num_bins + 1);
+
+  for (int32_t bin = 0; bin < opts.num_bins; ++bin) {
+    const double left = mel_low + bin * mel_delta;
+    const double center = mel_low + (bin + 1) * mel_delta;
+    const double right = mel_low + (bin + 2) * mel_delta;
+    int32_t first = -1;
+    int32_t last = -1;
+    const size_t offset = weights_.size();
+    for (int32_t i = 0; i < num_fft_bins; ++i) {
+      const double mel = MelScale(fft_bin_width * i);
+      if (mel > left && mel < right) {
+        const double weight =
+            mel <= center ? (mel - left) / (center - left) : (right - mel) / (right - center);
+        if (first == -1) first = i;
+        // Zero-fill any gap so the range stays contiguous.
+        weights_.resize(offset + static_cast<size_t>(i - first));
+        weights_.push_back(static_cast<float>(weight));
+        last = i;
+      }
+    }
+    if (first == -1) {
+      throw Error("invalid --num-mel-bins=" + std::to_string(opts.num_bins) + ": mel bin " +
+                  std::to_string(bin) + " covers no FFT bin (too many bins for a " +
+                  std::to_string(padded) + "-point FFT between " + Str(low_freq) + " and " +
+                  Str(high_freq) + " Hz)");
+    }
+    // Kaldi replicates an HTK quirk in htk_mode.
+    if (opts.htk_mode && bin == 0 && mel_low != 0.0) weights_[offset] = 0.0f;
+    first_.push_back(first);
+    length_.push_back(last - first + 1);
+    offset_.push_back(offset);
+  }
+}
+
+void MelBank::Compute(const float* spectrum, float* mel) const {
+  const int32_t bins = NumBins();
+  for (int32_t b = 0; b < bins; ++b) {
+    const float* w = Weights(b);
+    const float* s = spectrum + first_[static_cast<size_t>(b)];
+    const int32_t n = length_[static_cast<size_t>(b)];
+    float sum = 0.0f;
+    for (int32_t k = 0; k < n; ++k) sum += w[k] * s[k];
+    mel[b] = sum;
+  }
+}
+
+}  // namespace featpool

@@ -1,0 +1,59 @@
+#include "featpool/output-file.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "featpool/error.h"
+
+namespace featpool {
+namespace {
+
+std::string TempPathFor(const std::string& path) {
+  static std::atomic<int64_t> counter{0};
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + "." + name + ".tmp." + std::to_string(getpid()) + "." +
+         std::to_string(counter.fetch_add(1));
+}
+
+}  // namespace
+
+AtomicOutputFile::AtomicOutputFile(const std::string& path)
+    : path_(path), temp_path_(TempPathFor(path)) {
+  file_ = std::fopen(temp_path_.c_str(), "wb");
+  if (file_ == nullptr) {
+    throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
+  }
+}
+
+AtomicOutputFile::~AtomicOutputFile() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (!committed_) std::remove(temp_path_.c_str());
+}
+
+void AtomicOutputFile::Write(const void* data, size_t bytes) {
+  if (bytes == 0) return;
+  if (std::fwrite(data, 1, bytes, file_) != bytes) {
+    throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
+  }
+  written_ += static_cast<int64_t>(bytes);
+}
+
+void AtomicOutputFile::Commit() {
+  const bool flushed = std::fflush(file_) == 0;
+  const bool closed = std::fclose(file_) == 0;
+  file_ = nullptr;
+  if (!flushed || !closed) {
+    throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
+  }
+  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    throw Error("cannot rename onto '" + path_ + "': " + std::strerror(errno));
+  }
+  committed_ = true;
+}
+
+}  // namespace featpool

@@ -1,0 +1,9 @@
+#include "featpool/version.h"
+
+#include "featpool-version-info.h"
+
+namespace featpool {
+
+const char* version() { return FEATPOOL_VERSION_STRING; }
+
+}  // namespace featpool

@@ -1,0 +1,3 @@
+#include "featpool/command.h"
+
+int main(int argc, char** argv) { return featpool::cli::Main(argc, argv); }

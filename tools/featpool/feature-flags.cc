@@ -1,0 +1,139 @@
+#include "featpool/feature-flags.h"
+
+#include "featpool/error.h"
+
+namespace featpool {
+namespace cli {
+
+void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
+  const char* frame = "Frame extraction";
+  const char* mel = "Mel filter bank";
+  const char* feat = "Features";
+  const char* audio = "Audio input";
+  app->add_option("--feature", f->feature, "Feature type: fbank, mfcc or spectrogram")
+      ->capture_default_str()->group(feat);
+  app->add_option("--sample-frequency", f->frame.samp_freq,
+                  "Sample rate the features are computed at (Hz); other rates are resampled")
+      ->capture_default_str()->group(frame);
+  app->add_option("--frame-length", f->frame.frame_length_ms, "Frame length in milliseconds")
+      ->capture_default_str()->group(frame);
+  app->add_option("--frame-shift", f->frame.frame_shift_ms, "Frame shift in milliseconds")
+      ->capture_default_str()->group(frame);
+  app->add_option("--dither", f->frame.dither,
+                  "Gaussian dither standard deviation; 0 = off (Kaldi's default is 1)")
+      ->capture_default_str()->group(frame);
+  app->add_option("--dither-seed", f->frame.dither_seed, "Seed of the dither generator")
+      ->capture_default_str()->group(frame);
+  app->add_option("--preemphasis-coefficient", f->frame.preemph_coeff,
+                  "Pre-emphasis coefficient; 0 = off")
+      ->capture_default_str()->group(frame);
+  app->add_flag("--remove-dc-offset", f->frame.remove_dc_offset,
+                "Subtract each frame's mean (--remove-dc-offset=false to keep it)")
+      ->capture_default_str()->group(frame);
+  app->add_option("--window-type", f->window_type,
+                  "Window: hamming, hanning, povey, rectangular, sine or blackman")
+      ->capture_default_str()->group(frame);
+  app->add_option("--blackman-coeff", f->frame.blackman_coeff, "Blackman window coefficient")
+      ->capture_default_str()->group(frame);
+  app->add_flag("--round-to-power-of-two", f->frame.round_to_power_of_two,
+                "Zero-pad frames to a power of two for the FFT")
+      ->capture_default_str()->group(frame);
+  app->add_flag("--snip-edges", f->frame.snip_edges,
+                "true: only whole frames inside the signal; false: frames centred on "
+                "multiples of the shift, edges reflected (count = (N + shift/2) / shift)")
+      ->capture_default_str()->group(frame);
+  app->add_option("--num-mel-bins", f->mel.num_bins, "Number of triangular mel bins (>= 3)")
+      ->capture_default_str()->group(mel);
+  app->add_option("--low-freq", f->mel.low_freq, "Low cutoff of the mel bins (Hz)")
+      ->capture_default_str()->group(mel);
+  app->add_option("--high-freq", f->mel.high_freq,
+                  "High cutoff of the mel bins (Hz); <= 0 is an offset from Nyquist")
+      ->capture_default_str()->group(mel);
+  f->use_energy_flag =
+      app->add_flag("--use-energy", f->use_energy,
+                    "Add log energy (fbank: extra column 0; MFCC: replaces C0). Default "
+                    "false for fbank, true for mfcc, as in Kaldi")
+          ->group(feat);
+  app->add_option("--energy-floor", f->energy_floor,
+                  "Floor on the energy (absolute, not log); 0 = no floor")
+      ->capture_default_str()->group(feat);
+  app->add_flag("--raw-energy", f->raw_energy,
+                "Energy before pre-emphasis and window (false: after the window)")
+      ->capture_default_str()->group(feat);
+  app->add_flag("--htk-compat", f->htk_compat,
+                "HTK order: energy (or C0) last; MFCC without energy scales C0 by sqrt(2)")
+      ->capture_default_str()->group(feat);
+  app->add_flag("--use-log-fbank", f->use_log_fbank, "fbank: log of the mel energies")
+      ->capture_default_str()->group(feat);
+  app->add_flag("--use-power", f->use_power, "fbank: power spectrum (false: magnitude)")
+      ->capture_default_str()->group(feat);
+  app->add_option("--num-ceps", f->num_ceps, "mfcc: number of cepstra, C0 included")
+      ->capture_default_str()->group(feat);
+  app->add_option("--cepstral-lifter", f->cepstral_lifter, "mfcc: lifter coefficient; 0 = off")
+      ->capture_default_str()->group(feat);
+  app->add_option("--channel", f->channel,
+                  "Channel of a multi-channel file: -1 = channel 0 with a warning, N, or mix")
+      ->capture_default_str()->group(audio);
+  app->add_flag("--no-resample", f->no_resample,
+                "Reject files whose rate differs from --sample-frequency instead of "
+                "resampling them (libsoxr, high quality)")
+      ->group(audio);
+}
+
+FeatureOptions FeatureFlags::ToOptions() const {
+  FeatureOptions opts;
+  opts.type = ParseFeatureType(feature);
+  FrameExtractionOptions frame_opts = frame;
+  frame_opts.window_type = ParseWindowType(window_type);
+  frame_opts.Validate();
+
+  opts.fbank.frame_opts = frame_opts;
+  opts.fbank.mel_opts = mel;
+  opts.fbank.use_energy = use_energy;
+  opts.fbank.energy_floor = energy_floor;
+  opts.fbank.raw_energy = raw_energy;
+  opts.fbank.htk_compat = htk_compat;
+  opts.fbank.use_log_fbank = use_log_fbank;
+  opts.fbank.use_power = use_power;
+
+  opts.mfcc.frame_opts = frame_opts;
+  opts.mfcc.mel_opts = mel;
+  opts.mfcc.num_ceps = num_ceps;
+  opts.mfcc.use_energy = use_energy_flag->count() > 0 ? use_energy : true;
+  opts.mfcc.energy_floor = energy_floor;
+  opts.mfcc.raw_energy = raw_energy;
+  opts.mfcc.cepstral_lifter = cepstral_lifter;
+  opts.mfcc.htk_compat = htk_compat;
+
+  opts.spectrogram.frame_opts = frame_opts;
+  opts.spectrogram.energy_floor = energy_floor;
+  opts.spectrogram.raw_energy = raw_energy;
+
+  MakeFeatureComputer(opts);  // validates the chosen type's options now
+  return opts;
+}
+
+AudioReadOptions FeatureFlags::ToAudioOptions() const {
+  AudioReadOptions opts;
+  opts.target_sample_rate = frame.samp_freq;
+  opts.resample = !no_resample;
+  if (channel == "mix") {
+    opts.channel = AudioReadOptions::kMixChannels;
+  } else {
+    size_t used = 0;
+    int value = 0;
+    try {
+      value = std::stoi(channel, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != channel.size() || value < -1) {
+      throw Error("invalid --channel='" + channel + "': expected -1, a channel number or mix");
+    }
+    opts.channel = value;
+  }
+  return opts;
+}
+
+}  // namespace cli
+}  // namespace featpool

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages featpool needs, only those missing.
+# Usage: tools/install-deps.sh [--tests]   (--tests adds what the tests use)
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libkissfft-dev libsndfile1-dev libsoxr-dev
+          libcli11-dev catch2)
+if [[ "${1:-}" == "--tests" ]]; then
+  packages+=(python3 python3-numpy parallel)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "featpool: installing ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
