@@ -16,6 +16,7 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   FileFeatures result;
   result.info = source.info();
   result.warning = source.warning();
+  extractor.Reserve(NumFrames(source.ExpectedSamples(), feature_opts.frame_opts()) + 1);
   std::vector<float> block(static_cast<size_t>(read_opts.block_frames));
   while (true) {
     const int64_t got = source.Read(block.data(), static_cast<int64_t>(block.size()));

@@ -25,34 +25,57 @@ void OnlineExtractor::AcceptWaveform(float sample_rate, const float* samples, in
                 std::to_string(frame_options().samp_freq) + " Hz");
   }
   if (count <= 0) return;
+  if (wave_.empty()) {
+    // Nothing held back: compute straight from the caller's samples and keep
+    // only the tail later frames need (no copy of a long offline waveform).
+    wave_offset_ = num_samples_;
+    num_samples_ += count;
+    ComputeReadyFrames(false, samples, count);
+    const int64_t keep_from = std::max(wave_offset_, KeepFrom());
+    wave_.assign(samples + (keep_from - wave_offset_), samples + count);
+    wave_offset_ = keep_from;
+    return;
+  }
   wave_.insert(wave_.end(), samples, samples + count);
   num_samples_ += count;
-  ComputeReadyFrames(false);
+  ComputeReadyFrames(false, wave_.data(), static_cast<int64_t>(wave_.size()));
+  DropUnneededSamples();
 }
 
 void OnlineExtractor::InputFinished() {
   if (finished_) return;
   finished_ = true;
-  ComputeReadyFrames(true);
+  ComputeReadyFrames(true, wave_.data(), static_cast<int64_t>(wave_.size()));
+  DropUnneededSamples();
 }
 
-void OnlineExtractor::ComputeReadyFrames(bool flush) {
-  const FrameExtractionOptions& opts = frame_options();
-  const int32_t ready = NumFrames(num_samples_, opts, flush);
+void OnlineExtractor::Reserve(int32_t num_frames) {
+  frames_.Reserve(std::max(num_frames - stored_first_, 0));
+}
+
+void OnlineExtractor::ComputeReadyFrames(bool flush, const float* wave, int64_t wave_size) {
+  const int32_t ready = NumFrames(num_samples_, frame_options(), flush);
   float energy = 0.0f;
   for (int32_t f = num_frames_; f < ready; ++f) {
-    extractor_.Extract(wave_.data(), wave_offset_, static_cast<int64_t>(wave_.size()),
-                       num_samples_, f, window_.data(), need_raw_energy_ ? &energy : nullptr);
+    extractor_.Extract(wave, wave_offset_, wave_size, num_samples_, f, window_.data(),
+                       need_raw_energy_ ? &energy : nullptr);
     computer_->Compute(energy, window_.data(), frames_.AppendRow());
   }
   num_frames_ = std::max(num_frames_, ready);
-  // Samples before the next frame's first sample are never needed again: with
-  // snip_edges = false only frames starting below 0 reflect at the left edge,
-  // and they come before any sample is dropped.
-  const int64_t keep_from = std::min(FirstSampleOfFrame(num_frames_, opts), num_samples_);
+}
+
+// Samples before the next frame's first sample are never needed again: with
+// snip_edges = false only frames starting below 0 reflect at the left edge,
+// and they come before any sample is dropped; frames reflecting at the right
+// edge never reach below their own first sample.
+int64_t OnlineExtractor::KeepFrom() const {
+  return std::min(FirstSampleOfFrame(num_frames_, frame_options()), num_samples_);
+}
+
+void OnlineExtractor::DropUnneededSamples() {
+  const int64_t keep_from = KeepFrom();
   if (keep_from > wave_offset_) {
-    const int64_t drop = keep_from - wave_offset_;
-    wave_.erase(wave_.begin(), wave_.begin() + drop);
+    wave_.erase(wave_.begin(), wave_.begin() + (keep_from - wave_offset_));
     wave_offset_ = keep_from;
   }
 }
@@ -108,6 +131,7 @@ int64_t OnlineExtractor::SamplesNeededForFrame(int32_t frame) const {
 Matrix ComputeFeatures(const FeatureOptions& opts, float sample_rate, const float* samples,
                        int64_t count) {
   OnlineExtractor extractor(opts);
+  extractor.Reserve(NumFrames(count, opts.frame_opts()));
   extractor.AcceptWaveform(sample_rate, samples, count);
   extractor.InputFinished();
   return extractor.TakeFrames();

@@ -39,6 +39,7 @@ class Matrix {
     cols_ = cols;
     data_.resize(static_cast<size_t>(rows * cols));
   }
+  void Reserve(int64_t rows) { data_.reserve(static_cast<size_t>(rows * cols_)); }
   // Grows by one row and returns it; amortised O(1) like vector::push_back.
   float* AppendRow() {
     data_.resize(data_.size() + static_cast<size_t>(cols_));

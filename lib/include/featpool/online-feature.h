@@ -55,12 +55,19 @@ class OnlineExtractor {
   // Moves out every frame not yet released and releases them.
   Matrix TakeFrames();
 
+  // Preallocates room for frames up to `num_frames` (e.g. from the file's
+  // length), so a long offline run does not regrow its storage.
+  void Reserve(int32_t num_frames);
+
   // Latency: how many samples must have arrived before frame `frame` is ready
   // without InputFinished().
   int64_t SamplesNeededForFrame(int32_t frame) const;
 
  private:
-  void ComputeReadyFrames(bool flush);
+  // Computes every frame that is ready; `wave` holds samples from wave_offset_.
+  void ComputeReadyFrames(bool flush, const float* wave, int64_t wave_size);
+  int64_t KeepFrom() const;
+  void DropUnneededSamples();
 
   std::unique_ptr<FeatureComputer> computer_;
   FrameExtractor extractor_;
@@ -70,7 +77,7 @@ class OnlineExtractor {
   int64_t wave_offset_ = 0;
   int64_t num_samples_ = 0;
   bool finished_ = false;
-  Matrix frames_;                // frames [first_frame_ - dropped_rows_ ...]
+  Matrix frames_;                // frames from stored_first_ on
   int32_t num_frames_ = 0;       // frames computed
   int32_t first_frame_ = 0;      // first frame not released
   int32_t stored_first_ = 0;     // frame held in frames_ row 0
