@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "featpool/error.h"
+#include "fast-log.h"
 #include "log-energy.h"
 
 namespace featpool {
@@ -32,7 +33,7 @@ void FbankComputer::Compute(float raw_log_energy, float* window, float* feature)
   float* mel = feature + ((opts_.use_energy && !opts_.htk_compat) ? 1 : 0);
   mel_bank_.Compute(spectrum_.data(), mel);
   if (opts_.use_log_fbank) {
-    for (int32_t b = 0; b < bins; ++b) mel[b] = std::log(std::max(mel[b], FLT_EPSILON));
+    LogFlooredInPlace(mel, bins);
   }
   if (opts_.use_energy) {
     if (opts_.energy_floor > 0 && log_energy < log_energy_floor_) log_energy = log_energy_floor_;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "featpool/error.h"
+#include "fast-log.h"
 #include "log-energy.h"
 
 namespace featpool {
@@ -55,7 +56,7 @@ void MfccComputer::Compute(float raw_log_energy, float* window, float* feature) 
   fft_.PowerSpectrum(window, spectrum_.data());
   mel_bank_.Compute(spectrum_.data(), mel_.data());
   const int32_t bins = mel_bank_.NumBins();
-  for (int32_t b = 0; b < bins; ++b) mel_[static_cast<size_t>(b)] = std::log(std::max(mel_[static_cast<size_t>(b)], FLT_EPSILON));
+  LogFlooredInPlace(mel_.data(), bins);
   const int32_t ceps = opts_.num_ceps;
   for (int32_t k = 0; k < ceps; ++k) {
     const float* row = dct_.data() + static_cast<size_t>(k * bins);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "featpool/error.h"
+#include "fast-log.h"
 #include "log-energy.h"
 
 namespace featpool {
@@ -22,7 +23,7 @@ void SpectrogramComputer::Compute(float raw_log_energy, float* window, float* fe
   }
   fft_.PowerSpectrum(window, feature);
   const int32_t dim = Dim();
-  for (int32_t k = 0; k < dim; ++k) feature[k] = std::log(std::max(feature[k], FLT_EPSILON));
+  LogFlooredInPlace(feature, dim);
   if (opts_.energy_floor > 0 && log_energy < log_energy_floor_) log_energy = log_energy_floor_;
   feature[0] = log_energy;
 }

@@ -1,0 +1,42 @@
+// The vectorisable log used for every feature's ln(max(x, FLT_EPSILON)).
+#include <catch2/catch.hpp>
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "../lib/src/fast-log.h"
+
+TEST_CASE("LogFloored is within one ulp of ln(max(x, FLT_EPSILON))", "[fast-log]") {
+  std::mt19937 rng(7);
+  double worst_ulps = 0.0;
+  for (int i = 0; i < 2000000; ++i) {
+    uint32_t bits = rng() & 0x7f7fffffu;  // positive finite floats of every exponent
+    float x;
+    std::memcpy(&x, &bits, sizeof(x));
+    const float reference = static_cast<float>(std::log(std::max(double{x}, double{FLT_EPSILON})));
+    const double ulp = std::nextafter(std::fabs(reference), INFINITY) - std::fabs(reference);
+    const double error = std::fabs(double{featpool::LogFloored(x)} - std::log(std::max(double{x}, double{FLT_EPSILON})));
+    worst_ulps = std::max(worst_ulps, error / ulp);
+  }
+  CHECK(worst_ulps < 1.0);
+}
+
+TEST_CASE("LogFloored floors, and keeps NaN and inf", "[fast-log]") {
+  const float log_eps = std::log(FLT_EPSILON);
+  CHECK(featpool::LogFloored(0.0f) == Approx(log_eps).epsilon(1e-7));
+  CHECK(featpool::LogFloored(-5.0f) == Approx(log_eps).epsilon(1e-7));
+  CHECK(featpool::LogFloored(-0.0f) == Approx(log_eps).epsilon(1e-7));
+  CHECK(featpool::LogFloored(1e-30f) == Approx(log_eps).epsilon(1e-7));
+  CHECK(featpool::LogFloored(1.0f) == 0.0f);
+  CHECK(std::isnan(featpool::LogFloored(std::numeric_limits<float>::quiet_NaN())));
+  CHECK(featpool::LogFloored(std::numeric_limits<float>::infinity()) ==
+        std::numeric_limits<float>::infinity());
+  CHECK(featpool::LogFloored(FLT_MAX) == Approx(std::log(FLT_MAX)).epsilon(1e-7));
+  float values[5] = {1.0f, 2.0f, 0.5f, 100.0f, 0.0f};
+  featpool::LogFlooredInPlace(values, 5);
+  CHECK(values[1] == Approx(std::log(2.0f)).epsilon(1e-7));
+  CHECK(values[3] == Approx(std::log(100.0f)).epsilon(1e-7));
+}
