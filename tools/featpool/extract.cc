@@ -1,7 +1,15 @@
-// featpool extract: audio file in, feature matrix out (.npy, float32).
-#include <iostream>
+// featpool extract: audio in, feature matrices out. One file to one .npy
+// (float32, [frames, dims]); or a dataset (files, directories, wav.scp) to
+// one .npy per utterance or a Kaldi ark/scp, in parallel (batch.h).
+#include <sys/stat.h>
 
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "featpool/batch.h"
 #include "featpool/command.h"
+#include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
 #include "featpool/feature-flags.h"
@@ -9,30 +17,122 @@
 
 namespace featpool {
 namespace cli {
+namespace {
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The flags that decide what an output contains (features, pooling, audio
+// reading), one "name=value" per line in CLI11's fixed order, defaults
+// included: --resume reuses only outputs made with the same text.
+std::string OutputOptionsText(const CLI::App* sub) {
+  static const std::set<std::string> kNotOutput = {
+      "INPUT", "output", "jobs", "ext", "shard", "resume", "strict", "progress", "manifest",
+      "help"};
+  std::istringstream all(sub->config_to_str(true, false));
+  std::string text;
+  std::string line;
+  while (std::getline(all, line)) {
+    if (kNotOutput.count(line.substr(0, line.find('='))) == 0) text += line + "\n";
+  }
+  return text;
+}
+
+}  // namespace
 
 RunFunction AddExtractCommand(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
-      "extract", "Compute Kaldi-compatible fbank, MFCC or spectrogram features of an audio file");
+      "extract",
+      "Compute Kaldi-compatible fbank, MFCC or spectrogram features: one audio file to .npy, "
+      "or a dataset (files, directories, scp:wav.scp) to one .npy per utterance (-o DIR/) "
+      "or a Kaldi archive (-o ark,scp:feats.ark,feats.scp)");
   struct State {
     FeatureFlags flags;
-    std::string input;
+    std::vector<std::string> inputs;
     std::string output;
+    int32_t jobs = 0;
+    std::string ext = "wav,flac,ogg,opus";
+    std::string shard;
+    bool resume = false;
+    bool strict = false;
+    std::string progress = "auto";
+    std::string manifest;
   };
   auto state = std::make_shared<State>();
-  sub->add_option("INPUT", state->input, "Audio file (WAV, FLAC, OGG, ...)")->required();
-  sub->add_option("-o,--output", state->output, "Output .npy file (float32, [frames, dims])")
+  sub->add_option("INPUT", state->inputs,
+                  "Audio files, directories (searched recursively for --ext files) or "
+                  "scp:wav.scp (lines 'utterance-id path')")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_option("-o,--output", state->output,
+                  "out.npy (one input file), DIR/ (one .npy per utterance, mirroring the "
+                  "relative paths), ark,scp:feats.ark,feats.scp or ark:- (Kaldi archive, "
+                  "stdout for '-')")
       ->required();
+  const char* batch = "Batch (several inputs, DIR/ or ark output)";
+  sub->add_option("-j,--jobs", state->jobs, "Worker threads; 0 = every available CPU")
+      ->capture_default_str()->group(batch);
+  sub->add_option("--ext", state->ext, "Extensions searched for in directories")
+      ->capture_default_str()->group(batch);
+  sub->add_option("--shard", state->shard,
+                  "K/N: process shard K of N (deterministic, balanced by file size)")
+      ->group(batch);
+  sub->add_flag("--resume", state->resume,
+                "Skip utterances an interrupted run with the same options already finished")
+      ->group(batch);
+  sub->add_flag("--strict", state->strict, "Stop at the first bad input file")->group(batch);
+  sub->add_option("--progress", state->progress,
+                  "auto (a bar on a terminal, periodic lines otherwise), always (bar) or never")
+      ->capture_default_str()->group(batch);
+  sub->add_option("--manifest", state->manifest,
+                  "manifest.jsonl path (default: in the output directory, or beside the scp "
+                  "or archive; manifest.K-of-N.jsonl with --shard)")
+      ->group(batch);
   AddFeatureFlags(sub, &state->flags);
-  return [state]() {
+  return [state, sub]() {
     const FeatureOptions opts = state->flags.ToOptions();
     const AudioReadOptions audio = state->flags.ToAudioOptions();
-    FileFeatures result = ExtractFile(state->input, opts, audio);
-    if (!result.warning.empty()) std::cerr << "featpool: warning: " << result.warning << "\n";
-    if (result.features.rows() == 0) {
-      throw Error(ShortInputMessage(state->input, result.num_samples, opts.frame_opts()));
+    const ProgressMode progress = ParseProgressMode(state->progress);
+    const bool single_input = state->inputs.size() == 1 && !IsScpInput(state->inputs[0]) &&
+                              !IsDirectory(state->inputs[0]);
+    if (!IsBatchOutput(state->output)) {
+      if (!single_input) {
+        throw Error("-o " + state->output + ": with several inputs, a directory or an scp, -o "
+                    "must be a directory (ending in '/') or a Kaldi wspecifier such as "
+                    "ark,scp:feats.ark,feats.scp");
+      }
+      for (const char* flag : {"--shard", "--resume", "--manifest"}) {
+        if (sub->count(flag) > 0) {
+          throw Error(std::string(flag) + " is for batch output (-o DIR/ or -o ark,scp:...), " +
+                      "not for a single .npy");
+        }
+      }
+      const std::string& input = state->inputs[0];
+      FileFeatures result = ExtractFile(input, opts, audio);
+      if (!result.warning.empty()) std::cerr << "featpool: warning: " << result.warning << "\n";
+      if (result.features.rows() == 0) {
+        throw Error(ShortInputMessage(input, result.num_samples, opts.frame_opts()));
+      }
+      WriteNpy(state->output, result.features.View());
+      return 0;
     }
-    WriteNpy(state->output, result.features.View());
-    return 0;
+    BatchConfig config;
+    config.inputs = state->inputs;
+    config.output = state->output;
+    config.manifest = state->manifest;
+    config.dataset.extensions = ParseExtensions(state->ext);
+    if (!state->shard.empty()) config.shard = ShardSpec::Parse(state->shard);
+    if (state->jobs < 0) throw Error("invalid --jobs=" + std::to_string(state->jobs));
+    config.jobs = state->jobs;
+    config.resume = state->resume;
+    config.strict = state->strict;
+    config.progress = progress;
+    config.features = opts;
+    config.audio = audio;
+    config.options_text = OutputOptionsText(sub);
+    return RunBatch(config);
   };
 }
 

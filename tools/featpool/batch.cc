@@ -1,0 +1,607 @@
+#include "featpool/batch.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "featpool/error.h"
+#include "featpool/extract-file.h"
+#include "featpool/json-line.h"
+#include "featpool/kaldi-io.h"
+#include "featpool/npy.h"
+#include "featpool/output-file.h"
+#include "featpool/worker-pool.h"
+
+namespace featpool {
+namespace cli {
+
+int DefaultThreadCount() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int count = CPU_COUNT(&set);
+    if (count > 0) return count;
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+namespace {
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return "";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+void MakeDirectories(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error("cannot create directory " + Quote(dir) + ": " + ec.message());
+}
+
+// FNV-1a, 64 bits: a stable tag of the options text, not a security hash.
+std::string OptionsHash(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+int64_t NpyFileSize(int64_t rows, int64_t cols) {
+  return static_cast<int64_t>(NpyHeader("<f4", rows, cols).size()) + rows * cols * 4;
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  return static_cast<int64_t>(st.st_size);
+}
+
+// Ids become paths below the output directory: keep them there.
+void CheckIdsAsPaths(const std::vector<Utterance>& utts) {
+  for (const Utterance& u : utts) {
+    bool ok = !u.id.empty() && u.id[0] != '/' && u.id.find('\0') == std::string::npos;
+    size_t start = 0;
+    while (ok && start <= u.id.size()) {
+      size_t slash = u.id.find('/', start);
+      if (slash == std::string::npos) slash = u.id.size();
+      const std::string part = u.id.substr(start, slash - start);
+      ok = !part.empty() && part != "." && part != "..";
+      start = slash + 1;
+    }
+    if (!ok) {
+      throw Error("utterance id " + Quote(u.id) + " (" + Quote(u.path) +
+                  ") cannot name a file below the output directory; use ids without empty, "
+                  "'.' or '..' parts, or ark output");
+    }
+  }
+}
+
+void CheckIdsAsKeys(const std::vector<Utterance>& utts) {
+  for (const Utterance& u : utts) {
+    try {
+      CheckKaldiKey(u.id);
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " (from " + Quote(u.path) + ")");
+    }
+  }
+}
+
+// A write to an output failed: that stops the run (unlike a bad input).
+class OutputError : public Error {
+ public:
+  explicit OutputError(const std::string& message) : Error(message) {}
+};
+
+struct Result {
+  enum class Status { kOk, kFailed, kSkipped };
+  Status status = Status::kSkipped;
+  bool has_info = false;
+  AudioInfo info;
+  int64_t frames = 0;
+  int64_t dims = 0;
+  int64_t rows = 0;  // stored shape (pooled, with a transform)
+  int64_t cols = 0;
+  Matrix features;   // ark output only: written by the collecting thread
+  std::string error;
+  std::string warning;
+};
+
+// The manifest being built: "<dir>/.<name>.partial", one line per finished
+// utterance, handed to the kernel at once (so a kill loses no finished
+// line), locked against a second run. Commit() writes the ordered manifest
+// (temporary name, then rename) and removes the journal.
+class Journal {
+ public:
+  explicit Journal(const std::string& manifest) : manifest_(manifest) {
+    const std::string dir = DirName(manifest);
+    const size_t slash = manifest.find_last_of('/');
+    const std::string name = slash == std::string::npos ? manifest : manifest.substr(slash + 1);
+    path_ = JoinPath(dir, "." + name + ".partial");
+  }
+  ~Journal() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  // Locks and empties the journal; returns the complete lines it held, or
+  // with `resume` and an empty journal those of a finished manifest.
+  std::vector<std::string> Open(bool resume) {
+    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error("cannot write " + Quote(path_) + ": " + std::strerror(errno));
+    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      throw Error("another featpool run is writing " + Quote(manifest_) + " (" + Quote(path_) +
+                  " is locked)");
+    }
+    std::vector<std::string> lines;
+    if (resume) {
+      lines = ReadLines(path_);
+      if (lines.empty()) lines = ReadLines(manifest_);
+    }
+    if (ftruncate(fd_, 0) != 0) {
+      throw Error("cannot truncate " + Quote(path_) + ": " + std::strerror(errno));
+    }
+    return lines;
+  }
+
+  void Append(const std::string& text) {
+    const char* p = text.data();
+    size_t left = text.size();
+    while (left > 0) {
+      const ssize_t n = write(fd_, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw Error("cannot write " + Quote(path_) + ": " + std::strerror(errno));
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+
+  void Commit(const std::vector<std::string>& lines) {
+    AtomicOutputFile out(manifest_);
+    for (const std::string& line : lines) {
+      if (line.empty()) continue;
+      out.Write(line.data(), line.size());
+      out.Write("\n", 1);
+    }
+    out.Commit();
+    std::remove(path_.c_str());
+    close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  // Lines ending in '\n'; a last line cut short by a kill is dropped.
+  static std::vector<std::string> ReadLines(const std::string& path) {
+    std::vector<std::string> lines;
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return lines;
+    std::string line;
+    int c;
+    while ((c = std::fgetc(f)) != EOF) {
+      if (c == '\n') {
+        lines.push_back(line);
+        line.clear();
+      } else {
+        line.push_back(static_cast<char>(c));
+      }
+    }
+    std::fclose(f);
+    return lines;
+  }
+
+  std::string manifest_;
+  std::string path_;
+  int fd_ = -1;
+};
+
+struct PreviousEntry {
+  std::string line;
+  std::map<std::string, std::string> fields;
+  bool ok() const { return fields.count("status") && fields.at("status") == "ok"; }
+  std::string Get(const std::string& key) const {
+    auto it = fields.find(key);
+    return it == fields.end() ? "" : it->second;
+  }
+};
+
+std::map<std::string, PreviousEntry> IndexPrevious(const std::vector<std::string>& lines,
+                                                   const std::string& hash) {
+  std::map<std::string, PreviousEntry> out;
+  for (const std::string& line : lines) {
+    PreviousEntry entry;
+    if (!ParseJsonLine(line, &entry.fields)) continue;
+    if (entry.Get("options") != hash || entry.Get("id").empty()) continue;
+    const std::string status = entry.Get("status");
+    if (status != "ok" && status != "error") continue;
+    entry.line = line;
+    out[entry.Get("id")] = std::move(entry);
+  }
+  return out;
+}
+
+std::string ShapeText(int64_t rows, int64_t cols) {
+  return "[" + std::to_string(rows) + "," + std::to_string(cols) + "]";
+}
+
+std::string ManifestLine(const Utterance& u, const Result& r, const std::string& output,
+                         const std::string& hash) {
+  JsonLine line;
+  line.Add("id", u.id).Add("path", u.path);
+  line.Add("status", r.status == Result::Status::kOk ? "ok" : "error");
+  if (r.has_info) {
+    line.Add("sample_rate", int64_t{r.info.sample_rate});
+    line.Add("channels", int64_t{r.info.channels});
+    line.AddNumber("duration", r.info.Duration(), "%.6f");
+  }
+  if (r.status == Result::Status::kOk) {
+    line.Add("frames", r.frames).Add("dims", r.dims).AddShape("shape", r.rows, r.cols);
+    line.Add("output", output);
+  } else {
+    line.Add("error", r.error);
+  }
+  if (!r.warning.empty()) line.Add("warning", r.warning);
+  line.Add("options", hash);
+  return line.Finish();
+}
+
+std::string WithPath(const std::string& message, const std::string& path) {
+  if (message.find(path) != std::string::npos) return message;
+  return Quote(path) + ": " + message;
+}
+
+}  // namespace
+
+bool IsBatchOutput(const std::string& output) {
+  if (output.rfind("ark", 0) == 0 || output.rfind("scp,", 0) == 0) {
+    const size_t colon = output.find(':');
+    if (colon != std::string::npos && output.find('/') > colon) return true;
+  }
+  if (!output.empty() && output.back() == '/') return true;
+  struct stat st;
+  return stat(output.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+BatchOutput ParseBatchOutput(const std::string& output) {
+  BatchOutput out;
+  const size_t colon = output.find(':');
+  const bool wspecifier = (output.rfind("ark", 0) == 0 || output.rfind("scp,", 0) == 0) &&
+                          colon != std::string::npos && output.find('/') > colon;
+  if (!wspecifier) {
+    if (!IsBatchOutput(output)) {
+      throw Error("-o " + Quote(output) + ": batch output is a directory (ending in '/') or a "
+                  "Kaldi wspecifier such as ark,scp:feats.ark,feats.scp");
+    }
+    out.kind = BatchOutput::Kind::kNpyDir;
+    out.dir = output;
+    while (out.dir.size() > 1 && out.dir.back() == '/') out.dir.pop_back();
+    return out;
+  }
+  // Kaldi util/kaldi-table.cc ClassifyWspecifier()
+  out.kind = BatchOutput::Kind::kArk;
+  bool ark = false;
+  bool scp = false;
+  const std::string opts = output.substr(0, colon);
+  const std::string rest = output.substr(colon + 1);
+  size_t start = 0;
+  while (start <= opts.size()) {
+    size_t comma = opts.find(',', start);
+    if (comma == std::string::npos) comma = opts.size();
+    const std::string o = opts.substr(start, comma - start);
+    start = comma + 1;
+    if (o == "ark") {
+      ark = true;
+    } else if (o == "scp") {
+      scp = true;
+    } else if (o == "b" || o == "f" || o == "nf") {
+      continue;
+    } else if (o == "t") {
+      throw Error("-o " + Quote(output) + ": text archives (t) are not supported; featpool "
+                  "writes binary archives");
+    } else {
+      throw Error("-o " + Quote(output) + ": unknown wspecifier option " + Quote(o) +
+                  " (expected ark or ark,scp)");
+    }
+  }
+  if (!ark) {
+    throw Error("-o " + Quote(output) + ": an scp needs an archive: use ark,scp:A.ark,A.scp");
+  }
+  if (scp) {
+    const size_t comma = rest.find(',');
+    if (comma == std::string::npos || comma == 0 || comma + 1 == rest.size()) {
+      throw Error("-o " + Quote(output) + ": expected ark,scp:ARCHIVE,SCP");
+    }
+    out.ark = rest.substr(0, comma);
+    out.scp = rest.substr(comma + 1);
+  } else {
+    out.ark = rest;
+  }
+  if (out.ark.empty()) throw Error("-o " + Quote(output) + ": empty archive name");
+  if (out.ark != "-" && out.ark == out.scp) {
+    throw Error("-o " + Quote(output) + ": the archive and the scp must be different files");
+  }
+  return out;
+}
+
+std::string DefaultManifestPath(const BatchOutput& output, ShardSpec shard) {
+  const std::string name =
+      shard.count == 1 ? "manifest.jsonl"
+                       : "manifest." + std::to_string(shard.index) + "-of-" +
+                             std::to_string(shard.count) + ".jsonl";
+  if (output.kind == BatchOutput::Kind::kNpyDir) return JoinPath(output.dir, name);
+  if (!output.scp.empty()) return JoinPath(DirName(output.scp), name);
+  if (output.ark == "-") return "";
+  return JoinPath(DirName(output.ark), name);
+}
+
+int RunBatch(const BatchConfig& c) {
+  Progress progress(c.progress);
+  const BatchOutput out = ParseBatchOutput(c.output);
+  const bool ark = out.kind == BatchOutput::Kind::kArk;
+  if (c.resume && ark && out.ark == "-") {
+    throw Error("--resume needs outputs in files; -o ark:- writes to stdout");
+  }
+  const std::vector<Utterance> utts = SelectShard(FindUtterances(c.inputs, c.dataset), c.shard);
+  if (ark) {
+    CheckIdsAsKeys(utts);
+  } else {
+    CheckIdsAsPaths(utts);
+  }
+  const std::string manifest = c.manifest.empty() ? DefaultManifestPath(out, c.shard) : c.manifest;
+  if (c.resume && manifest.empty()) {
+    throw Error("--resume needs a manifest (--manifest=FILE)");
+  }
+  const std::string hash = OptionsHash(c.options_text);
+  auto output_path = [&](const Utterance& u) { return JoinPath(out.dir, u.id + ".npy"); };
+
+  // Directories first, so workers never race to create them.
+  if (ark) {
+    if (out.ark != "-") MakeDirectories(DirName(out.ark));
+    MakeDirectories(DirName(out.scp));
+  } else {
+    MakeDirectories(out.dir);
+  }
+  MakeDirectories(DirName(manifest));
+
+  std::unique_ptr<Journal> journal;
+  std::map<std::string, PreviousEntry> previous;
+  if (!manifest.empty()) {
+    journal = std::make_unique<Journal>(manifest);
+    previous = IndexPrevious(journal->Open(c.resume), hash);
+  }
+
+  // --resume: which utterances are already done (ok or failed) with these
+  // options. Archive records must also be present, in order, as a prefix.
+  const size_t n = utts.size();
+  std::vector<char> skip(n, 0);
+  std::vector<std::string> lines(n);
+  std::unique_ptr<KaldiArkWriter> writer;
+  if (ark) writer = std::make_unique<KaldiArkWriter>(out.ark, out.scp);
+  if (c.resume) {
+    if (ark) {
+      const std::vector<KaldiArkRecord> records = writer->OpenForResume();
+      size_t r = 0;
+      for (size_t i = 0; i < n; ++i) {
+        auto it = previous.find(utts[i].id);
+        if (it == previous.end() || it->second.Get("path") != utts[i].path) break;
+        const PreviousEntry& e = it->second;
+        if (e.ok()) {
+          if (r == records.size() || records[r].key != utts[i].id ||
+              e.Get("shape") != ShapeText(records[r].rows, records[r].cols) ||
+              e.Get("output") != out.ark + ":" + std::to_string(records[r].offset)) {
+            break;
+          }
+          ++r;
+        }
+        skip[i] = 1;
+      }
+      writer->KeepRecords(records, r);
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        auto it = previous.find(utts[i].id);
+        if (it == previous.end() || it->second.Get("path") != utts[i].path) continue;
+        const PreviousEntry& e = it->second;
+        if (e.ok()) {
+          const std::string path = output_path(utts[i]);
+          int64_t rows = 0;
+          int64_t cols = 0;
+          if (e.Get("output") != path ||
+              std::sscanf(e.Get("shape").c_str(), "[%ld,%ld]", &rows, &cols) != 2 ||
+              FileSize(path) != NpyFileSize(rows, cols)) {
+            continue;
+          }
+        }
+        skip[i] = 1;
+      }
+    }
+  } else if (ark) {
+    writer->Open();
+  }
+  std::string kept;
+  for (size_t i = 0; i < n; ++i) {
+    if (!skip[i]) continue;
+    lines[i] = previous.at(utts[i].id).line;
+    kept += lines[i] + "\n";
+  }
+  if (journal) journal->Append(kept);
+  previous.clear();
+
+  if (!ark) {
+    std::set<std::string> dirs;
+    for (size_t i = 0; i < n; ++i) {
+      if (!skip[i]) dirs.insert(DirName(output_path(utts[i])));
+    }
+    for (const std::string& dir : dirs) MakeDirectories(dir);
+  }
+
+  ProgressState state;
+  state.files_total = static_cast<int64_t>(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (skip[i]) {
+      ++state.already_done;
+    } else {
+      state.bytes_total += utts[i].bytes + kShardFileOverheadBytes;
+    }
+  }
+  state.files_done = state.already_done;
+  progress.Update(state);
+
+  const int threads = c.jobs > 0 ? c.jobs : DefaultThreadCount();
+  std::vector<UtteranceTransform> transforms(static_cast<size_t>(threads));
+  if (c.transform) {
+    for (auto& t : transforms) t = c.transform();
+  }
+
+  auto work = [&](size_t i, int worker) {
+    Result r;
+    if (skip[i]) return r;
+    const Utterance& u = utts[i];
+    try {
+      FileFeatures file = ExtractFile(u.path, c.features, c.audio);
+      r.has_info = true;
+      r.info = file.info;
+      r.warning = file.warning;
+      r.frames = file.features.rows();
+      r.dims = file.features.cols();
+      if (r.frames == 0) {
+        throw Error(ShortInputMessage(u.path, file.num_samples, c.features.frame_opts()));
+      }
+      Matrix* result = &file.features;
+      Matrix pooled;
+      if (transforms[static_cast<size_t>(worker)]) {
+        transforms[static_cast<size_t>(worker)](file.features, &pooled);
+        result = &pooled;
+      }
+      r.rows = result->rows();
+      r.cols = result->cols();
+      if (ark) {
+        r.features = std::move(*result);
+      } else {
+        try {
+          WriteNpy(output_path(u), result->View());
+        } catch (const Error& e) {
+          throw OutputError(e.what());
+        }
+      }
+      r.status = Result::Status::kOk;
+    } catch (const OutputError&) {
+      throw;
+    } catch (const Error& e) {
+      r.status = Result::Status::kFailed;
+      r.error = WithPath(e.what(), u.path);
+    }
+    return r;
+  };
+
+  int64_t warnings = 0;
+  constexpr int64_t kMaxWarnings = 5;
+  double audio_seconds = 0;
+  int64_t ok_now = 0;
+  int64_t failed_now = 0;
+  int64_t failed_before = 0;
+  bool stopped = false;
+  auto report = [&](const std::string& text) { progress.Print("featpool: " + text); };
+  auto sink = [&](size_t i, Result& r) {
+    const Utterance& u = utts[i];
+    if (r.status == Result::Status::kSkipped) {
+      PreviousEntry e;
+      ParseJsonLine(lines[i], &e.fields);
+      if (!e.ok()) {
+        ++failed_before;
+        ++state.files_failed;
+        report("error: " + WithPath(e.Get("error"), u.path) + " (recorded by an earlier run)");
+        if (c.strict) {
+          stopped = true;
+          return false;
+        }
+      }
+      progress.Update(state);
+      return true;
+    }
+    state.bytes_done += u.bytes + kShardFileOverheadBytes;
+    std::string output;
+    if (r.status == Result::Status::kOk) {
+      output = ark ? out.ark + ":" + std::to_string(writer->Write(u.id, r.features.View()))
+                   : output_path(u);
+      r.features = Matrix();
+      audio_seconds += r.info.Duration();
+      state.audio_seconds = audio_seconds;
+      ++ok_now;
+    } else {
+      ++failed_now;
+      ++state.files_failed;
+      report("error: " + r.error);
+    }
+    if (!r.warning.empty() && ++warnings <= kMaxWarnings) {
+      report("warning: " + r.warning +
+             (warnings == kMaxWarnings ? " (further warnings only in the manifest)" : ""));
+    }
+    ++state.files_done;
+    progress.Update(state);
+    progress.Tick();
+    if (r.status == Result::Status::kFailed && c.strict) {
+      // Not journalled: after a fix, --resume retries it.
+      stopped = true;
+      return false;
+    }
+    lines[i] = ManifestLine(u, r, output, hash);
+    if (journal) journal->Append(lines[i] + "\n");
+    return true;
+  };
+
+  const bool holds_features = ark;
+  const size_t window = static_cast<size_t>(threads) * (holds_features ? 2 : 64);
+  OrderedWorkerPool<Result> pool(threads, window);
+  pool.Run(n, work, sink, [&] { progress.Tick(); }, std::chrono::milliseconds(100));
+  progress.Finish();
+
+  if (!stopped) {
+    if (writer) writer->Commit();
+    if (journal) journal->Commit(lines);
+  }
+
+  const double wall = progress.ElapsedSeconds();
+  const int64_t failed = failed_now + failed_before;
+  char summary[512];
+  int len = std::snprintf(summary, sizeof(summary), "featpool: %lld processed, %lld failed",
+                          static_cast<long long>(ok_now), static_cast<long long>(failed));
+  if (state.already_done > 0) {
+    len += std::snprintf(summary + len, sizeof(summary) - len,
+                         " (%lld done by an earlier run, %lld of them failed)",
+                         static_cast<long long>(state.already_done),
+                         static_cast<long long>(failed_before));
+  }
+  const double rtf = audio_seconds > 0 ? wall / audio_seconds : 0.0;
+  std::snprintf(summary + len, sizeof(summary) - len,
+                ", %.3f h audio, %.2f s wall, RTF %.4f (%.0fx real time)", audio_seconds / 3600,
+                wall, rtf, rtf > 0 ? 1 / rtf : 0.0);
+  std::fprintf(stderr, "%s\n", summary);
+  if (stopped) {
+    std::fprintf(stderr, "featpool: stopped at the first failure (--strict); outputs are not "
+                         "finalised; fix it and rerun with --resume to continue\n");
+  }
+  return failed > 0 || stopped ? 1 : 0;
+}
+
+}  // namespace cli
+}  // namespace featpool

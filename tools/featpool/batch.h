@@ -1,0 +1,76 @@
+// Batch extraction for dataset preparation: many inputs, -j worker threads,
+// .npy-per-utterance or Kaldi ark/scp output, manifest.jsonl, progress,
+// sharding, --resume and --strict. See BATCH.md for the user's view.
+#ifndef FEATPOOL_TOOLS_BATCH_H_
+#define FEATPOOL_TOOLS_BATCH_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "featpool/audio-source.h"
+#include "featpool/dataset.h"
+#include "featpool/feature-options.h"
+#include "featpool/matrix.h"
+#include "featpool/progress.h"
+
+namespace featpool {
+namespace cli {
+
+// Where a batch writes.
+struct BatchOutput {
+  enum class Kind { kNpyDir, kArk };
+  Kind kind = Kind::kNpyDir;
+  std::string dir;  // kNpyDir: the directory
+  std::string ark;  // kArk: archive path, "-" for stdout
+  std::string scp;  // kArk: scp path or empty
+};
+
+// True if `output` asks for batch output: a Kaldi wspecifier ("ark:...",
+// "ark,scp:..."), a path ending in '/', or an existing directory.
+bool IsBatchOutput(const std::string& output);
+
+// Parses the -o value of a batch run. Wspecifiers as in Kaldi
+// util/kaldi-table.cc ClassifyWspecifier(): "ark:A", "ark,scp:A,S" (also
+// "scp,ark:A,S"), with the options b (binary, the default), f / nf (flush;
+// every record is flushed anyway) accepted; t (text) is rejected. Throws
+// Error naming -o.
+BatchOutput ParseBatchOutput(const std::string& output);
+
+// A per-utterance transform applied on the worker thread after extraction
+// (fused pooling). Made once per worker by a factory, so it may keep state.
+using UtteranceTransform = std::function<void(const Matrix& in, Matrix* out)>;
+using TransformFactory = std::function<UtteranceTransform()>;
+
+struct BatchConfig {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string manifest;        // empty: the default place (see BATCH.md)
+  DatasetOptions dataset;
+  ShardSpec shard;
+  int32_t jobs = 0;            // worker threads; 0 = every CPU this process may use
+  bool resume = false;
+  bool strict = false;
+  ProgressMode progress = ProgressMode::kAuto;
+  FeatureOptions features;
+  AudioReadOptions audio;
+  TransformFactory transform;  // empty: none
+  // The options that determine the output (features, pooling, audio), in a
+  // canonical text; its hash tags manifest entries so --resume never reuses
+  // an output made with different options.
+  std::string options_text;
+};
+
+// Runs the batch; returns the exit status (0: all done, 1: some failed).
+// Throws Error for problems that stop the whole run (bad -o, duplicate ids,
+// unwritable output, a second run on the same output, ...).
+int RunBatch(const BatchConfig& config);
+
+// The manifest path used when --manifest is not given ("" for ark:- output).
+std::string DefaultManifestPath(const BatchOutput& output, ShardSpec shard);
+
+}  // namespace cli
+}  // namespace featpool
+
+#endif  // FEATPOOL_TOOLS_BATCH_H_
