@@ -1,46 +1,178 @@
-// featpool info: what an audio file is and how many frames it gives.
+// featpool info: what an audio file is and how many frames it gives; or, for
+// a directory, an scp or several files, a summary of the dataset.
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "featpool/audio-source.h"
 #include "featpool/command.h"
+#include "featpool/dataset.h"
+#include "featpool/error.h"
 #include "featpool/feature-flags.h"
+#include "featpool/worker-pool.h"
 
 namespace featpool {
 namespace cli {
+namespace {
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int ShowFile(const std::string& input, const FeatureFlags& flags) {
+  const FeatureOptions opts = flags.ToOptions();
+  AudioReadOptions audio = flags.ToAudioOptions();
+  AudioSource source(input, audio);
+  const AudioInfo& info = source.info();
+  const FrameExtractionOptions& frame = opts.frame_opts();
+  const int64_t samples = source.ExpectedSamples();
+  std::printf("file:        %s\n", info.path.c_str());
+  std::printf("format:      %s, %s\n", info.format.c_str(), info.encoding.c_str());
+  std::printf("sample rate: %d Hz\n", info.sample_rate);
+  std::printf("channels:    %d\n", info.channels);
+  std::printf("duration:    %.3f s (%lld samples)\n", info.Duration(),
+              static_cast<long long>(info.frames));
+  if (source.sample_rate() != static_cast<float>(info.sample_rate)) {
+    std::printf("resampled:   %.0f Hz, %lld samples\n", source.sample_rate(),
+                static_cast<long long>(samples));
+  }
+  std::printf("frames:      %d (%s, %g ms / %g ms, snip-edges=%s)\n",
+              NumFrames(samples, frame), FeatureTypeName(opts.type).c_str(),
+              frame.frame_length_ms, frame.frame_shift_ms, frame.snip_edges ? "true" : "false");
+  if (!source.warning().empty()) std::cerr << "featpool: warning: " << source.warning() << "\n";
+  return 0;
+}
+
+struct Header {
+  bool ok = false;
+  AudioInfo info;
+  std::string error;
+};
+
+std::string Counts(const std::map<std::string, int64_t>& counts) {
+  std::string out;
+  for (const auto& [name, count] : counts) {
+    out += (out.empty() ? "" : "; ") + name + ": " + std::to_string(count) +
+           (count == 1 ? " file" : " files");
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string Bytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof(text), u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+  return text;
+}
+
+// Reads every header (opening each file as extraction would, so empty,
+// truncated and unknown files show up), on -j threads.
+int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& dataset,
+                int32_t jobs) {
+  const std::vector<Utterance> utts = FindUtterances(inputs, dataset);
+  AudioReadOptions read;
+  read.target_sample_rate = 0;  // the header as it is: no resampler
+  std::map<std::string, int64_t> rates;
+  std::map<std::string, int64_t> channels;
+  std::map<std::string, int64_t> formats;
+  std::vector<std::string> unreadable;
+  double total = 0;
+  double shortest = 0;
+  double longest = 0;
+  int64_t readable = 0;
+  int64_t bytes = 0;
+  OrderedWorkerPool<Header> pool(jobs > 0 ? jobs : DefaultThreadCount(), 1024);
+  pool.Run(
+      utts.size(),
+      [&](size_t i, int) {
+        Header h;
+        try {
+          AudioSource source(utts[i].path, read);
+          h.info = source.info();
+          h.ok = true;
+        } catch (const Error& e) {
+          h.error = e.what();
+        }
+        return h;
+      },
+      [&](size_t i, Header& h) {
+        bytes += utts[i].bytes;
+        if (!h.ok) {
+          unreadable.push_back(h.error);
+          return true;
+        }
+        const double d = h.info.Duration();
+        shortest = readable == 0 ? d : std::min(shortest, d);
+        longest = readable == 0 ? d : std::max(longest, d);
+        total += d;
+        ++readable;
+        ++rates[std::to_string(h.info.sample_rate) + " Hz"];
+        ++channels[std::to_string(h.info.channels)];
+        ++formats[h.info.format + ", " + h.info.encoding];
+        return true;
+      },
+      nullptr, std::chrono::milliseconds(200));
+
+  std::printf("files:        %lld (%lld readable, %lld unreadable), %s\n",
+              static_cast<long long>(utts.size()), static_cast<long long>(readable),
+              static_cast<long long>(unreadable.size()), Bytes(bytes).c_str());
+  std::printf("duration:     %.3f h", total / 3600);
+  if (readable > 0) {
+    std::printf(" (per file: min %.3f s, mean %.3f s, max %.3f s)", shortest,
+                total / static_cast<double>(readable), longest);
+  }
+  std::printf("\n");
+  std::printf("sample rates: %s\n", Counts(rates).c_str());
+  std::printf("channels:     %s\n", Counts(channels).c_str());
+  std::printf("formats:      %s\n", Counts(formats).c_str());
+  if (!unreadable.empty()) {
+    std::printf("unreadable:\n");
+    for (const std::string& e : unreadable) std::printf("  %s\n", e.c_str());
+  }
+  return unreadable.empty() ? 0 : 1;
+}
+
+}  // namespace
 
 RunFunction AddInfoCommand(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
-      "info", "Show an audio file's format, rate, channels, duration and frame count");
+      "info",
+      "Show an audio file's format, rate, channels, duration and frame count; or summarise a "
+      "dataset (directory, scp:wav.scp or several files): count, hours, rates, channels, "
+      "formats and unreadable files (exit status 1 if any)");
   struct State {
     FeatureFlags flags;
-    std::string input;
+    std::vector<std::string> inputs;
+    std::string ext = "wav,flac,ogg,opus";
+    int32_t jobs = 0;
   };
   auto state = std::make_shared<State>();
-  sub->add_option("INPUT", state->input, "Audio file")->required();
+  sub->add_option("INPUT", state->inputs, "Audio file, directory or scp:wav.scp")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_option("--ext", state->ext, "Extensions searched for in directories")
+      ->capture_default_str();
+  sub->add_option("-j,--jobs", state->jobs, "Threads reading headers; 0 = every available CPU")
+      ->capture_default_str();
   AddFeatureFlags(sub, &state->flags);
   return [state]() {
-    const FeatureOptions opts = state->flags.ToOptions();
-    AudioReadOptions audio = state->flags.ToAudioOptions();
-    AudioSource source(state->input, audio);
-    const AudioInfo& info = source.info();
-    const FrameExtractionOptions& frame = opts.frame_opts();
-    const int64_t samples = source.ExpectedSamples();
-    std::printf("file:        %s\n", info.path.c_str());
-    std::printf("format:      %s, %s\n", info.format.c_str(), info.encoding.c_str());
-    std::printf("sample rate: %d Hz\n", info.sample_rate);
-    std::printf("channels:    %d\n", info.channels);
-    std::printf("duration:    %.3f s (%lld samples)\n", info.Duration(),
-                static_cast<long long>(info.frames));
-    if (source.sample_rate() != static_cast<float>(info.sample_rate)) {
-      std::printf("resampled:   %.0f Hz, %lld samples\n", source.sample_rate(),
-                  static_cast<long long>(samples));
+    const std::vector<std::string>& inputs = state->inputs;
+    if (inputs.size() == 1 && !IsScpInput(inputs[0]) && !IsDirectory(inputs[0])) {
+      return ShowFile(inputs[0], state->flags);
     }
-    std::printf("frames:      %d (%s, %g ms / %g ms, snip-edges=%s)\n",
-                NumFrames(samples, frame), FeatureTypeName(opts.type).c_str(),
-                frame.frame_length_ms, frame.frame_shift_ms, frame.snip_edges ? "true" : "false");
-    if (!source.warning().empty()) std::cerr << "featpool: warning: " << source.warning() << "\n";
-    return 0;
+    DatasetOptions dataset;
+    dataset.extensions = ParseExtensions(state->ext);
+    return ShowDataset(inputs, dataset, state->jobs);
   };
 }
 
