@@ -4,7 +4,10 @@
 #include <soxr.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "featpool/error.h"
@@ -24,7 +27,10 @@ void CheckPathIsReadableFile(const std::string& path) {
     throw Error(Quote(path) + ": " + std::strerror(errno));
   }
   if (S_ISDIR(st.st_mode)) throw Error(Quote(path) + " is a directory, not an audio file");
-  if (st.st_size == 0) throw Error(Quote(path) + " is empty (0 bytes)");
+  // Only a regular file's size is meaningful: a pipe (e.g. /dev/stdin) reports 0.
+  if (S_ISREG(st.st_mode) && st.st_size == 0) {
+    throw Error(Quote(path) + " is empty (0 bytes)");
+  }
 }
 
 std::string FormatName(int format) {
@@ -37,13 +43,40 @@ std::string FormatName(int format) {
   return info.name;
 }
 
-// libsndfile opens a file whose data is shorter than its header says and
-// notes it in its log; featpool treats that as a truncated, unusable file.
-bool LogSaysTruncated(SNDFILE* file) {
-  char log[4096];
+// libsndfile opens a file whose audio data is shorter than its header says,
+// lowers the frame count to what is there and only notes the mismatch in its
+// log, as "<chunk> : <declared> (should be <actual>)": WAV and CAF "data",
+// AIFF "SSND", AU "Data Size", W64 "riff". A truncated OGG is noted as
+// "File ended unexpectedly". Returns what is missing, or "" for a whole file.
+//
+// Not truncation: container sizes of WAV and AIFF ("RIFF", "FORM"), which
+// some writers get wrong and Kaldi only warns about, and the placeholder
+// sizes of streamed WAVs (0xFFFFFFFF, or 0x7FFFF000 as sox writes to a pipe),
+// which mean "read to the end".
+std::string TruncationNote(SNDFILE* file) {
+  char log[16384];
+  log[0] = '\0';
   sf_command(file, SFC_GET_LOG_INFO, log, sizeof(log));
-  return std::strstr(log, "truncat") != nullptr || std::strstr(log, "Truncat") != nullptr ||
-         std::strstr(log, "too big") != nullptr || std::strstr(log, "should be") != nullptr;
+  if (std::strstr(log, "ended unexpectedly") != nullptr) return "the stream ends unexpectedly";
+  constexpr long long kStreamedSize = 0x7FFFF000LL;
+  for (const char* line = log; *line != '\0';) {
+    const char* end = std::strchr(line, '\n');
+    if (end == nullptr) end = line + std::strlen(line);
+    const std::string text(line, end);
+    line = *end == '\n' ? end + 1 : end;
+    const size_t colon = text.find(':');
+    const size_t should = text.find("(should be ");
+    if (colon == std::string::npos || should == std::string::npos || should < colon) continue;
+    const size_t name_begin = text.find_first_not_of(" \t");
+    const std::string name = text.substr(name_begin, text.find_last_not_of(" \t", colon - 1) + 1 - name_begin);
+    if (name == "RIFF" || name == "RIFX" || name == "FORM") continue;
+    const long long declared = std::strtoll(text.c_str() + colon + 1, nullptr, 10);
+    const long long actual = std::strtoll(text.c_str() + should + 11, nullptr, 10);
+    if (declared >= kStreamedSize || declared <= actual) continue;
+    return "the header says " + std::to_string(declared) + " bytes of audio data (" + name +
+           "), the file holds " + std::to_string(actual);
+  }
+  return "";
 }
 
 SNDFILE* OpenOrThrow(const std::string& path, SF_INFO* sf_info) {
@@ -68,7 +101,8 @@ AudioInfo MakeInfo(const std::string& path, const SF_INFO& sf_info) {
   info.encoding = FormatName(sf_info.format & SF_FORMAT_SUBMASK);
   info.sample_rate = sf_info.samplerate;
   info.channels = sf_info.channels;
-  info.frames = sf_info.frames;
+  // libsndfile says SF_COUNT_MAX when the length is unknown (e.g. a pipe).
+  info.frames = sf_info.frames == SF_COUNT_MAX ? -1 : sf_info.frames;
   return info;
 }
 
@@ -103,9 +137,8 @@ AudioSource::AudioSource(const std::string& path, const AudioReadOptions& opts)
   SF_INFO sf_info;
   impl_->file = OpenOrThrow(path, &sf_info);
   info_ = MakeInfo(path, sf_info);
-  if (LogSaysTruncated(impl_->file)) {
-    throw Error(Quote(path) + ": truncated (the data is shorter than the header says)");
-  }
+  const std::string truncated = TruncationNote(impl_->file);
+  if (!truncated.empty()) throw Error(Quote(path) + ": truncated file: " + truncated);
   if (opts_.block_frames < 1) throw Error("block size must be positive");
   if (opts_.channel >= info_.channels) {
     throw Error("invalid --channel=" + std::to_string(opts_.channel) + ": " + Quote(path) +
@@ -138,7 +171,7 @@ AudioSource::AudioSource(const std::string& path, const AudioReadOptions& opts)
 AudioSource::~AudioSource() = default;
 
 int64_t AudioSource::ExpectedSamples() const {
-  if (impl_->resampler == nullptr) return info_.frames;
+  if (impl_->resampler == nullptr || info_.frames < 0) return info_.frames;
   // soxr delivers round(frames * out / in) samples once flushed.
   return static_cast<int64_t>(
       std::llround(static_cast<double>(info_.frames) * out_rate_ / info_.sample_rate));
@@ -149,11 +182,9 @@ int64_t AudioSource::ReadMono(float* out, int64_t max_frames) {
   max_frames = std::min(max_frames, opts_.block_frames);
   float* block = channels == 1 ? out : impl_->interleaved.data();
   const sf_count_t got = sf_readf_float(impl_->file, block, max_frames);
-  if (got < 0 || (got == 0 && sf_error(impl_->file) != SF_ERR_NO_ERROR)) {
-    throw Error(Quote(info_.path) + ": read error (" + sf_strerror(impl_->file) + ")");
-  }
-  if (got > 0 && sf_error(impl_->file) != SF_ERR_NO_ERROR) {
-    throw Error(Quote(info_.path) + ": corrupt data (" + sf_strerror(impl_->file) + ")");
+  if (got < 0 || sf_error(impl_->file) != SF_ERR_NO_ERROR) {
+    throw Error(Quote(info_.path) + ": cannot decode the audio data, corrupt or truncated file (" +
+                sf_strerror(impl_->file) + ")");
   }
   if (channels > 1) {
     if (opts_.channel == AudioReadOptions::kMixChannels) {
@@ -176,8 +207,9 @@ int64_t AudioSource::ReadMono(float* out, int64_t max_frames) {
   }
   impl_->frames_read += got;
   if (got == 0 && impl_->frames_read < info_.frames) {
-    throw Error(Quote(info_.path) + ": truncated: read " + std::to_string(impl_->frames_read) +
-                " of " + std::to_string(info_.frames) + " samples");
+    throw Error(Quote(info_.path) + ": truncated file: the header says " +
+                std::to_string(info_.frames) + " samples, the file holds " +
+                std::to_string(impl_->frames_read));
   }
   return got;
 }
@@ -219,7 +251,9 @@ std::vector<float> ReadAudio(const std::string& path, const AudioReadOptions& op
                              float* sample_rate) {
   AudioSource source(path, opts);
   std::vector<float> samples;
-  samples.reserve(static_cast<size_t>(std::max<int64_t>(source.ExpectedSamples(), 0)) + 64);
+  // The header's length is a hint only (a corrupt one may claim anything).
+  const int64_t hint = std::min<int64_t>(source.ExpectedSamples(), int64_t{1} << 24);
+  samples.reserve(static_cast<size_t>(std::max<int64_t>(hint, 0)) + 64);
   std::vector<float> block(static_cast<size_t>(opts.block_frames));
   while (true) {
     const int64_t got = source.Read(block.data(), static_cast<int64_t>(block.size()));

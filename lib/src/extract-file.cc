@@ -1,5 +1,6 @@
 #include "featpool/extract-file.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -16,7 +17,11 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   FileFeatures result;
   result.info = source.info();
   result.warning = source.warning();
-  extractor.Reserve(NumFrames(source.ExpectedSamples(), feature_opts.frame_opts()) + 1);
+  // The header's length is only a hint: unknown (-1) for a pipe, and a
+  // corrupt header may claim anything, so reserve at most an hour of frames.
+  const int64_t hint = std::min<int64_t>(source.ExpectedSamples(),
+                                         static_cast<int64_t>(3600 * read_opts.target_sample_rate));
+  if (hint > 0) extractor.Reserve(NumFrames(hint, feature_opts.frame_opts()) + 1);
   std::vector<float> block(static_cast<size_t>(read_opts.block_frames));
   while (true) {
     const int64_t got = source.Read(block.data(), static_cast<int64_t>(block.size()));

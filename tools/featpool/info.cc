@@ -34,15 +34,19 @@ int ShowFile(const std::string& input, const FeatureFlags& flags) {
   std::printf("format:      %s, %s\n", info.format.c_str(), info.encoding.c_str());
   std::printf("sample rate: %d Hz\n", info.sample_rate);
   std::printf("channels:    %d\n", info.channels);
-  std::printf("duration:    %.3f s (%lld samples)\n", info.Duration(),
-              static_cast<long long>(info.frames));
-  if (source.sample_rate() != static_cast<float>(info.sample_rate)) {
-    std::printf("resampled:   %.0f Hz, %lld samples\n", source.sample_rate(),
-                static_cast<long long>(samples));
+  if (info.frames < 0) {  // e.g. a pipe: the header does not say
+    std::printf("duration:    unknown\n");
+  } else {
+    std::printf("duration:    %.3f s (%lld samples)\n", info.Duration(),
+                static_cast<long long>(info.frames));
+    if (source.sample_rate() != static_cast<float>(info.sample_rate)) {
+      std::printf("resampled:   %.0f Hz, %lld samples\n", source.sample_rate(),
+                  static_cast<long long>(samples));
+    }
+    std::printf("frames:      %d (%s, %g ms / %g ms, snip-edges=%s)\n",
+                NumFrames(samples, frame), FeatureTypeName(opts.type).c_str(),
+                frame.frame_length_ms, frame.frame_shift_ms, frame.snip_edges ? "true" : "false");
   }
-  std::printf("frames:      %d (%s, %g ms / %g ms, snip-edges=%s)\n",
-              NumFrames(samples, frame), FeatureTypeName(opts.type).c_str(),
-              frame.frame_length_ms, frame.frame_shift_ms, frame.snip_edges ? "true" : "false");
   if (!source.warning().empty()) std::cerr << "featpool: warning: " << source.warning() << "\n";
   return 0;
 }

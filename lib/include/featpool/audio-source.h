@@ -35,7 +35,7 @@ struct AudioInfo {
   std::string encoding;  // e.g. "Signed 16 bit PCM"
   int32_t sample_rate = 0;
   int32_t channels = 0;
-  int64_t frames = 0;    // samples per channel at the file's rate
+  int64_t frames = 0;    // samples per channel at the file's rate; -1 if unknown
   double Duration() const { return sample_rate > 0 ? double(frames) / sample_rate : 0.0; }
 };
 
@@ -57,7 +57,8 @@ class AudioSource {
   // A note for the user (e.g. "using channel 0 of 2"), empty if none. The
   // library never prints; the caller decides.
   const std::string& warning() const { return warning_; }
-  // Number of samples Read() will deliver in total, at the output rate.
+  // Number of samples Read() will deliver in total, at the output rate; -1
+  // if the header does not say (e.g. a pipe).
   int64_t ExpectedSamples() const;
 
   // Reads up to `max_samples` mono samples at the output rate into `out`;
