@@ -1,0 +1,559 @@
+// Python bindings: `import featpool`.
+//
+// NumPy in, NumPy out. Inputs that are already C-contiguous float32 are read
+// in place; results are moved into the returned array (no copy). The GIL is
+// released while features are computed, so several Python threads can
+// extract at once. Keyword names follow torchaudio.compliance.kaldi; the
+// defaults are Kaldi's, as in the featpool command (see kDefaultsDoc).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "featpool/audio-source.h"
+#include "featpool/error.h"
+#include "featpool/feature-options.h"
+#include "featpool/matrix.h"
+#include "featpool/online-feature.h"
+#include "featpool/version.h"
+
+namespace py = pybind11;
+
+namespace featpool {
+namespace {
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// Library messages name command-line flags ("invalid --num-mel-bins=2");
+// in Python the same option is the keyword num_mel_bins.
+std::string PythonMessage(const std::string& message) {
+  static const std::regex flag(R"((^|[\s('"])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*))");
+  std::string out;
+  auto begin = std::sregex_iterator(message.begin(), message.end(), flag);
+  size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    std::string name = m[2].str();
+    for (char& c : name) {
+      if (c == '-') c = '_';
+    }
+    out += message.substr(last, static_cast<size_t>(m.position(0)) - last);
+    out += m[1].str() + name;
+    last = static_cast<size_t>(m.position(0) + m.length(0));
+  }
+  return out + message.substr(last);
+}
+
+// Samples: 1-D [samples], or 2-D [channels, samples] as torchaudio takes a
+// waveform, of which row `channel` (-1: the first, as torchaudio) is used.
+struct Samples {
+  FloatArray array;  // keeps the buffer alive while the GIL is released
+  const float* data = nullptr;
+  int64_t count = 0;
+};
+
+Samples GetSamples(const FloatArray& array, int32_t channel) {
+  Samples s{array};
+  if (array.ndim() == 1) {
+    s.data = array.data();
+    s.count = array.shape(0);
+    return s;
+  }
+  if (array.ndim() != 2) {
+    throw Error("samples must be 1-D [samples] or 2-D [channels, samples], not " +
+                std::to_string(array.ndim()) + "-D");
+  }
+  const int64_t channels = array.shape(0);
+  const int64_t c = channel < 0 ? 0 : channel;
+  if (c >= channels) {
+    throw Error("invalid --channel=" + std::to_string(channel) + ": the waveform has " +
+                std::to_string(channels) + " channel(s)");
+  }
+  s.data = array.data(c, 0);
+  s.count = array.shape(1);
+  return s;
+}
+
+// Hands a Matrix to NumPy without copying: the array owns it.
+py::array_t<float> ToArray(Matrix&& matrix) {
+  const int64_t rows = matrix.rows();
+  const int64_t cols = matrix.cols();
+  if (rows == 0) return py::array_t<float>(std::vector<py::ssize_t>{0, cols});
+  auto* owned = new Matrix(std::move(matrix));
+  py::capsule owner(owned, [](void* p) { delete static_cast<Matrix*>(p); });
+  return py::array_t<float>({rows, cols}, owned->data(), owner);
+}
+
+py::array_t<float> ToArray(std::vector<float>&& samples) {
+  auto* owned = new std::vector<float>(std::move(samples));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<float>*>(p); });
+  return py::array_t<float>({static_cast<py::ssize_t>(owned->size())}, owned->data(), owner);
+}
+
+// Every keyword of every feature type, with Kaldi's defaults; each binding
+// fills the ones it exposes.
+struct FeatureArgs {
+  float sample_rate = 16000.0f;
+  std::optional<float> sample_frequency;
+  // framing
+  float frame_length = 25.0f;
+  float frame_shift = 10.0f;
+  float dither = 0.0f;
+  float preemphasis_coefficient = 0.97f;
+  bool remove_dc_offset = true;
+  std::string window_type = "povey";
+  bool round_to_power_of_two = true;
+  float blackman_coeff = 0.42f;
+  bool snip_edges = true;
+  uint32_t dither_seed = 0;
+  // mel
+  int32_t num_mel_bins = 23;
+  float low_freq = 20.0f;
+  float high_freq = 0.0f;
+  // energy and output
+  std::optional<bool> use_energy;  // Kaldi: false for fbank, true for MFCC
+  float energy_floor = 0.0f;
+  bool raw_energy = true;
+  bool htk_compat = false;
+  bool use_log_fbank = true;
+  bool use_power = true;
+  int32_t num_ceps = 13;
+  float cepstral_lifter = 22.0f;
+
+  float Rate() const {
+    if (!sample_frequency) return sample_rate;
+    if (sample_rate != 16000.0f && sample_rate != *sample_frequency) {
+      throw Error("sample_rate=" + std::to_string(sample_rate) + " and sample_frequency=" +
+                  std::to_string(*sample_frequency) + " disagree; give one of them");
+    }
+    return *sample_frequency;
+  }
+
+  FeatureOptions ToOptions(FeatureType type) const {
+    FrameExtractionOptions frame;
+    frame.samp_freq = Rate();
+    frame.frame_length_ms = frame_length;
+    frame.frame_shift_ms = frame_shift;
+    frame.dither = dither;
+    frame.preemph_coeff = preemphasis_coefficient;
+    frame.remove_dc_offset = remove_dc_offset;
+    frame.window_type = ParseWindowType(window_type);
+    frame.round_to_power_of_two = round_to_power_of_two;
+    frame.blackman_coeff = blackman_coeff;
+    frame.snip_edges = snip_edges;
+    frame.dither_seed = dither_seed;
+    frame.Validate();
+
+    MelBanksOptions mel;
+    mel.num_bins = num_mel_bins;
+    mel.low_freq = low_freq;
+    mel.high_freq = high_freq;
+
+    FeatureOptions opts;
+    opts.type = type;
+    opts.fbank.frame_opts = frame;
+    opts.fbank.mel_opts = mel;
+    opts.fbank.use_energy = use_energy.value_or(false);
+    opts.fbank.energy_floor = energy_floor;
+    opts.fbank.raw_energy = raw_energy;
+    opts.fbank.htk_compat = htk_compat;
+    opts.fbank.use_log_fbank = use_log_fbank;
+    opts.fbank.use_power = use_power;
+    opts.mfcc.frame_opts = frame;
+    opts.mfcc.mel_opts = mel;
+    opts.mfcc.num_ceps = num_ceps;
+    opts.mfcc.use_energy = use_energy.value_or(true);
+    opts.mfcc.energy_floor = energy_floor;
+    opts.mfcc.raw_energy = raw_energy;
+    opts.mfcc.cepstral_lifter = cepstral_lifter;
+    opts.mfcc.htk_compat = htk_compat;
+    opts.spectrogram.frame_opts = frame;
+    opts.spectrogram.energy_floor = energy_floor;
+    opts.spectrogram.raw_energy = raw_energy;
+    return opts;
+  }
+};
+
+py::array_t<float> Compute(const FeatureOptions& opts, const FloatArray& array, int32_t channel) {
+  // Building the computer validates every option before any work.
+  const int32_t dim = MakeFeatureComputer(opts)->Dim();
+  Samples s = GetSamples(array, channel);
+  Matrix features;
+  {
+    py::gil_scoped_release release;
+    features = ComputeFeatures(opts, opts.frame_opts().samp_freq, s.data, s.count);
+  }
+  if (features.rows() == 0) features = Matrix(0, dim);
+  return ToArray(std::move(features));
+}
+
+// The framing keywords shared by every feature function: the C++ parameter
+// list, the Python keyword list and the copy into FeatureArgs, side by side
+// so that they cannot drift apart.
+#define FEATPOOL_FRAME_PARAMS                                                                  \
+  float frame_length, float frame_shift, float dither, float preemphasis_coefficient,         \
+      bool remove_dc_offset, const std::string &window_type, bool round_to_power_of_two,      \
+      float blackman_coeff, bool snip_edges
+#define FEATPOOL_FRAME_KWARGS                                                                  \
+  py::arg("frame_length") = 25.0, py::arg("frame_shift") = 10.0, py::arg("dither") = 0.0,  \
+      py::arg("preemphasis_coefficient") = 0.97, py::arg("remove_dc_offset") = true,         \
+      py::arg("window_type") = "povey", py::arg("round_to_power_of_two") = true,              \
+      py::arg("blackman_coeff") = 0.42, py::arg("snip_edges") = true
+#define FEATPOOL_SET_FRAME_ARGS(a)                                                             \
+  a.frame_length = frame_length;                                                              \
+  a.frame_shift = frame_shift;                                                                \
+  a.dither = dither;                                                                          \
+  a.preemphasis_coefficient = preemphasis_coefficient;                                        \
+  a.remove_dc_offset = remove_dc_offset;                                                      \
+  a.window_type = window_type;                                                                \
+  a.round_to_power_of_two = round_to_power_of_two;                                            \
+  a.blackman_coeff = blackman_coeff;                                                          \
+  a.snip_edges = snip_edges
+// Keywords every function ends with.
+#define FEATPOOL_TAIL_PARAMS std::optional<float> sample_frequency, uint32_t dither_seed
+#define FEATPOOL_TAIL_KWARGS py::arg("sample_frequency") = py::none(), py::arg("dither_seed") = 0
+#define FEATPOOL_SET_TAIL_ARGS(a)         \
+  a.sample_frequency = sample_frequency;  \
+  a.dither_seed = dither_seed
+
+const char kDefaultsDoc[] = R"(
+Samples are on Kaldi's integer scale (a full-scale 16-bit sample is +-32768),
+as read_audio() returns them and as torchaudio.compliance.kaldi needs them to
+agree with Kaldi. `samples` is 1-D, or 2-D [channels, samples] of which row
+`channel` is used (-1: the first). Returns float32 [frames, dims].
+
+Keyword names are those of torchaudio.compliance.kaldi (sample_frequency is
+accepted as an alias of sample_rate). Defaults are Kaldi's, as in the featpool
+command, except dither, which is 0 (Kaldi: 1) so results are reproducible.
+torchaudio's defaults differ in energy_floor (torchaudio 1.0, here 0.0) and,
+for mfcc, use_energy (torchaudio False, here True): pass them explicitly to
+reproduce torchaudio. dither_seed seeds the dither noise. Bad options raise
+featpool.Error (a ValueError) naming the keyword.
+)";
+
+// Serialises calls on one Python-visible streaming object, whose methods run
+// without the GIL.
+class PyOnlineExtractor {
+ public:
+  explicit PyOnlineExtractor(const FeatureOptions& opts) : extractor_(opts) {}
+
+  void AcceptWaveform(float sample_rate, const FloatArray& array) {
+    if (array.ndim() != 1) throw Error("accept_waveform() takes 1-D samples");
+    Samples s = GetSamples(array, -1);
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mutex_);
+    extractor_.AcceptWaveform(sample_rate, s.data, s.count);
+  }
+  void InputFinished() {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mutex_);
+    extractor_.InputFinished();
+  }
+  template <typename F>
+  auto Locked(F f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return f(extractor_);
+  }
+  py::array_t<float> GetFrame(int32_t frame) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    py::array_t<float> out(extractor_.Dim());
+    const float* row = extractor_.Frame(frame);
+    std::copy(row, row + extractor_.Dim(), out.mutable_data());
+    return out;
+  }
+  py::array_t<float> GetFrames(std::optional<int32_t> start, std::optional<int32_t> end) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const int32_t first = start.value_or(extractor_.FirstAvailableFrame());
+    const int32_t last = end.value_or(extractor_.NumFramesReady());
+    if (first < extractor_.FirstAvailableFrame() || last > extractor_.NumFramesReady() ||
+        first > last) {
+      throw Error("frames [" + std::to_string(first) + ", " + std::to_string(last) +
+                  ") are not available (available: [" +
+                  std::to_string(extractor_.FirstAvailableFrame()) + ", " +
+                  std::to_string(extractor_.NumFramesReady()) + "))");
+    }
+    const int32_t dim = extractor_.Dim();
+    py::array_t<float> out(std::vector<py::ssize_t>{last - first, dim});
+    if (last > first) {
+      const float* begin = extractor_.Frame(first);
+      std::copy(begin, begin + static_cast<int64_t>(last - first) * dim, out.mutable_data());
+    }
+    return out;
+  }
+  py::array_t<float> TakeFrames() {
+    Matrix frames;
+    int32_t dim;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      frames = extractor_.TakeFrames();
+      dim = extractor_.Dim();
+    }
+    if (frames.rows() == 0) frames = Matrix(0, dim);
+    return ToArray(std::move(frames));
+  }
+
+ private:
+  std::mutex mutex_;
+  OnlineExtractor extractor_;
+};
+
+void BindFeatures(py::module_& m) {
+  m.def(
+      "fbank",
+      [](const FloatArray& samples, float sample_rate, int32_t num_mel_bins, FEATPOOL_FRAME_PARAMS,
+         float low_freq, float high_freq, bool use_energy, float energy_floor, bool raw_energy,
+         bool htk_compat, bool use_log_fbank, bool use_power, int32_t channel,
+         FEATPOOL_TAIL_PARAMS) {
+        FeatureArgs a;
+        a.sample_rate = sample_rate;
+        a.num_mel_bins = num_mel_bins;
+        FEATPOOL_SET_FRAME_ARGS(a);
+        a.low_freq = low_freq;
+        a.high_freq = high_freq;
+        a.use_energy = use_energy;
+        a.energy_floor = energy_floor;
+        a.raw_energy = raw_energy;
+        a.htk_compat = htk_compat;
+        a.use_log_fbank = use_log_fbank;
+        a.use_power = use_power;
+        FEATPOOL_SET_TAIL_ARGS(a);
+        return Compute(a.ToOptions(FeatureType::kFbank), samples, channel);
+      },
+      (std::string("Kaldi log-mel filterbank features (compute-fbank-feats).\n") + kDefaultsDoc)
+          .c_str(),
+      py::arg("samples"), py::arg("sample_rate") = 16000.0, py::kw_only(),
+      py::arg("num_mel_bins") = 23, FEATPOOL_FRAME_KWARGS, py::arg("low_freq") = 20.0,
+      py::arg("high_freq") = 0.0, py::arg("use_energy") = false, py::arg("energy_floor") = 0.0,
+      py::arg("raw_energy") = true, py::arg("htk_compat") = false,
+      py::arg("use_log_fbank") = true, py::arg("use_power") = true, py::arg("channel") = -1,
+      FEATPOOL_TAIL_KWARGS);
+
+  m.def(
+      "mfcc",
+      [](const FloatArray& samples, float sample_rate, int32_t num_ceps, float cepstral_lifter,
+         int32_t num_mel_bins, FEATPOOL_FRAME_PARAMS, float low_freq, float high_freq,
+         bool use_energy, float energy_floor, bool raw_energy, bool htk_compat, int32_t channel,
+         FEATPOOL_TAIL_PARAMS) {
+        FeatureArgs a;
+        a.sample_rate = sample_rate;
+        a.num_ceps = num_ceps;
+        a.cepstral_lifter = cepstral_lifter;
+        a.num_mel_bins = num_mel_bins;
+        FEATPOOL_SET_FRAME_ARGS(a);
+        a.low_freq = low_freq;
+        a.high_freq = high_freq;
+        a.use_energy = use_energy;
+        a.energy_floor = energy_floor;
+        a.raw_energy = raw_energy;
+        a.htk_compat = htk_compat;
+        FEATPOOL_SET_TAIL_ARGS(a);
+        return Compute(a.ToOptions(FeatureType::kMfcc), samples, channel);
+      },
+      (std::string("Kaldi MFCC features (compute-mfcc-feats).\n") + kDefaultsDoc).c_str(),
+      py::arg("samples"), py::arg("sample_rate") = 16000.0, py::kw_only(),
+      py::arg("num_ceps") = 13, py::arg("cepstral_lifter") = 22.0, py::arg("num_mel_bins") = 23,
+      FEATPOOL_FRAME_KWARGS, py::arg("low_freq") = 20.0, py::arg("high_freq") = 0.0,
+      py::arg("use_energy") = true, py::arg("energy_floor") = 0.0, py::arg("raw_energy") = true,
+      py::arg("htk_compat") = false, py::arg("channel") = -1, FEATPOOL_TAIL_KWARGS);
+
+  m.def(
+      "spectrogram",
+      [](const FloatArray& samples, float sample_rate, FEATPOOL_FRAME_PARAMS, float energy_floor,
+         bool raw_energy, int32_t channel, FEATPOOL_TAIL_PARAMS) {
+        FeatureArgs a;
+        a.sample_rate = sample_rate;
+        FEATPOOL_SET_FRAME_ARGS(a);
+        a.energy_floor = energy_floor;
+        a.raw_energy = raw_energy;
+        FEATPOOL_SET_TAIL_ARGS(a);
+        return Compute(a.ToOptions(FeatureType::kSpectrogram), samples, channel);
+      },
+      (std::string("Kaldi log power spectrogram (compute-spectrogram-feats).\n") + kDefaultsDoc)
+          .c_str(),
+      py::arg("samples"), py::arg("sample_rate") = 16000.0, py::kw_only(), FEATPOOL_FRAME_KWARGS,
+      py::arg("energy_floor") = 0.0, py::arg("raw_energy") = true, py::arg("channel") = -1,
+      FEATPOOL_TAIL_KWARGS);
+
+  py::class_<PyOnlineExtractor>(m, "OnlineExtractor", R"(
+Streaming fbank / MFCC / spectrogram: feed samples in chunks of any size and
+take frames as soon as they are ready. The frames are bit-identical to the
+offline functions on the concatenated input. Keywords are those of fbank(),
+mfcc() and spectrogram(); `feature` picks the type; use_energy=None means
+Kaldi's default for the type (fbank False, MFCC True).
+
+One object per stream. Its methods release the GIL and are serialised by a
+lock, so sharing one object between threads is safe but pointless.
+
+    ex = featpool.OnlineExtractor("fbank", num_mel_bins=80)
+    for chunk in chunks:
+        ex.accept_waveform(16000, chunk)
+        rows = ex.take_frames()
+    ex.input_finished()
+    rows = ex.take_frames()
+)")
+      .def(py::init([](const std::string& feature, float sample_rate, int32_t num_mel_bins,
+                       int32_t num_ceps, float cepstral_lifter, FEATPOOL_FRAME_PARAMS,
+                       float low_freq, float high_freq, std::optional<bool> use_energy,
+                       float energy_floor, bool raw_energy, bool htk_compat, bool use_log_fbank,
+                       bool use_power, FEATPOOL_TAIL_PARAMS) {
+             FeatureArgs a;
+             a.sample_rate = sample_rate;
+             a.num_mel_bins = num_mel_bins;
+             a.num_ceps = num_ceps;
+             a.cepstral_lifter = cepstral_lifter;
+             FEATPOOL_SET_FRAME_ARGS(a);
+             a.low_freq = low_freq;
+             a.high_freq = high_freq;
+             a.use_energy = use_energy;
+             a.energy_floor = energy_floor;
+             a.raw_energy = raw_energy;
+             a.htk_compat = htk_compat;
+             a.use_log_fbank = use_log_fbank;
+             a.use_power = use_power;
+             FEATPOOL_SET_TAIL_ARGS(a);
+             return std::make_unique<PyOnlineExtractor>(a.ToOptions(ParseFeatureType(feature)));
+           }),
+           py::arg("feature") = "fbank", py::arg("sample_rate") = 16000.0, py::kw_only(),
+           py::arg("num_mel_bins") = 23, py::arg("num_ceps") = 13,
+           py::arg("cepstral_lifter") = 22.0, FEATPOOL_FRAME_KWARGS, py::arg("low_freq") = 20.0,
+           py::arg("high_freq") = 0.0, py::arg("use_energy") = py::none(),
+           py::arg("energy_floor") = 0.0, py::arg("raw_energy") = true,
+           py::arg("htk_compat") = false, py::arg("use_log_fbank") = true,
+           py::arg("use_power") = true, FEATPOOL_TAIL_KWARGS)
+      .def("accept_waveform", &PyOnlineExtractor::AcceptWaveform, py::arg("sample_rate"),
+           py::arg("samples"),
+           "Appends 1-D samples (Kaldi's integer scale); sample_rate must be the configured one.")
+      .def("input_finished", &PyOnlineExtractor::InputFinished,
+           "Ends the stream; with snip_edges=False this makes the last frames ready.")
+      .def_property_readonly(
+          "num_frames_ready",
+          [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.NumFramesReady(); }); },
+          "Frames [0, num_frames_ready) have been computed.")
+      .def_property_readonly(
+          "first_available_frame",
+          [](PyOnlineExtractor& e) {
+            return e.Locked([](auto& x) { return x.FirstAvailableFrame(); });
+          },
+          "Frames before this one were taken or released.")
+      .def_property_readonly(
+          "is_finished",
+          [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.IsFinished(); }); })
+      .def_property_readonly(
+          "num_samples_accepted",
+          [](PyOnlineExtractor& e) {
+            return e.Locked([](auto& x) { return x.NumSamplesAccepted(); });
+          })
+      .def_property_readonly(
+          "dim", [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.Dim(); }); },
+          "Columns per frame.")
+      .def_property_readonly(
+          "frame_shift_seconds",
+          [](PyOnlineExtractor& e) {
+            return e.Locked([](auto& x) {
+              return static_cast<double>(x.frame_options().WindowShift()) /
+                     x.frame_options().samp_freq;
+            });
+          })
+      .def("get_frame", &PyOnlineExtractor::GetFrame, py::arg("frame"),
+           "A copy of one ready frame (1-D).")
+      .def("get_frames", &PyOnlineExtractor::GetFrames, py::arg("start") = py::none(),
+           py::arg("end") = py::none(),
+           "A copy of ready frames [start, end) (default: every frame not yet released).")
+      .def("take_frames", &PyOnlineExtractor::TakeFrames,
+           "Every ready frame not yet released, as [frames, dim] (moved, not copied); they are "
+           "then released.")
+      .def(
+          "release_frames_before",
+          [](PyOnlineExtractor& e, int32_t frame) {
+            e.Locked([frame](auto& x) {
+              x.ReleaseFramesBefore(frame);
+              return 0;
+            });
+          },
+          py::arg("frame"), "Frees frames before `frame` (bounded memory on an endless stream).")
+      .def(
+          "samples_needed_for_frame",
+          [](PyOnlineExtractor& e, int32_t frame) {
+            return e.Locked([frame](auto& x) { return x.SamplesNeededForFrame(frame); });
+          },
+          py::arg("frame"),
+          "How many samples must have arrived before `frame` is ready (latency).");
+}
+
+void BindAudio(py::module_& m) {
+  m.def(
+      "read_audio",
+      [](const std::string& path, std::optional<float> sample_rate, int32_t channel) {
+        AudioReadOptions opts;
+        opts.target_sample_rate = sample_rate.value_or(0.0f);
+        opts.channel = channel;
+        std::vector<float> samples;
+        float rate = 0;
+        std::string warning;
+        {
+          py::gil_scoped_release release;
+          AudioSource source(path, opts);
+          warning = source.warning();
+          rate = source.sample_rate();
+          samples.resize(static_cast<size_t>(std::max<int64_t>(source.ExpectedSamples(), 0)));
+          int64_t n = 0;
+          for (;;) {
+            if (n == static_cast<int64_t>(samples.size())) samples.resize(samples.size() + 8192);
+            const int64_t got = source.Read(samples.data() + n, static_cast<int64_t>(samples.size()) - n);
+            if (got == 0) break;
+            n += got;
+          }
+          samples.resize(static_cast<size_t>(n));
+        }
+        if (!warning.empty()) {
+          if (PyErr_WarnEx(PyExc_UserWarning, warning.c_str(), 1) != 0) {
+            throw py::error_already_set();
+          }
+        }
+        py::object out_rate;
+        if (rate == static_cast<float>(static_cast<int64_t>(rate))) {
+          out_rate = py::int_(static_cast<int64_t>(rate));
+        } else {
+          out_rate = py::float_(rate);
+        }
+        return py::make_tuple(ToArray(std::move(samples)), out_rate);
+      },
+      R"(Reads an audio file (WAV, FLAC, OGG, ... through libsndfile).
+
+Returns (samples, sample_rate): 1-D float32 on Kaldi's integer scale (a
+full-scale sample is +-32768 whatever the bit depth) and the rate in Hz.
+sample_rate=None keeps the file's rate; another value resamples (libsoxr).
+channel: -1 the first channel (with a warning if there are several), N that
+channel, featpool.MIX_CHANNELS the average of all channels.)",
+      py::arg("path"), py::arg("sample_rate") = py::none(), py::arg("channel") = -1);
+  m.attr("MIX_CHANNELS") = AudioReadOptions::kMixChannels;
+}
+
+}  // namespace
+}  // namespace featpool
+
+PYBIND11_MODULE(featpool, m) {
+  using namespace featpool;
+  m.doc() = "Kaldi-exact fbank / MFCC / spectrogram features and PyTorch-exact pooling.";
+
+  static py::exception<Error> error(m, "Error", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Error& e) {
+      error(PythonMessage(e.what()).c_str());
+    }
+  });
+
+  m.def("version", &version, "featpool's semantic version, MAJOR.MINOR.PATCH.");
+  m.attr("__version__") = version();
+  BindFeatures(m);
+  BindAudio(m);
+}

@@ -1,0 +1,384 @@
+"""Tests of the Python module `featpool` (lib/python/featpool_python.cc).
+
+Run by tests/test-python.sh through CTest, with the built module on
+PYTHONPATH and the featpool command in $FEATPOOL_COMMAND. The bindings must
+agree bit for bit with the command (the same library code); where torch is
+importable, they are also compared with torchaudio.compliance.kaldi and torch
+pooling directly (skipped otherwise: the CI machine has no torch).
+"""
+
+import os
+import re
+import subprocess
+import threading
+import time
+import wave
+
+import numpy as np
+import pytest
+
+if os.environ.get("FEATPOOL_PYTHON_REQUIRED"):
+    import featpool  # the build says the module exists: failing to import is an error
+else:
+    featpool = pytest.importorskip("featpool", reason="the featpool module is not built")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(ROOT, "data")
+SPEECH = os.path.join(DATA, "speech-16k.wav")
+COMMAND = os.environ.get("FEATPOOL_COMMAND")
+
+
+def read_wav_int16(path):
+    with wave.open(path, "rb") as w:
+        assert w.getsampwidth() == 2 and w.getnchannels() == 1
+        return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+
+
+@pytest.fixture(scope="module")
+def speech():
+    samples, rate = featpool.read_audio(SPEECH)
+    return samples, rate
+
+
+def kwargs_to_flags(kwargs):
+    """fbank(..., num_mel_bins=80) <-> featpool extract --num-mel-bins=80."""
+    flags = []
+    for key, value in kwargs.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        flags.append("--%s=%s" % (key.replace("_", "-"), value))
+    return flags
+
+
+def run_command(tmp_path, audio, feature, kwargs):
+    if not COMMAND:
+        pytest.skip("FEATPOOL_COMMAND is not set (run through tests/test-python.sh)")
+    out = str(tmp_path / ("%s.npy" % feature))
+    subprocess.run([COMMAND, "extract", audio, "--feature=" + feature, "-o", out]
+                   + kwargs_to_flags(kwargs), check=True)
+    return np.load(out)
+
+
+# --------------------------------------------------------------------------
+# Module basics
+
+
+def test_version_is_the_cmake_project_version():
+    with open(os.path.join(ROOT, "CMakeLists.txt")) as f:
+        project = re.search(r"project\(featpool VERSION ([0-9.]+)", f.read()).group(1)
+    assert featpool.version() == project
+    assert featpool.__version__ == project
+
+
+def test_read_audio_gives_kaldi_integer_scale():
+    rate, ints = read_wav_int16(SPEECH)
+    samples, got_rate = featpool.read_audio(SPEECH)
+    assert got_rate == rate == 16000
+    assert samples.dtype == np.float32 and samples.ndim == 1
+    np.testing.assert_array_equal(samples, ints.astype(np.float32))
+
+
+def test_read_audio_resamples_on_request():
+    samples, rate = featpool.read_audio(os.path.join(DATA, "speech-48k.wav"), sample_rate=16000)
+    native, native_rate = featpool.read_audio(os.path.join(DATA, "speech-48k.wav"))
+    assert (rate, native_rate) == (16000, 48000)
+    assert abs(len(samples) - len(native) / 3) <= 1
+
+
+def test_read_audio_errors_name_the_file(tmp_path):
+    missing = str(tmp_path / "missing.wav")
+    with pytest.raises(featpool.Error, match="missing.wav"):
+        featpool.read_audio(missing)
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        featpool.read_audio(str(empty))
+
+
+# --------------------------------------------------------------------------
+# Offline features: identical to the featpool command
+
+COMMAND_CASES = [
+    ("fbank", {}),
+    ("fbank", {"num_mel_bins": 80, "snip_edges": False, "use_energy": True,
+               "window_type": "hamming", "low_freq": 60.0, "high_freq": -400.0}),
+    ("fbank", {"use_log_fbank": False, "use_power": False, "htk_compat": True,
+               "use_energy": True, "energy_floor": 1.0, "raw_energy": False}),
+    ("fbank", {"dither": 1.0, "dither_seed": 7, "frame_length": 20.0, "frame_shift": 8.0,
+               "round_to_power_of_two": False, "remove_dc_offset": False,
+               "preemphasis_coefficient": 0.0}),
+    ("mfcc", {}),
+    ("mfcc", {"num_ceps": 20, "num_mel_bins": 40, "cepstral_lifter": 0.0, "use_energy": False,
+              "htk_compat": True, "snip_edges": False, "window_type": "blackman",
+              "blackman_coeff": 0.40}),
+    ("spectrogram", {}),
+    ("spectrogram", {"snip_edges": False, "energy_floor": 2.0, "raw_energy": False,
+                     "window_type": "rectangular"}),
+]
+
+
+@pytest.mark.parametrize("feature,kwargs", COMMAND_CASES)
+def test_features_equal_the_command(tmp_path, speech, feature, kwargs):
+    samples, rate = speech
+    expected = run_command(tmp_path, SPEECH, feature, kwargs)
+    got = getattr(featpool, feature)(samples, rate, **kwargs)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_8khz_features_equal_the_command(tmp_path):
+    path = os.path.join(DATA, "speech-8k.wav")
+    samples, rate = featpool.read_audio(path)
+    assert rate == 8000
+    expected = run_command(tmp_path, path, "fbank", {"sample_frequency": 8000.0,
+                                                     "num_mel_bins": 15})
+    np.testing.assert_array_equal(featpool.fbank(samples, 8000, num_mel_bins=15), expected)
+    # torchaudio's keyword for the rate
+    np.testing.assert_array_equal(
+        featpool.fbank(samples, sample_frequency=8000, num_mel_bins=15), expected)
+
+
+def test_shapes_and_defaults(speech):
+    samples, _ = speech
+    frames = 1 + (len(samples) - 400) // 160  # Kaldi NumFrames, snip_edges
+    assert featpool.fbank(samples).shape == (frames, 23)
+    assert featpool.mfcc(samples).shape == (frames, 13)
+    assert featpool.spectrogram(samples).shape == (frames, 257)
+    assert featpool.fbank(samples, snip_edges=False).shape == ((len(samples) + 80) // 160, 23)
+    # Kaldi's MFCC default use_energy=True: C0 is the log energy.
+    np.testing.assert_array_equal(featpool.mfcc(samples)[:, 0],
+                                  featpool.mfcc(samples, use_energy=True)[:, 0])
+    assert not np.array_equal(featpool.mfcc(samples)[:, 0],
+                              featpool.mfcc(samples, use_energy=False)[:, 0])
+
+
+def test_short_input_gives_no_frames():
+    out = featpool.fbank(np.zeros(399, dtype=np.float32))
+    assert out.shape == (0, 23) and out.dtype == np.float32
+
+
+def test_input_types_and_layouts(speech):
+    samples, _ = speech
+    expected = featpool.fbank(samples)
+    # float64, lists and non-contiguous views are converted
+    np.testing.assert_array_equal(featpool.fbank(samples.astype(np.float64)), expected)
+    np.testing.assert_array_equal(featpool.fbank(samples[:4000].tolist()),
+                                  featpool.fbank(samples[:4000]))
+    doubled = np.repeat(samples, 2)
+    np.testing.assert_array_equal(featpool.fbank(doubled[::2]), expected)
+    # 2-D [channels, samples] like a torchaudio waveform
+    stereo = np.stack([samples, samples[::-1].copy()])
+    np.testing.assert_array_equal(featpool.fbank(stereo), expected)
+    np.testing.assert_array_equal(featpool.fbank(stereo, channel=0), expected)
+    np.testing.assert_array_equal(featpool.fbank(stereo, channel=1),
+                                  featpool.fbank(samples[::-1].copy()))
+    with pytest.raises(featpool.Error, match="channel"):
+        featpool.fbank(stereo, channel=2)
+    with pytest.raises(featpool.Error, match="3-D"):
+        featpool.fbank(np.zeros((1, 1, 400), dtype=np.float32))
+
+
+def test_output_owns_its_memory_without_a_copy(speech):
+    samples, _ = speech
+    out = featpool.fbank(samples)
+    # The matrix the library computed is handed to NumPy, not copied: the
+    # array does not own a NumPy allocation but is kept alive by its base.
+    assert not out.flags.owndata and out.base is not None
+    assert out.flags.c_contiguous and out.flags.writeable
+    original = out[0, 0]
+    out[0, 0] = original + 1.0  # writing to one result does not touch the next
+    assert featpool.fbank(samples)[0, 0] == original
+
+
+def test_errors_name_the_python_keyword(speech):
+    samples, _ = speech
+    assert issubclass(featpool.Error, ValueError)
+    cases = [
+        ({"num_mel_bins": 1}, "num_mel_bins"),
+        ({"window_type": "kaiser"}, "window_type"),
+        ({"frame_shift": 0.0}, "frame_shift"),
+        ({"frame_length": -1.0}, "frame_length"),
+        ({"dither": -1.0}, "dither"),
+        ({"low_freq": 9000.0}, "low_freq"),
+        ({"sample_rate": 16000.0, "num_mel_bins": 300}, "num_mel_bins"),
+    ]
+    for kwargs, keyword in cases:
+        with pytest.raises(featpool.Error, match=keyword) as info:
+            featpool.fbank(samples, **kwargs)
+        assert "--" not in str(info.value), str(info.value)
+    with pytest.raises(featpool.Error, match="num_ceps"):
+        featpool.mfcc(samples, num_ceps=0)
+    with pytest.raises(featpool.Error, match="disagree"):
+        featpool.fbank(samples, 8000, sample_frequency=16000)
+    with pytest.raises(TypeError):
+        featpool.fbank(samples, vtln_warp=1.0)  # not supported: no silent ignore
+
+
+def test_gil_is_released_during_computation(speech):
+    samples, _ = speech
+    long = np.tile(samples, 100)  # 12 min of audio, a few tenths of a second of work
+
+    # A second Python thread counts while fbank runs in this one. With the GIL
+    # released it keeps counting at a good part of its undisturbed rate; with
+    # the GIL held it stalls (measured: about 1% of the rate during a C call
+    # that holds the GIL, 40-110% during fbank).
+    def fraction_of_rate():
+        counter = [0]
+        stop = threading.Event()
+
+        def count():
+            while not stop.is_set():
+                counter[0] += 1
+
+        thread = threading.Thread(target=count)
+        thread.start()
+        time.sleep(0.05)
+        before = counter[0]
+        baseline = before / 0.05
+        start = time.perf_counter()
+        featpool.fbank(long)
+        elapsed = time.perf_counter() - start
+        progress = counter[0] - before
+        stop.set()
+        thread.join()
+        return progress / (baseline * elapsed)
+
+    fractions = []
+    for _ in range(3):  # a loaded machine may starve the counting thread once
+        fractions.append(fraction_of_rate())
+        if fractions[-1] > 0.2:
+            break
+    assert fractions[-1] > 0.2, "other threads stalled during fbank: %s" % fractions
+
+
+def test_threads_compute_identical_results(speech):
+    samples, _ = speech
+    expected = {f: getattr(featpool, f)(samples) for f in ("fbank", "mfcc", "spectrogram")}
+    results = []
+
+    def work(feature):
+        results.append((feature, getattr(featpool, feature)(samples)))
+
+    threads = [threading.Thread(target=work, args=(f,)) for f in list(expected) * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 9
+    for feature, got in results:
+        np.testing.assert_array_equal(got, expected[feature])
+
+
+# --------------------------------------------------------------------------
+# Streaming: identical to offline
+
+
+def random_chunks(n, rng, max_chunk):
+    pos = 0
+    while pos < n:
+        size = int(rng.integers(1, max_chunk + 1))
+        yield pos, min(n, pos + size)
+        pos += size
+
+
+@pytest.mark.parametrize("feature", ["fbank", "mfcc", "spectrogram"])
+@pytest.mark.parametrize("snip_edges", [True, False])
+def test_online_extractor_equals_offline(speech, feature, snip_edges):
+    samples, rate = speech
+    expected = getattr(featpool, feature)(samples, rate, snip_edges=snip_edges)
+    rng = np.random.default_rng(5)
+    for max_chunk in (1, 7, 160, 2 * rate, len(samples)):
+        extractor = featpool.OnlineExtractor(feature, rate, snip_edges=snip_edges)
+        assert extractor.dim == expected.shape[1]
+        parts = []
+        chunks = random_chunks(len(samples), rng, max_chunk) if max_chunk > 1 else None
+        if chunks is None:  # one sample at a time is slow in Python: a prefix of it
+            chunks = [(i, i + 1) for i in range(3000)] + [(3000, len(samples))]
+        for begin, end in chunks:
+            extractor.accept_waveform(rate, samples[begin:end])
+            parts.append(extractor.take_frames())
+        extractor.input_finished()
+        parts.append(extractor.take_frames())
+        got = np.concatenate(parts)
+        assert extractor.num_frames_ready == len(expected)
+        np.testing.assert_array_equal(got, expected, err_msg="max chunk %d" % max_chunk)
+
+
+def test_online_extractor_frame_access(speech):
+    samples, rate = speech
+    expected = featpool.fbank(samples, num_mel_bins=40)
+    extractor = featpool.OnlineExtractor("fbank", num_mel_bins=40)
+    assert extractor.samples_needed_for_frame(0) == 400
+    assert extractor.samples_needed_for_frame(2) == 720
+    assert extractor.frame_shift_seconds == pytest.approx(0.01)
+    extractor.accept_waveform(rate, samples[:719])
+    assert extractor.num_frames_ready == 2
+    extractor.accept_waveform(rate, samples[719:8000])
+    ready = extractor.num_frames_ready
+    assert ready == 1 + (8000 - 400) // 160
+    np.testing.assert_array_equal(extractor.get_frame(3), expected[3])
+    np.testing.assert_array_equal(extractor.get_frames(), expected[:ready])
+    np.testing.assert_array_equal(extractor.get_frames(5, 9), expected[5:9])
+    extractor.release_frames_before(10)
+    assert extractor.first_available_frame == 10
+    with pytest.raises(featpool.Error, match="not available"):
+        extractor.get_frame(9)
+    with pytest.raises(featpool.Error, match="not available"):
+        extractor.get_frames(0, 3)
+    np.testing.assert_array_equal(extractor.take_frames(), expected[10:ready])
+    assert extractor.first_available_frame == ready
+    assert extractor.take_frames().shape == (0, 40)
+    with pytest.raises(featpool.Error, match="Hz"):
+        extractor.accept_waveform(8000, samples[:10])
+    with pytest.raises(featpool.Error, match="1-D"):
+        extractor.accept_waveform(rate, np.zeros((2, 10), dtype=np.float32))
+    extractor.input_finished()
+    assert extractor.is_finished
+    with pytest.raises(featpool.Error, match="InputFinished"):
+        extractor.accept_waveform(rate, samples[:10])
+    with pytest.raises(featpool.Error, match="feature"):
+        featpool.OnlineExtractor("plp")
+
+
+# --------------------------------------------------------------------------
+# Direct comparison with torchaudio.compliance.kaldi (only where torch exists)
+
+
+def torch_kaldi():
+    torch = pytest.importorskip("torch")
+    kaldi = pytest.importorskip("torchaudio.compliance.kaldi")
+    return torch, kaldi
+
+
+# Tolerances, measured on data/speech-16k.wav against torchaudio in float64:
+# fbank and MFCC differ by at most 2.4e-4 (float32 rounding). The log
+# spectrogram differs by up to 0.05 in its lowest-power bins, as much as
+# torchaudio's own float32 result does (0.051); in the linear power domain
+# that is below 1e-4 of the frame's peak power, which is what is checked.
+TORCH_CASES = [
+    ("fbank", {"num_mel_bins": 80}),
+    ("fbank", {"snip_edges": False, "use_energy": True, "window_type": "hamming"}),
+    ("mfcc", {"use_energy": True}),
+    ("mfcc", {"use_energy": False, "num_ceps": 20, "num_mel_bins": 40}),
+    ("spectrogram", {}),
+    ("spectrogram", {"snip_edges": False, "window_type": "hanning"}),
+]
+
+
+@pytest.mark.parametrize("feature,kwargs", TORCH_CASES)
+def test_features_match_torchaudio(speech, feature, kwargs):
+    torch, kaldi = torch_kaldi()
+    samples, rate = speech
+    got = getattr(featpool, feature)(samples, rate, **kwargs)
+    waveform = torch.from_numpy(samples.astype(np.float64))[None, :]
+    expected = getattr(kaldi, feature)(waveform, sample_frequency=rate, dither=0.0,
+                                       energy_floor=0.0, **kwargs).numpy()
+    assert got.shape == expected.shape
+    if feature != "spectrogram":
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-3)
+        return
+    # column 0 is the log energy; the rest are log powers
+    np.testing.assert_allclose(got[:, 0], expected[:, 0], rtol=0, atol=1e-3)
+    power, expected_power = np.exp(got[:, 1:].astype(np.float64)), np.exp(expected[:, 1:])
+    peak = expected_power.max(axis=1, keepdims=True)
+    assert np.max(np.abs(power - expected_power) / peak) < 1e-4
