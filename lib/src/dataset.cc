@@ -194,6 +194,9 @@ std::vector<Utterance> FindUtterances(const std::vector<std::string>& inputs,
       AddDirectory(input, opts, &out);
       continue;
     }
+    if (input.back() == '/') {
+      throw Error("input directory " + Quote(input) + ": " + std::strerror(errno));
+    }
     const size_t slash = input.find_last_of('/');
     const std::string name = slash == std::string::npos ? input : input.substr(slash + 1);
     out.push_back({WithoutExtension(name), input, SizeOf(input)});
