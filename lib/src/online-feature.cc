@@ -64,12 +64,17 @@ void OnlineExtractor::ComputeReadyFrames(bool flush, const float* wave, int64_t 
   num_frames_ = std::max(num_frames_, ready);
 }
 
-// Samples before the next frame's first sample are never needed again: with
-// snip_edges = false only frames starting below 0 reflect at the left edge,
-// and they come before any sample is dropped; frames reflecting at the right
-// edge never reach below their own first sample.
+// Samples before the next frame's first sample are never needed again, with
+// one exception. With snip_edges = false only frames starting below 0 reflect
+// at the left edge, and they come before any sample is dropped. A frame that
+// reflects at the right edge N reads down to sample 2N - start - size; since
+// its midpoint start + size / 2 is at most N, that is >= start for an even
+// window but start - 1 for an odd one (e.g. 319 samples, N = 8080, shift 160:
+// the last frame starts at 7921 and reads sample 7920).
 int64_t OnlineExtractor::KeepFrom() const {
-  return std::min(FirstSampleOfFrame(num_frames_, frame_options()), num_samples_);
+  const FrameExtractionOptions& opts = frame_options();
+  const int64_t reach_back = opts.snip_edges ? 0 : opts.WindowSize() % 2;
+  return std::min(FirstSampleOfFrame(num_frames_, opts) - reach_back, num_samples_);
 }
 
 void OnlineExtractor::DropUnneededSamples() {
