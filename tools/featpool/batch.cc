@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -77,6 +79,26 @@ int64_t FileSize(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
   return static_cast<int64_t>(st.st_size);
+}
+
+// Removes "<dir>/.<name>.tmp.<pid>.<n>" (AtomicOutputFile's temporary
+// names) left by a killed run, for the given output names in `dir`. Only
+// files this run owns are named, and the journal lock keeps other runs out.
+void RemoveStaleTemps(const std::string& dir, const std::set<std::string>& names) {
+  std::error_code ec;
+  const std::string where = dir.empty() ? "." : dir;
+  for (std::filesystem::directory_iterator it(where, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    const size_t tmp = file.rfind(".tmp.");
+    if (file.size() < 2 || file[0] != '.' || tmp == std::string::npos) continue;
+    if (names.count(file.substr(1, tmp - 1)) > 0) std::remove(it->path().c_str());
+  }
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 // Ids become paths below the output directory: keep them there.
@@ -426,7 +448,7 @@ int RunBatch(const BatchConfig& c) {
           int64_t rows = 0;
           int64_t cols = 0;
           if (e.Get("output") != path ||
-              std::sscanf(e.Get("shape").c_str(), "[%ld,%ld]", &rows, &cols) != 2 ||
+              std::sscanf(e.Get("shape").c_str(), "[%" SCNd64 ",%" SCNd64 "]", &rows, &cols) != 2 ||
               FileSize(path) != NpyFileSize(rows, cols)) {
             continue;
           }
@@ -446,12 +468,22 @@ int RunBatch(const BatchConfig& c) {
   if (journal) journal->Append(kept);
   previous.clear();
 
+  // Output directories, made before the workers start so they never race;
+  // and temporary files a killed run left behind.
+  std::map<std::string, std::set<std::string>> outputs_by_dir;
   if (!ark) {
-    std::set<std::string> dirs;
     for (size_t i = 0; i < n; ++i) {
-      if (!skip[i]) dirs.insert(DirName(output_path(utts[i])));
+      if (skip[i]) continue;
+      const std::string path = output_path(utts[i]);
+      outputs_by_dir[DirName(path)].insert(BaseName(path));
     }
-    for (const std::string& dir : dirs) MakeDirectories(dir);
+  } else if (!out.scp.empty()) {
+    outputs_by_dir[DirName(out.scp)].insert(BaseName(out.scp));
+  }
+  if (!manifest.empty()) outputs_by_dir[DirName(manifest)].insert(BaseName(manifest));
+  for (const auto& [dir, names] : outputs_by_dir) {
+    MakeDirectories(dir);
+    RemoveStaleTemps(dir, names);
   }
 
   ProgressState state;
