@@ -15,6 +15,7 @@
 #include "featpool/npy.h"
 #include "featpool/online-feature.h"
 #include "featpool/output-file.h"
+#include "featpool/pooler.h"
 #include "featpool/rfft.h"
 #include "featpool/spectrogram.h"
 #include "featpool/version.h"

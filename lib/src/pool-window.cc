@@ -1,0 +1,510 @@
+// Window pooling (max, avg, lp) as a row-streaming engine, separable over the
+// two axes: every input row is first pooled along frequency into a row of
+// partial results, then the partial rows under a time window are combined.
+//
+// Order matters for max: torch scans a window row by row (time outer,
+// frequency inner) and a value replaces the running maximum when it is
+// greater or NaN. That selection is associative (it picks the first of the
+// largest, or the last NaN), so reducing each row first and then the rows in
+// time order gives the same element, with its bits and index, as torch's
+// scan. Reducing the time axis first would not: it would pick the first
+// maximum in column-major order, which differs for -0.0/+0.0 ties and NaN
+// payloads.
+//
+// Large windows (kernel > 2 * stride + 2) use van Herk / Gil-Werman blocks:
+// the taps of one dilation class are cut into blocks of `kernel` taps, each
+// with a running prefix and suffix, and a window is suffix(first) combined
+// with prefix(last), so the cost per output is flat in the kernel size. The
+// same associativity keeps max exact; sums never subtract, so an inf or NaN
+// only reaches the windows that hold it.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "featpool/error.h"
+#include "pool-engine.h"
+
+namespace featpool {
+namespace internal {
+namespace {
+
+constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
+
+// One axis of a window pool; positions are input rows or columns.
+struct Axis {
+  int64_t kernel = 1;
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t dilation = 1;
+  bool ceil_mode = false;
+
+  int64_t Start(int64_t o) const { return o * stride - padding; }
+  int64_t Last(int64_t o) const { return Start(o) + (kernel - 1) * dilation; }
+  // First tap at or after position 0, as torch's `while (ih0 < 0) ih0 += d`;
+  // may lie at or past the end when every tap is padding.
+  int64_t FirstPos(int64_t o) const {
+    const int64_t start = Start(o);
+    return start >= 0 ? start : start + CeilDiv(-start, dilation) * dilation;
+  }
+  // Taps inside [0, size).
+  int64_t ValidTaps(int64_t o, int64_t size) const {
+    const int64_t first = FirstPos(o);
+    const int64_t last = std::min(Last(o), size - 1);
+    return last < first ? 0 : (last - first) / dilation + 1;
+  }
+  // avg with count_include_pad: the window clipped to [-p, size + p).
+  // PyTorch ATen AvgPoolKernel.cpp cpu_avg_pool: pool_size.
+  int64_t PaddedCount(int64_t o, int64_t size) const {
+    return std::min(Start(o) + kernel, size + padding) - Start(o);
+  }
+  int64_t OutputSize(int64_t size) const {
+    return PoolOutputSize(size, kernel, stride, padding, dilation, ceil_mode);
+  }
+  bool UseBlocks() const { return kernel > 2 * stride + 2; }
+};
+
+// max without indices: torch's `(val > maxval) || std::isnan(val)`.
+struct MaxPolicy {
+  using V = float;
+  static V Load(const float* x, int64_t pos, int64_t /*base*/) { return x[pos]; }
+  static V Combine(V a, V b) { return (b > a || b != b) ? b : a; }
+  static V Empty(int64_t /*index*/) { return kMinusInf; }
+};
+
+struct MaxIndexPolicy {
+  struct V {
+    float v;
+    int64_t i;
+  };
+  static V Load(const float* x, int64_t pos, int64_t base) { return {x[pos], base + pos}; }
+  static V Combine(V a, V b) { return (b.v > a.v || b.v != b.v) ? b : a; }
+  static V Empty(int64_t index) { return {kMinusInf, index}; }
+};
+
+struct SumPolicy {
+  using V = double;
+  template <class In>
+  static V Load(const In* x, int64_t pos, int64_t /*base*/) { return x[pos]; }
+  static V Combine(V a, V b) { return a + b; }
+  static V Empty(int64_t /*index*/) { return 0.0; }
+};
+
+// PyTorch ATen PowKernel.cpp: x.pow(e), with its special exponents (sqrt,
+// rsqrt, reciprocal, x*x, x*x*x, 1/(x*x)). lp runs it in double: torch in
+// float32 rounds every x^p, and with mixed signs (odd p) the sum cancels, so
+// torch's own float32 result strays from the float64 one by up to ~1e-3
+// relative; featpool follows the float64 result (and so does not overflow
+// where x^p exceeds the float range).
+double TorchPow(double x, double e) {
+  if (e == 0.5) return std::sqrt(x);
+  if (e == -0.5) return 1.0 / std::sqrt(x);
+  if (e == -1.0) return 1.0 / x;
+  if (e == 2.0) return x * x;
+  if (e == 3.0) return x * x * x;
+  if (e == -2.0) return 1.0 / (x * x);
+  return std::pow(x, e);
+}
+
+// torch.nn.functional.lp_pool2d after the avg_pool2d:
+// (sign(v) * relu(|v|)).mul(kw * kh).pow(1 / p). torch.sign gives 0 for NaN
+// and for -0.0.
+double LpFinish(double v, double area, double inverse_p) {
+  const double sign = static_cast<double>((0.0 < v) - (v < 0.0));
+  const double magnitude = std::fabs(v);  // relu(|v|) keeps NaN
+  return TorchPow(sign * magnitude * area, inverse_p);
+}
+
+template <class P>
+void CombineRowsTo(typename P::V* __restrict out, const typename P::V* __restrict a,
+                   const typename P::V* __restrict b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = P::Combine(a[i], b[i]);
+}
+
+template <class P>
+void CombineRowsInto(typename P::V* __restrict acc, const typename P::V* __restrict b,
+                     int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] = P::Combine(acc[i], b[i]);
+}
+
+// How an output combines the block prefix (`p`) and suffix (`s`) arrays:
+// a window [a, b] of one dilation class is p[b] if a starts a block, s[a] if
+// it ends with its class (or a block), else s[a] then p[b].
+enum class BlockPick : uint8_t { kPrefix, kSuffix, kBoth };
+
+BlockPick PickBlocks(int64_t first, int64_t last, const Axis& axis) {
+  const int64_t ua = first / axis.dilation;
+  const int64_t ub = last / axis.dilation;
+  if (ua / axis.kernel != ub / axis.kernel) return BlockPick::kBoth;
+  return ua % axis.kernel == 0 ? BlockPick::kPrefix : BlockPick::kSuffix;
+}
+
+enum class OutputKind { kMax, kAvg, kLp };
+
+template <class P, OutputKind kKind>
+class WindowEngine final : public RowPoolEngine {
+  using V = typename P::V;
+  static constexpr bool kIndex = std::is_same<P, MaxIndexPolicy>::value;
+  // lp pools x^p, computed in double.
+  using In = std::conditional_t<kKind == OutputKind::kLp, double, float>;
+
+ public:
+  WindowEngine(const PoolOptions& opts, int64_t cols) {
+    const PoolSize stride = opts.EffectiveStride();
+    time_ = {opts.kernel.time, stride.time, opts.padding.time, opts.dilation.time,
+             opts.ceil_mode};
+    freq_ = {opts.kernel.freq, stride.freq, opts.padding.freq, opts.dilation.freq,
+             opts.ceil_mode};
+    divisor_override_ = opts.divisor_override;
+    count_include_pad_ = opts.count_include_pad;
+    area_ = static_cast<double>(opts.kernel.time * opts.kernel.freq);
+    inverse_p_ = 1.0 / opts.norm_type;
+    power_ = opts.norm_type;
+    in_cols_ = cols;
+    out_cols_ = freq_.OutputSize(cols);
+    if (out_cols_ < 1) {
+      throw Error("pooling " + std::to_string(cols) + " columns with --kernel=" +
+                  std::to_string(opts.kernel.time) + "x" + std::to_string(opts.kernel.freq) +
+                  " gives no output column (torch: output size is too small)");
+    }
+    PlanFreq();
+    time_blocks_ = time_.UseBlocks();
+    const int64_t span = (time_.kernel - 1) * time_.dilation + 1;
+    cap_ = time_blocks_ ? 2 * time_.kernel * time_.dilation + 1 : span;
+    const size_t ring = static_cast<size_t>(cap_ * out_cols_);
+    h_.resize(ring);
+    if (time_blocks_) {
+      p_.resize(ring);
+      s_.resize(ring);
+    }
+    acc_.resize(static_cast<size_t>(out_cols_));
+    inverse_.resize(static_cast<size_t>(out_cols_));
+    if (kKind == OutputKind::kLp) powed_.resize(static_cast<size_t>(cols));
+  }
+
+  void AcceptRow(const float* row) override {
+    const int64_t t = rows_in_;
+    if (time_blocks_ || RowNeeded(t)) {
+      V* h = Ring(h_, t);
+      if constexpr (kKind == OutputKind::kLp) {
+        for (int64_t f = 0; f < in_cols_; ++f) powed_[f] = TorchPow(row[f], power_);
+        PoolFreq(powed_.data(), t * in_cols_, h);
+      } else {
+        PoolFreq(row, t * in_cols_, h);
+      }
+      if (time_blocks_) UpdateBlocks(t);
+    }
+    ++rows_in_;
+  }
+
+  void Finish() override {
+    if (finished_) return;
+    finished_ = true;
+    total_out_ = std::max(time_.OutputSize(rows_in_), next_out_);
+    if (!time_blocks_) return;
+    // Suffixes of the last, incomplete block of each dilation class.
+    const int64_t d = time_.dilation;
+    const int64_t k = time_.kernel;
+    for (int64_t c = 0; c < d && c < rows_in_; ++c) {
+      const int64_t last = c + (rows_in_ - 1 - c) / d * d;
+      const int64_t r = (last / d) % k;
+      if (r != k - 1) ComputeSuffix(last, r + 1);
+    }
+  }
+
+  bool OutputReady() const override {
+    if (finished_) return next_out_ < total_out_;
+    return time_.Last(next_out_) < rows_in_;
+  }
+
+  void EmitNext(float* out, int64_t* indices) override {
+    const int64_t o = next_out_++;
+    const int64_t first = time_.FirstPos(o);
+    const int64_t taps = time_.ValidTaps(o, rows_in_);
+    if (taps == 0) {  // dilated max window with every row in the padding
+      const float empty = kKind == OutputKind::kMax ? kMinusInf : 0.0f;
+      for (int64_t f = 0; f < out_cols_; ++f) out[f] = empty;
+      if (kIndex && indices) {
+        for (int64_t f = 0; f < out_cols_; ++f) indices[f] = first * in_cols_ + f_first_[f];
+      }
+      return;
+    }
+    // Max without indices combines straight into the output row.
+    V* acc = acc_.data();
+    if constexpr (std::is_same<P, MaxPolicy>::value) acc = out;
+    const V* src = acc;
+    const int64_t d = time_.dilation;
+    const int64_t last = first + (taps - 1) * d;
+    if (!time_blocks_) {
+      if (taps == 1) {
+        src = Ring(h_, first);
+      } else {
+        CombineRowsTo<P>(acc, Ring(h_, first), Ring(h_, first + d), out_cols_);
+        for (int64_t j = 2; j < taps; ++j) CombineRowsInto<P>(acc, Ring(h_, first + j * d), out_cols_);
+      }
+    } else {
+      switch (PickBlocks(first, last, time_)) {
+        case BlockPick::kPrefix:
+          src = Ring(p_, last);
+          break;
+        case BlockPick::kSuffix:
+          src = Ring(s_, first);
+          break;
+        case BlockPick::kBoth:
+          CombineRowsTo<P>(acc, Ring(s_, first), Ring(p_, last), out_cols_);
+          break;
+      }
+    }
+    Finalize(src, o, taps, out, indices);
+  }
+
+  int64_t FramesNeededForRow(int64_t row) const override { return time_.Last(row) + 1; }
+
+ private:
+  V* Ring(std::vector<V>& ring, int64_t t) { return ring.data() + (t % cap_) * out_cols_; }
+
+  // Whether input row t is a tap of some window (rows between windows with
+  // stride > span are skipped).
+  bool RowNeeded(int64_t t) const {
+    if (time_.stride == 1) return true;
+    const int64_t reach = (time_.kernel - 1) * time_.dilation;
+    const int64_t lo = std::max<int64_t>(0, CeilDiv(t + time_.padding - reach, time_.stride));
+    const int64_t hi = FloorDiv(t + time_.padding, time_.stride);
+    for (int64_t o = lo; o <= hi; ++o) {
+      if ((t - time_.Start(o)) % time_.dilation == 0) return true;
+    }
+    return false;
+  }
+
+  void UpdateBlocks(int64_t t) {
+    const int64_t d = time_.dilation;
+    const int64_t k = time_.kernel;
+    const int64_t r = (t / d) % k;
+    V* p = Ring(p_, t);
+    const V* h = Ring(h_, t);
+    if (r == 0) {
+      std::copy(h, h + out_cols_, p);
+    } else {
+      CombineRowsTo<P>(p, Ring(p_, t - d), h, out_cols_);
+    }
+    if (r == k - 1) ComputeSuffix(t, k);
+  }
+
+  // Suffixes of the `count` class rows ending at `last`.
+  void ComputeSuffix(int64_t last, int64_t count) {
+    const int64_t d = time_.dilation;
+    const V* h = Ring(h_, last);
+    std::copy(h, h + out_cols_, Ring(s_, last));
+    for (int64_t i = 1; i < count; ++i) {
+      const int64_t t = last - i * d;
+      CombineRowsTo<P>(Ring(s_, t), Ring(h_, t), Ring(s_, t + d), out_cols_);
+    }
+  }
+
+  void PlanFreq() {
+    const int64_t n = out_cols_;
+    f_first_.resize(static_cast<size_t>(n));
+    f_taps_.resize(static_cast<size_t>(n));
+    f_padded_.resize(static_cast<size_t>(n));
+    f_pick_.resize(static_cast<size_t>(n));
+    f_begin_ = n;
+    f_end_ = n;
+    for (int64_t o = 0; o < n; ++o) {
+      f_first_[o] = freq_.FirstPos(o);
+      f_taps_[o] = freq_.ValidTaps(o, in_cols_);
+      f_padded_[o] = freq_.PaddedCount(o, in_cols_);
+      const bool inside = freq_.Start(o) >= 0 && freq_.Last(o) < in_cols_;
+      if (inside && f_begin_ == n) f_begin_ = o;
+      if (inside) f_end_ = o + 1;
+      if (f_taps_[o] > 0) {
+        const int64_t last = f_first_[o] + (f_taps_[o] - 1) * freq_.dilation;
+        f_pick_[o] = PickBlocks(f_first_[o], last, freq_);
+      }
+    }
+    if (f_begin_ == n) f_end_ = n;
+    freq_blocks_ = freq_.UseBlocks();
+    if (freq_blocks_) {
+      fp_.resize(static_cast<size_t>(in_cols_));
+      fs_.resize(static_cast<size_t>(in_cols_));
+    }
+  }
+
+  // Pools one input row along frequency into y (out_cols_ entries).
+  void PoolFreq(const In* x, int64_t base, V* y) {
+    if (freq_blocks_) {
+      PoolFreqBlocks(x, base, y);
+      return;
+    }
+    for (int64_t o = 0; o < f_begin_; ++o) y[o] = PoolFreqOne(x, base, o);
+    for (int64_t o = f_end_; o < out_cols_; ++o) y[o] = PoolFreqOne(x, base, o);
+    if (f_begin_ >= f_end_) return;
+    switch (freq_.stride) {
+      case 1:
+        PoolFreqInterior<1>(x, base, y);
+        break;
+      case 2:
+        PoolFreqInterior<2>(x, base, y);
+        break;
+      default:
+        PoolFreqInterior<0>(x, base, y);
+        break;
+    }
+  }
+
+  V PoolFreqOne(const In* x, int64_t base, int64_t o) const {
+    const int64_t taps = f_taps_[o];
+    const int64_t first = f_first_[o];
+    if (taps == 0) return P::Empty(base + first);
+    V acc = P::Load(x, first, base);
+    for (int64_t j = 1; j < taps; ++j) {
+      acc = P::Combine(acc, P::Load(x, first + j * freq_.dilation, base));
+    }
+    return acc;
+  }
+
+  // Outputs whose every tap is inside the row: tap-major loops over outputs,
+  // which the compiler vectorises for stride 1 and 2.
+  template <int kStride>
+  void PoolFreqInterior(const In* x, int64_t base, V* y) const {
+    const int64_t s = kStride > 0 ? kStride : freq_.stride;
+    const int64_t begin = f_begin_;
+    const int64_t end = f_end_;
+    const int64_t offset = -freq_.padding;
+    for (int64_t o = begin; o < end; ++o) y[o] = P::Load(x, o * s + offset, base);
+    for (int64_t j = 1; j < freq_.kernel; ++j) {
+      const int64_t shift = offset + j * freq_.dilation;
+      for (int64_t o = begin; o < end; ++o) y[o] = P::Combine(y[o], P::Load(x, o * s + shift, base));
+    }
+  }
+
+  void PoolFreqBlocks(const In* x, int64_t base, V* y) {
+    const int64_t d = freq_.dilation;
+    const int64_t k = freq_.kernel;
+    const int64_t n = in_cols_;
+    for (int64_t c = 0; c < d && c < n; ++c) {
+      int64_t r = 0;
+      for (int64_t pos = c; pos < n; pos += d) {
+        const V v = P::Load(x, pos, base);
+        fp_[pos] = r == 0 ? v : P::Combine(fp_[pos - d], v);
+        if (++r == k) r = 0;
+      }
+      // Walk back from the class's last position; block ends are where the
+      // forward counter wrapped.
+      const int64_t count = (n - 1 - c) / d + 1;
+      int64_t u = count - 1;
+      for (int64_t pos = c + u * d; pos >= 0; pos -= d, --u) {
+        const V v = P::Load(x, pos, base);
+        const bool block_end = (u % k == k - 1) || u == count - 1;
+        fs_[pos] = block_end ? v : P::Combine(v, fs_[pos + d]);
+      }
+    }
+    for (int64_t o = 0; o < out_cols_; ++o) {
+      const int64_t taps = f_taps_[o];
+      const int64_t first = f_first_[o];
+      if (taps == 0) {
+        y[o] = P::Empty(base + first);
+        continue;
+      }
+      const int64_t last = first + (taps - 1) * d;
+      switch (f_pick_[o]) {
+        case BlockPick::kPrefix:
+          y[o] = fp_[last];
+          break;
+        case BlockPick::kSuffix:
+          y[o] = fs_[first];
+          break;
+        case BlockPick::kBoth:
+          y[o] = P::Combine(fs_[first], fp_[last]);
+          break;
+      }
+    }
+  }
+
+  void Finalize(const V* src, int64_t o, int64_t taps, float* out, int64_t* indices) {
+    if constexpr (kKind == OutputKind::kMax) {
+      if constexpr (kIndex) {
+        for (int64_t f = 0; f < out_cols_; ++f) out[f] = src[f].v;
+        if (indices) {
+          for (int64_t f = 0; f < out_cols_; ++f) indices[f] = src[f].i;
+        }
+      } else if (src != out) {
+        std::memcpy(out, src, sizeof(float) * static_cast<size_t>(out_cols_));
+      }
+    } else if constexpr (kKind == OutputKind::kAvg) {
+      const int64_t time_divisor =
+          count_include_pad_ ? time_.PaddedCount(o, rows_in_) : taps;
+      SetInverse(time_divisor, count_include_pad_ ? f_padded_ : f_taps_);
+      for (int64_t f = 0; f < out_cols_; ++f) {
+        out[f] = static_cast<float>(src[f] * inverse_[f]);
+      }
+    } else {
+      // lp_pool2d's avg_pool2d has no padding: the divisor is the count.
+      SetInverse(taps, f_taps_);
+      for (int64_t f = 0; f < out_cols_; ++f) {
+        out[f] = static_cast<float>(LpFinish(src[f] * inverse_[f], area_, inverse_p_));
+      }
+    }
+  }
+
+  // inverse_[f] = 1 / divisor of (time_divisor, column f); cached while the
+  // time divisor repeats (every interior row).
+  void SetInverse(int64_t time_divisor, const std::vector<int64_t>& freq_divisor) {
+    if (time_divisor == inverse_for_) return;
+    inverse_for_ = time_divisor;
+    for (int64_t f = 0; f < out_cols_; ++f) {
+      const int64_t divisor =
+          divisor_override_ != 0 ? divisor_override_ : time_divisor * freq_divisor[f];
+      inverse_[f] = 1.0 / static_cast<double>(divisor);
+    }
+  }
+
+  Axis time_;
+  Axis freq_;
+  int64_t divisor_override_ = 0;
+  bool count_include_pad_ = true;
+  double area_ = 1.0;
+  double inverse_p_ = 1.0;
+  double power_ = 1.0;
+  int64_t total_out_ = 0;
+
+  // Time axis: rings of cap_ rows of partial results (h_), block prefixes
+  // (p_) and suffixes (s_); row t lives in slot t % cap_.
+  bool time_blocks_ = false;
+  int64_t cap_ = 1;
+  std::vector<V> h_, p_, s_;
+  std::vector<V> acc_;
+  std::vector<double> inverse_;
+  int64_t inverse_for_ = -1;
+  std::vector<double> powed_;  // lp: x^p of the current row
+
+  // Frequency axis plan, per output column.
+  std::vector<int64_t> f_first_, f_taps_, f_padded_;
+  std::vector<BlockPick> f_pick_;
+  int64_t f_begin_ = 0, f_end_ = 0;  // outputs with every tap inside the row
+  bool freq_blocks_ = false;
+  std::vector<V> fp_, fs_;
+};
+
+}  // namespace
+
+std::unique_ptr<RowPoolEngine> MakeWindowEngine(const PoolOptions& opts, int64_t cols,
+                                                bool with_indices) {
+  switch (opts.mode) {
+    case PoolMode::kMax:
+      if (with_indices) {
+        return std::make_unique<WindowEngine<MaxIndexPolicy, OutputKind::kMax>>(opts, cols);
+      }
+      return std::make_unique<WindowEngine<MaxPolicy, OutputKind::kMax>>(opts, cols);
+    case PoolMode::kAvg:
+      return std::make_unique<WindowEngine<SumPolicy, OutputKind::kAvg>>(opts, cols);
+    case PoolMode::kLp:
+      return std::make_unique<WindowEngine<SumPolicy, OutputKind::kLp>>(opts, cols);
+    default:
+      throw Error("internal: " + PoolModeName(opts.mode) + " is not a window pooling mode");
+  }
+}
+
+}  // namespace internal
+}  // namespace featpool

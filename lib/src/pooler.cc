@@ -1,0 +1,260 @@
+#include "featpool/pooler.h"
+
+#include <string>
+
+#include "featpool/error.h"
+#include "pool-engine.h"
+
+namespace featpool {
+namespace {
+
+struct ModeName {
+  PoolMode mode;
+  const char* name;
+};
+constexpr ModeName kModeNames[] = {
+    {PoolMode::kMax, "max"},   {PoolMode::kAvg, "avg"},
+    {PoolMode::kLp, "lp"},     {PoolMode::kAdaptiveMax, "adaptive-max"},
+    {PoolMode::kAdaptiveAvg, "adaptive-avg"}, {PoolMode::kStats, "stats"},
+    {PoolMode::kStack, "stack"},
+};
+
+std::string SizeText(const PoolSize& size) {
+  auto one = [](int64_t v) { return v == kKeep ? std::string("keep") : std::to_string(v); };
+  return one(size.time) + "x" + one(size.freq);
+}
+
+bool IsWindowMode(PoolMode mode) {
+  return mode == PoolMode::kMax || mode == PoolMode::kAvg || mode == PoolMode::kLp;
+}
+bool IsAdaptiveMode(PoolMode mode) {
+  return mode == PoolMode::kAdaptiveMax || mode == PoolMode::kAdaptiveAvg;
+}
+
+// An option the mode does not take must keep its default.
+void RequireDefault(bool is_default, const char* flag, const std::string& applies_to,
+                    PoolMode mode) {
+  if (!is_default) {
+    throw Error(std::string(flag) + " applies to " + applies_to + " only, not to --mode=" +
+                PoolModeName(mode));
+  }
+}
+
+void ValidateWindow(const PoolOptions& o) {
+  const PoolSize stride = o.EffectiveStride();
+  // PyTorch ATen Pool.h pool2d_shape_check and the checks of
+  // max_pool2d_with_indices / avg_pool2d.
+  if (o.kernel.time <= 0 || o.kernel.freq <= 0) {
+    throw Error("--kernel must be positive on both axes, got " + SizeText(o.kernel) +
+                " (" + PoolModeName(o.mode) + " pooling needs a kernel)");
+  }
+  if (stride.time <= 0 || stride.freq <= 0) {
+    throw Error("--stride must be positive on both axes, got " + SizeText(stride));
+  }
+  if (o.padding.time < 0 || o.padding.freq < 0) {
+    throw Error("--padding must be non-negative, got " + SizeText(o.padding));
+  }
+  if (o.dilation.time <= 0 || o.dilation.freq <= 0) {
+    throw Error("--dilation must be positive on both axes, got " + SizeText(o.dilation));
+  }
+  if (o.padding.time > o.kernel.time / 2 || o.padding.freq > o.kernel.freq / 2) {
+    throw Error("--padding=" + SizeText(o.padding) + " is more than half of --kernel=" +
+                SizeText(o.kernel) + " (torch: pad should be at most half of kernel size)");
+  }
+  if (o.mode != PoolMode::kMax) {
+    RequireDefault(o.dilation == PoolSize{1, 1}, "--dilation", "max pooling", o.mode);
+  }
+  if (o.mode == PoolMode::kLp) {
+    RequireDefault(o.padding == PoolSize{0, 0}, "--padding", "max and avg pooling (torch "
+                   "lp_pool2d has no padding)", o.mode);
+    if (o.norm_type == 0.0) throw Error("--norm-type must be non-zero (lp pooling takes the 1/p root)");
+  }
+  if (o.mode != PoolMode::kAvg) {
+    RequireDefault(o.count_include_pad, "--count-include-pad=false", "avg pooling", o.mode);
+    RequireDefault(o.divisor_override == 0, "--divisor-override", "avg pooling", o.mode);
+  }
+}
+
+void RequireNoWindow(const PoolOptions& o) {
+  const std::string who = "max, avg and lp pooling";
+  RequireDefault(o.kernel == PoolSize{0, 0}, "--kernel", who, o.mode);
+  RequireDefault(!o.stride, "--stride", who, o.mode);
+  RequireDefault(o.padding == PoolSize{0, 0}, "--padding", who, o.mode);
+  RequireDefault(o.dilation == PoolSize{1, 1}, "--dilation", who, o.mode);
+  RequireDefault(!o.ceil_mode, "--ceil-mode", who, o.mode);
+  RequireDefault(o.count_include_pad, "--count-include-pad=false", "avg pooling", o.mode);
+  RequireDefault(o.divisor_override == 0, "--divisor-override", "avg pooling", o.mode);
+}
+
+}  // namespace
+
+PoolMode ParsePoolMode(const std::string& name) {
+  for (const ModeName& m : kModeNames) {
+    if (name == m.name) return m.mode;
+  }
+  throw Error("--mode: unknown pooling mode '" + name +
+              "' (expected max, avg, lp, adaptive-max, adaptive-avg, stats or stack)");
+}
+
+std::string PoolModeName(PoolMode mode) {
+  for (const ModeName& m : kModeNames) {
+    if (mode == m.mode) return m.name;
+  }
+  return "unknown";
+}
+
+void PoolOptions::Validate() const {
+  if (IsWindowMode(mode)) {
+    ValidateWindow(*this);
+  } else {
+    RequireNoWindow(*this);
+  }
+  if (mode != PoolMode::kLp) RequireDefault(norm_type == 2.0, "--norm-type", "lp pooling", mode);
+  if (IsAdaptiveMode(mode)) {
+    if (!output_size) {
+      throw Error("--output-size is required for " + PoolModeName(mode) + " pooling");
+    }
+    for (int64_t v : {output_size->time, output_size->freq}) {
+      if (v < 0 && v != kKeep) {
+        throw Error("--output-size must be >= 0 or 'keep' on each axis, got " +
+                    SizeText(*output_size));
+      }
+    }
+  } else {
+    RequireDefault(!output_size, "--output-size", "adaptive-max and adaptive-avg pooling", mode);
+  }
+  if (mode == PoolMode::kStack) {
+    if (stack_frames < 1) throw Error("--stack-frames must be >= 1, got " + std::to_string(stack_frames));
+    if (stack_stride < 1) throw Error("--stack-stride must be >= 1, got " + std::to_string(stack_stride));
+  } else {
+    RequireDefault(stack_frames == 7, "--stack-frames", "stack pooling", mode);
+    RequireDefault(stack_stride == 6, "--stack-stride", "stack pooling", mode);
+  }
+  if (return_indices && mode != PoolMode::kMax && mode != PoolMode::kAdaptiveMax) {
+    throw Error("--indices are only available for --mode=max and --mode=adaptive-max, not " +
+                PoolModeName(mode));
+  }
+}
+
+int64_t PoolOutputSize(int64_t input_size, int64_t kernel, int64_t stride, int64_t padding,
+                       int64_t dilation, bool ceil_mode) {
+  // PyTorch ATen Pool.h pooling_output_shape_pad_lr (div_rtn floors).
+  const int64_t numerator =
+      input_size + 2 * padding - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
+  int64_t size = internal::FloorDiv(numerator, stride) + 1;
+  // With ceil_mode the last window must start inside the input or the left padding.
+  if (ceil_mode && (size - 1) * stride >= input_size + padding) --size;
+  return size;
+}
+
+Pooler::Pooler(const PoolOptions& opts) : opts_(opts) { opts_.Validate(); }
+
+bool Pooler::HasIndices() const {
+  return opts_.mode == PoolMode::kMax || opts_.mode == PoolMode::kAdaptiveMax;
+}
+
+PoolSize Pooler::OutputShape(int64_t rows, int64_t cols) const {
+  const std::string input = std::to_string(rows) + "x" + std::to_string(cols);
+  if (rows < 0 || cols < 1 || (rows == 0 && opts_.mode != PoolMode::kStack)) {
+    throw Error("cannot pool an empty " + input + " input");
+  }
+  switch (opts_.mode) {
+    case PoolMode::kMax:
+    case PoolMode::kAvg:
+    case PoolMode::kLp: {
+      const PoolSize s = opts_.EffectiveStride();
+      const PoolSize shape{
+          PoolOutputSize(rows, opts_.kernel.time, s.time, opts_.padding.time,
+                         opts_.dilation.time, opts_.ceil_mode),
+          PoolOutputSize(cols, opts_.kernel.freq, s.freq, opts_.padding.freq,
+                         opts_.dilation.freq, opts_.ceil_mode)};
+      if (shape.time < 1 || shape.freq < 1) {
+        throw Error("pooling a " + input + " input with --kernel=" + SizeText(opts_.kernel) +
+                    " --stride=" + SizeText(s) + " --padding=" + SizeText(opts_.padding) +
+                    " --dilation=" + SizeText(opts_.dilation) + " gives a " +
+                    std::to_string(shape.time) + "x" + std::to_string(shape.freq) +
+                    " output (torch: output size is too small)");
+      }
+      return shape;
+    }
+    case PoolMode::kAdaptiveMax:
+    case PoolMode::kAdaptiveAvg:
+      return {opts_.output_size->time == kKeep ? rows : opts_.output_size->time,
+              opts_.output_size->freq == kKeep ? cols : opts_.output_size->freq};
+    case PoolMode::kStats:
+      return {1, 2 * cols};
+    case PoolMode::kStack:
+      return {internal::CeilDiv(rows, opts_.stack_stride), opts_.stack_frames * cols};
+  }
+  throw Error("internal: unknown pooling mode");
+}
+
+void Pooler::Apply(MatrixView in, Matrix* out, std::vector<int64_t>* indices) const {
+  const PoolSize shape = OutputShape(in.rows, in.cols);
+  out->Resize(shape.time, shape.freq);
+  int64_t* index_data = nullptr;
+  if (indices) {
+    if (!HasIndices()) {
+      throw Error("indices are only available for --mode=max and --mode=adaptive-max, not " +
+                  PoolModeName(opts_.mode));
+    }
+    indices->resize(static_cast<size_t>(shape.time * shape.freq));
+    index_data = indices->data();
+  }
+  Apply(in, out->data(), index_data);
+}
+
+void Pooler::Apply(MatrixView in, float* out, int64_t* indices) const {
+  if (indices && !HasIndices()) {
+    throw Error("indices are only available for --mode=max and --mode=adaptive-max, not " +
+                PoolModeName(opts_.mode));
+  }
+  const PoolSize shape = OutputShape(in.rows, in.cols);
+  if (opts_.mode == PoolMode::kAdaptiveMax || opts_.mode == PoolMode::kAdaptiveAvg) {
+    internal::AdaptivePool(opts_, in, shape.time, shape.freq, out, indices);
+    return;
+  }
+  auto engine = internal::MakeRowPoolEngine(opts_, in.cols, indices != nullptr);
+  internal::RunEngine(engine.get(), in, out, indices);
+}
+
+namespace internal {
+
+std::unique_ptr<RowPoolEngine> MakeRowPoolEngine(const PoolOptions& opts, int64_t cols,
+                                                 bool with_indices) {
+  if (cols < 1) throw Error("cannot pool frames of " + std::to_string(cols) + " columns");
+  switch (opts.mode) {
+    case PoolMode::kMax:
+    case PoolMode::kAvg:
+    case PoolMode::kLp:
+      return MakeWindowEngine(opts, cols, with_indices && opts.mode == PoolMode::kMax);
+    case PoolMode::kStats:
+      return MakeStatsEngine(cols);
+    case PoolMode::kStack:
+      return MakeStackEngine(opts, cols);
+    case PoolMode::kAdaptiveMax:
+    case PoolMode::kAdaptiveAvg:
+      break;
+  }
+  throw Error("--mode=" + PoolModeName(opts.mode) +
+              " cannot stream: adaptive pooling needs the whole input's length");
+}
+
+void RunEngine(RowPoolEngine* engine, MatrixView in, float* out, int64_t* indices) {
+  const int64_t cols = engine->OutputCols();
+  auto drain = [&]() {
+    while (engine->OutputReady()) {
+      const int64_t r = engine->NextOutput();
+      engine->EmitNext(out + r * cols, indices ? indices + r * cols : nullptr);
+    }
+  };
+  for (int64_t r = 0; r < in.rows; ++r) {
+    engine->AcceptRow(in.Row(r));
+    drain();
+  }
+  engine->Finish();
+  drain();
+}
+
+}  // namespace internal
+}  // namespace featpool
