@@ -14,6 +14,7 @@
 #include "featpool/mfcc.h"
 #include "featpool/npy.h"
 #include "featpool/online-feature.h"
+#include "featpool/online-pooler.h"
 #include "featpool/output-file.h"
 #include "featpool/pooler.h"
 #include "featpool/rfft.h"
