@@ -1,5 +1,6 @@
 #include "featpool/command.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -54,10 +55,27 @@ void AppendConfigFile(const std::string& path, int depth, std::vector<std::strin
 
 }  // namespace
 
+// Kaldi ParseOptions::Read() reads every --config file before the command
+// line, so a flag on the command line overrides the file wherever it stands:
+// the files' flags go first, right after the subcommand name.
 std::vector<std::string> ExpandConfigFiles(const std::vector<std::string>& args) {
-  std::vector<std::string> out;
-  AppendArgs(args, 0, &out);
-  return out;
+  std::vector<std::string> from_files;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind("--config=", 0) == 0) {
+      AppendConfigFile(args[i].substr(9), 0, &from_files);
+    } else if (args[i] == "--config") {
+      if (i + 1 == args.size()) throw Error("--config needs a file name");
+      AppendConfigFile(args[++i], 0, &from_files);
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  auto at = std::find_if(rest.begin(), rest.end(),
+                         [](const std::string& a) { return a.empty() || a[0] != '-'; });
+  at = at == rest.end() ? rest.begin() : at + 1;
+  rest.insert(at, from_files.begin(), from_files.end());
+  return rest;
 }
 
 int Main(int argc, char** argv) {
@@ -69,6 +87,7 @@ int Main(int argc, char** argv) {
   auto add = [&](RunFunction run) { commands.emplace_back(app.get_subcommands({}).back(), run); };
   add(AddExtractCommand(app));
   add(AddInfoCommand(app));
+  add(AddPoolCommand(app));
 
   try {
     std::vector<std::string> args(argv + 1, argv + argc);

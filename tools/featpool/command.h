@@ -16,9 +16,11 @@ namespace cli {
 using RunFunction = std::function<int()>;
 RunFunction AddExtractCommand(CLI::App& app);
 RunFunction AddInfoCommand(CLI::App& app);
+RunFunction AddPoolCommand(CLI::App& app);
 
 // Expands every --config=FILE (Kaldi conf files: one --name=value per line,
-// '#' comments) in place, so later flags on the command line override it.
+// '#' comments). As in Kaldi, the files' flags come first (right after the
+// subcommand name), so the command line overrides them wherever it sets them.
 // Throws featpool::Error naming the file or line.
 std::vector<std::string> ExpandConfigFiles(const std::vector<std::string>& args);
 

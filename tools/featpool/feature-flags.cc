@@ -4,6 +4,16 @@
 
 namespace featpool {
 namespace cli {
+namespace {
+
+// CLI11 prints no default for flags: say it in the description, with Kaldi's
+// spelling of the other value.
+std::string WithDefault(const std::string& description, const std::string& name, bool value) {
+  return description + " [default: " + (value ? "true" : "false") + "; " + name +
+         (value ? "=false" : "=true") + " to change]";
+}
+
+}  // namespace
 
 void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
   const char* frame = "Frame extraction";
@@ -28,7 +38,8 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
                   "Pre-emphasis coefficient; 0 = off")
       ->capture_default_str()->group(frame);
   app->add_flag("--remove-dc-offset", f->frame.remove_dc_offset,
-                "Subtract each frame's mean (--remove-dc-offset=false to keep it)")
+                WithDefault("Subtract each frame's mean", "--remove-dc-offset",
+                            f->frame.remove_dc_offset))
       ->capture_default_str()->group(frame);
   app->add_option("--window-type", f->window_type,
                   "Window: hamming, hanning, povey, rectangular, sine or blackman")
@@ -36,11 +47,14 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
   app->add_option("--blackman-coeff", f->frame.blackman_coeff, "Blackman window coefficient")
       ->capture_default_str()->group(frame);
   app->add_flag("--round-to-power-of-two", f->frame.round_to_power_of_two,
-                "Zero-pad frames to a power of two for the FFT")
+                WithDefault("Zero-pad frames to a power of two for the FFT",
+                            "--round-to-power-of-two", f->frame.round_to_power_of_two))
       ->capture_default_str()->group(frame);
   app->add_flag("--snip-edges", f->frame.snip_edges,
-                "true: only whole frames inside the signal; false: frames centred on "
-                "multiples of the shift, edges reflected (count = (N + shift/2) / shift)")
+                WithDefault("true: only whole frames inside the signal; false: frames centred "
+                            "on multiples of the shift, edges reflected (count = (N + shift/2) "
+                            "/ shift)",
+                            "--snip-edges", f->frame.snip_edges))
       ->capture_default_str()->group(frame);
   app->add_option("--num-mel-bins", f->mel.num_bins, "Number of triangular mel bins (>= 3)")
       ->capture_default_str()->group(mel);
@@ -58,14 +72,21 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
                   "Floor on the energy (absolute, not log); 0 = no floor")
       ->capture_default_str()->group(feat);
   app->add_flag("--raw-energy", f->raw_energy,
-                "Energy before pre-emphasis and window (false: after the window)")
+                WithDefault("Energy before pre-emphasis and window (false: after the window)",
+                            "--raw-energy", f->raw_energy))
       ->capture_default_str()->group(feat);
   app->add_flag("--htk-compat", f->htk_compat,
-                "HTK order: energy (or C0) last; MFCC without energy scales C0 by sqrt(2)")
+                WithDefault("HTK order: energy (or C0) last; MFCC without energy scales C0 by "
+                            "sqrt(2)",
+                            "--htk-compat", f->htk_compat))
       ->capture_default_str()->group(feat);
-  app->add_flag("--use-log-fbank", f->use_log_fbank, "fbank: log of the mel energies")
+  app->add_flag("--use-log-fbank", f->use_log_fbank,
+                WithDefault("fbank: log of the mel energies", "--use-log-fbank",
+                            f->use_log_fbank))
       ->capture_default_str()->group(feat);
-  app->add_flag("--use-power", f->use_power, "fbank: power spectrum (false: magnitude)")
+  app->add_flag("--use-power", f->use_power,
+                WithDefault("fbank: power spectrum (false: magnitude)", "--use-power",
+                            f->use_power))
       ->capture_default_str()->group(feat);
   app->add_option("--num-ceps", f->num_ceps, "mfcc: number of cepstra, C0 included")
       ->capture_default_str()->group(feat);
@@ -76,7 +97,7 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
       ->capture_default_str()->group(audio);
   app->add_flag("--no-resample", f->no_resample,
                 "Reject files whose rate differs from --sample-frequency instead of "
-                "resampling them (libsoxr, high quality)")
+                "resampling them (libsoxr, high quality) [default: resample]")
       ->group(audio);
 }
 
