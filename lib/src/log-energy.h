@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "featpool/error.h"
@@ -20,7 +21,9 @@ inline float WindowedLogEnergy(const float* window, int32_t size) {
 
 inline float LogEnergyFloor(float energy_floor) {
   if (!(energy_floor >= 0) || !std::isfinite(energy_floor)) {
-    throw Error("invalid --energy-floor=" + std::to_string(energy_floor) + ": must be >= 0");
+    char value[32];
+    std::snprintf(value, sizeof(value), "%g", energy_floor);
+    throw Error(std::string("invalid --energy-floor=") + value + ": must be >= 0");
   }
   return energy_floor > 0 ? std::log(energy_floor) : 0.0f;
 }
