@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# `featpool extract` / `featpool info` through the real command: every bad
+# input exits non-zero with exactly one line on stderr naming the file or the
+# option, and leaves no output file (not even a temporary one) behind; flag
+# spellings, --config files, `info` output and --help.
+set -euo pipefail
+
+: "${FEATPOOL:?}" "${FEATPOOL_SOURCE_DIR:?}" "${TEST_TMPDIR:?}"
+rm -rf "$TEST_TMPDIR"
+mkdir -p "$TEST_TMPDIR/in"
+data="$FEATPOOL_SOURCE_DIR/tests/data/kaldi"
+wav="$data/speech-16k.wav"
+in="$TEST_TMPDIR/in"
+failures=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# expect_error NAME EXPECTED-SUBSTRING ARGS...: runs `featpool ARGS` writing
+# to a fresh output directory (-o is added unless ARGS start with "info").
+expect_error() {
+  local name=$1 expected=$2
+  shift 2
+  local out="$TEST_TMPDIR/out-$name"
+  rm -rf "$out"
+  mkdir -p "$out"
+  local args=("$@")
+  [[ ${args[0]} == info ]] || args+=(-o "$out/feats.npy")
+  local status=0
+  "$FEATPOOL" "${args[@]}" >"$TEST_TMPDIR/$name.stdout" 2>"$TEST_TMPDIR/$name.stderr" || status=$?
+  local lines
+  lines=$(wc -l <"$TEST_TMPDIR/$name.stderr")
+  local message
+  message=$(cat "$TEST_TMPDIR/$name.stderr")
+  if ((status == 0)); then
+    fail "$name: exit status 0 (stderr: $message)"
+  elif ((status >= 128)); then
+    fail "$name: killed by a signal ($status): $message"
+  fi
+  ((lines == 1)) || fail "$name: $lines lines on stderr, expected 1: $message"
+  [[ $message == featpool:* ]] || fail "$name: message does not start with 'featpool:': $message"
+  [[ $message == *"$expected"* ]] || fail "$name: message lacks '$expected': $message"
+  local left
+  left=$(ls -A "$out")
+  [[ -z $left ]] || fail "$name: left files in the output directory: $left"
+  echo "ok $name: $message"
+}
+
+# --- Bad input files -----------------------------------------------------
+: >"$in/empty.wav"
+head -c 30 "$wav" >"$in/header-only.wav"
+size=$(wc -c <"$wav")
+head -c $((size - 1000)) "$wav" >"$in/truncated.wav"
+flac="$data/speech-16k.flac"
+head -c $(($(wc -c <"$flac") - 500)) "$flac" >"$in/truncated.flac"
+ogg="$data/short.ogg"
+head -c $(($(wc -c <"$ogg") - 200)) "$ogg" >"$in/truncated.ogg"
+# 5000 pseudo-random bytes (fixed seed): not any audio format.
+RANDOM=7
+for ((i = 0; i < 5000; i++)); do printf "\\x$(printf %02x $((RANDOM % 256)))"; done >"$in/random.wav"
+# A WAV whose fmt chunk says 0 channels.
+cp "$wav" "$in/zero-channels.wav"
+printf '\x00\x00' | dd of="$in/zero-channels.wav" bs=1 seek=22 conv=notrunc status=none
+
+expect_error missing-file "$in/missing.wav" extract "$in/missing.wav"
+expect_error directory "directory" extract "$in"
+expect_error empty-file "$in/empty.wav" extract "$in/empty.wav"
+expect_error truncated-header "$in/header-only.wav" extract "$in/header-only.wav"
+expect_error truncated-data "truncated" extract "$in/truncated.wav"
+expect_error truncated-flac "$in/truncated.flac" extract "$in/truncated.flac"
+expect_error truncated-ogg "$in/truncated.ogg" extract "$in/truncated.ogg"
+expect_error random-bytes "$in/random.wav" extract "$in/random.wav"
+expect_error zero-channels "$in/zero-channels.wav" extract "$in/zero-channels.wav"
+expect_error shorter-than-a-frame "shorter than one frame" extract "$data/tiny-16k.wav"
+expect_error nan-samples "non-finite" extract "$data/nan-f32.wav"
+expect_error inf-samples "$data/inf-f32.wav" extract "$data/inf-f32.wav"
+expect_error no-resample "--no-resample" extract "$data/short-48k.wav" --no-resample
+expect_error bad-channel "--channel" extract "$data/short-stereo.wav" --channel=2
+expect_error info-missing "$in/missing.wav" info "$in/missing.wav"
+expect_error info-truncated "truncated" info "$in/truncated.wav"
+
+# --- Bad options -------------------------------------------------------------
+expect_error window-type "--window-type" extract "$wav" --window-type=hann
+expect_error frame-length-zero "--frame-length" extract "$wav" --frame-length=0
+expect_error frame-length-negative "--frame-length" extract "$wav" --frame-length=-25
+expect_error frame-shift-zero "--frame-shift" extract "$wav" --frame-shift=0
+expect_error sample-frequency-zero "--sample-frequency" extract "$wav" --sample-frequency=0
+expect_error mel-bins-2 "--num-mel-bins" extract "$wav" --num-mel-bins=2
+# 25.0625 ms at 16 kHz is 401 samples: odd, and not rounded up.
+expect_error odd-fft "--frame-length" extract "$wav" --frame-length=25.0625 \
+  --round-to-power-of-two=false
+expect_error mel-bins-too-large "--num-mel-bins=128" extract "$wav" --num-mel-bins=128
+expect_error high-below-low "--high-freq" extract "$wav" --low-freq=4000 --high-freq=3000
+expect_error high-equals-low "--high-freq" extract "$wav" --low-freq=4000 --high-freq=4000
+expect_error high-offset-below-low "--high-freq" extract "$wav" --high-freq=-7990
+expect_error high-above-nyquist "--high-freq" extract "$wav" --high-freq=9000
+expect_error num-ceps "--num-ceps" extract "$wav" --feature=mfcc --num-ceps=30
+expect_error feature "--feature" extract "$wav" --feature=plp
+expect_error snip-edges-maybe "--snip-edges" extract "$wav" --snip-edges=maybe
+expect_error energy-floor "--energy-floor" extract "$wav" --energy-floor=-1
+expect_error preemphasis "--preemphasis-coefficient" extract "$wav" --preemphasis-coefficient=2
+expect_error unknown-option "--num-mel-bin" extract "$wav" --num-mel-bin=40
+expect_error config-missing "$in/missing.conf" extract "$wav" --config="$in/missing.conf"
+
+# A failure leaves an existing output untouched.
+out="$TEST_TMPDIR/out-keep"
+mkdir -p "$out"
+echo "previous contents" >"$out/feats.npy"
+"$FEATPOOL" extract "$in/truncated.wav" -o "$out/feats.npy" 2>/dev/null && fail "keep: exit 0"
+[[ $(cat "$out/feats.npy") == "previous contents" ]] || fail "keep: output overwritten"
+[[ $(ls -A "$out") == feats.npy ]] || fail "keep: temporary file left: $(ls -A "$out")"
+
+# A write that fails half-way (file size limit: the write fails with EFBIG
+# instead of killing the process) leaves neither the output nor its
+# temporary file.
+out="$TEST_TMPDIR/out-write-fails"
+mkdir -p "$out"
+status=0
+(
+  trap '' XFSZ
+  ulimit -f 1
+  exec "$FEATPOOL" extract "$wav" --num-mel-bins=80 -o "$out/feats.npy"
+) 2>"$TEST_TMPDIR/write-fails.stderr" || status=$?
+((status != 0)) || fail "write-fails: exit 0"
+grep -q "feats.npy" "$TEST_TMPDIR/write-fails.stderr" || fail "write-fails: $(cat "$TEST_TMPDIR/write-fails.stderr")"
+[[ -z $(ls -A "$out") ]] || fail "write-fails: left $(ls -A "$out")"
+echo "ok write-fails: $(cat "$TEST_TMPDIR/write-fails.stderr")"
+
+# --- Good input: spellings, config files, info, help -------------------------
+shape() {  # prints the shape tuple of a .npy file, e.g. "(49, 40)"
+  head -c 128 "$1" | grep -ao "'shape': ([0-9]*, [0-9]*)" | sed "s/'shape': //"
+}
+good="$TEST_TMPDIR/good"
+mkdir -p "$good"
+"$FEATPOOL" extract "$wav" --num-mel-bins=40 -o "$good/equals.npy"
+"$FEATPOOL" extract "$wav" --num-mel-bins 40 -o "$good/space.npy"
+cmp -s "$good/equals.npy" "$good/space.npy" || fail "--name value differs from --name=value"
+[[ $(shape "$good/equals.npy") == "(49, 40)" ]] || fail "shape $(shape "$good/equals.npy")"
+"$FEATPOOL" extract "$wav" --snip-edges=false --use-energy -o "$good/flags.npy"
+[[ $(shape "$good/flags.npy") == "(51, 24)" ]] || fail "bool flags: $(shape "$good/flags.npy")"
+"$FEATPOOL" extract "$wav" --snip-edges=true --use-energy=false -o "$good/flags2.npy"
+[[ $(shape "$good/flags2.npy") == "(49, 23)" ]] || fail "=true/=false: $(shape "$good/flags2.npy")"
+
+conf="$TEST_TMPDIR/fbank.conf"
+printf '%s\n' "# Kaldi-style config" "--num-mel-bins=40" "--frame-length=20  # ms" "" \
+  "--snip-edges=false" >"$conf"
+"$FEATPOOL" extract "$wav" --config="$conf" -o "$good/conf.npy"
+"$FEATPOOL" extract "$wav" --num-mel-bins=40 --frame-length=20 --snip-edges=false \
+  -o "$good/flags-of-conf.npy"
+cmp -s "$good/conf.npy" "$good/flags-of-conf.npy" || fail "--config differs from its flags"
+[[ $(shape "$good/conf.npy") == "(51, 40)" ]] || fail "--config shape $(shape "$good/conf.npy")"
+# The command line overrides the config file, before or after it (Kaldi).
+"$FEATPOOL" extract "$wav" --config="$conf" --num-mel-bins=30 -o "$good/override-after.npy"
+"$FEATPOOL" extract "$wav" --num-mel-bins 30 --config "$conf" -o "$good/override-before.npy"
+for f in override-after override-before; do
+  [[ $(shape "$good/$f.npy") == "(51, 30)" ]] || fail "$f: $(shape "$good/$f.npy")"
+done
+cmp -s "$good/override-after.npy" "$good/override-before.npy" || fail "override order matters"
+echo "ok flag spellings and --config"
+
+info=$("$FEATPOOL" info "$wav" --frame-length=20 --snip-edges=false)
+for expected in "format:      WAV (Microsoft), Signed 16 bit PCM" "sample rate: 16000 Hz" \
+  "channels:    1" "duration:    0.505 s (8080 samples)" "frames:      51"; do
+  grep -qF "$expected" <<<"$info" || fail "info lacks '$expected': $info"
+done
+info=$("$FEATPOOL" info "$data/short-48k.wav" 2>&1)
+grep -qF "resampled:   16000 Hz, 4000 samples" <<<"$info" || fail "info 48k: $info"
+info=$("$FEATPOOL" info "$data/short-stereo.wav" 2>"$TEST_TMPDIR/info.stderr")
+grep -qF "channels:    2" <<<"$info" || fail "info stereo: $info"
+grep -qF "using channel 0" "$TEST_TMPDIR/info.stderr" || fail "info stereo: no channel warning"
+echo "ok info"
+
+# --help: every Kaldi option, each with its default.
+help=$("$FEATPOOL" extract --help)
+declare -A defaults=(
+  [--feature]="=fbank" [--sample-frequency]="=16000" [--frame-length]="=25" [--frame-shift]="=10"
+  [--dither]="=0" [--preemphasis-coefficient]="=0.97" [--remove-dc-offset]="default: true"
+  [--window-type]="=povey" [--blackman-coeff]="=0.42" [--round-to-power-of-two]="default: true"
+  [--snip-edges]="default: true" [--low-freq]="=20" [--high-freq]="=0" [--num-mel-bins]="=23"
+  [--use-energy]="false for fbank, true for mfcc" [--energy-floor]="=0"
+  [--raw-energy]="default: true" [--use-log-fbank]="default: true" [--use-power]="default: true"
+  [--htk-compat]="default: false" [--num-ceps]="=13" [--cepstral-lifter]="=22"
+  [--channel]="=-1" [--no-resample]="default: resample")
+# CLI11 wraps a long "--name TYPE=default" onto two lines: join each option's lines.
+joined=$(awk '/^  -/ { if (line) print line; line = $0; next } /^   / { line = line " " $0; next }
+              { if (line) print line; line = "" } END { if (line) print line }' <<<"$help")
+for option in "${!defaults[@]}"; do
+  entry=$(grep -E -- "^  $option( |$)" <<<"$joined" || true)
+  [[ -n $entry ]] || fail "--help does not list $option"
+  [[ $entry == *"${defaults[$option]}"* ]] || fail "--help: $option lacks '${defaults[$option]}': $entry"
+done
+echo "ok --help"
+
+if ((failures > 0)); then
+  echo "$failures failure(s)" >&2
+  exit 1
+fi
+echo "all command tests passed"

@@ -1,0 +1,175 @@
+// Kaldi mel banks (mel-computations.cc MelBanks): bin ranges, the excluded
+// Nyquist bin, and the option checks. The weights are compared with a dense
+// re-derivation of Kaldi's triangle (torchaudio's get_mel_banks formula:
+// max(0, min(up-slope, down-slope)) in mel), written out here independently.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "featpool/error.h"
+#include "featpool/mel-bank.h"
+
+using namespace featpool;
+
+namespace {
+
+struct Config {
+  float rate;
+  float frame_length_ms;
+  bool round_to_power_of_two;
+  int32_t bins;
+  float low;
+  float high;
+};
+
+FrameExtractionOptions Frame(const Config& c) {
+  FrameExtractionOptions f;
+  f.samp_freq = c.rate;
+  f.frame_length_ms = c.frame_length_ms;
+  f.round_to_power_of_two = c.round_to_power_of_two;
+  return f;
+}
+
+MelBanksOptions Mel(const Config& c) {
+  MelBanksOptions m;
+  m.num_bins = c.bins;
+  m.low_freq = c.low;
+  m.high_freq = c.high;
+  return m;
+}
+
+// Dense weights [bins][padded / 2 + 1], Nyquist column included (always 0).
+std::vector<std::vector<double>> DenseWeights(const Config& c) {
+  const FrameExtractionOptions f = Frame(c);
+  const int32_t padded = f.PaddedWindowSize();
+  const double nyquist = c.rate / 2.0;
+  const double high = c.high > 0 ? c.high : nyquist + c.high;
+  auto mel = [](double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); };
+  const double lo_mel = mel(c.low), hi_mel = mel(high);
+  const double delta = (hi_mel - lo_mel) / (c.bins + 1);
+  std::vector<std::vector<double>> w(static_cast<size_t>(c.bins),
+                                     std::vector<double>(static_cast<size_t>(padded / 2 + 1)));
+  for (int32_t b = 0; b < c.bins; ++b) {
+    const double left = lo_mel + b * delta, center = left + delta, right = center + delta;
+    for (int32_t k = 0; k < padded / 2; ++k) {  // Kaldi: k < num_fft_bins = padded / 2
+      const double m = mel(static_cast<double>(c.rate) / padded * k);
+      const double up = (m - left) / (center - left), down = (right - m) / (right - center);
+      w[static_cast<size_t>(b)][static_cast<size_t>(k)] = std::max(0.0, std::min(up, down));
+    }
+  }
+  return w;
+}
+
+const Config kConfigs[] = {
+    {16000, 25, true, 23, 20, 0},      {16000, 25, true, 40, 20, 0},
+    {16000, 25, true, 80, 20, 0},      {16000, 50, true, 128, 20, 0},
+    {16000, 20, false, 23, 20, 0},     {16000, 25, true, 23, 0, 0},
+    {16000, 25, true, 40, 100, 7000},  {16000, 25, true, 40, 20, -400},
+    {8000, 25, true, 23, 20, 0},       {8000, 25, true, 80, 20, 0},
+    {8000, 30, false, 40, 64, 3700},   {44100, 25, true, 64, 0, 0},
+};
+
+}  // namespace
+
+TEST_CASE("mel bins are contiguous ranges matching Kaldi's triangles", "[mel-bank]") {
+  for (const Config& c : kConfigs) {
+    const FrameExtractionOptions f = Frame(c);
+    const MelBank bank(Mel(c), f);
+    const auto dense = DenseWeights(c);
+    const int32_t padded = f.PaddedWindowSize();
+    INFO(c.rate << " Hz, " << padded << "-point FFT, " << c.bins << " bins, " << c.low << "-"
+                << c.high << " Hz");
+    REQUIRE(bank.NumBins() == c.bins);
+    for (int32_t b = 0; b < c.bins; ++b) {
+      INFO("bin " << b);
+      const int32_t first = bank.FirstIndex(b), length = bank.Length(b);
+      REQUIRE(first >= 0);
+      REQUIRE(length >= 1);
+      // The Nyquist bin (index padded / 2) is never part of a range.
+      CHECK(first + length <= padded / 2);
+      // Every weight inside the range is positive, and the range is exactly
+      // the set of FFT bins whose (dense) weight is non-zero.
+      const float* w = bank.Weights(b);
+      for (int32_t k = 0; k <= padded / 2; ++k) {
+        const double expected = dense[static_cast<size_t>(b)][static_cast<size_t>(k)];
+        if (k >= first && k < first + length) {
+          CHECK(w[k - first] > 0.0f);
+          CHECK(w[k - first] == Approx(expected).margin(1e-6));
+        } else {
+          CHECK(expected == 0.0);
+        }
+      }
+      if (b > 0) CHECK(first >= bank.FirstIndex(b - 1));  // bins move up in frequency
+    }
+  }
+}
+
+TEST_CASE("MelBank::Compute is the weighted sum over each range", "[mel-bank]") {
+  const Config c{16000, 25, true, 40, 20, 0};
+  const MelBank bank(Mel(c), Frame(c));
+  const auto dense = DenseWeights(c);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(0.0f, 1000.0f);
+  std::vector<float> spectrum(257);
+  for (float& v : spectrum) v = dist(rng);
+  spectrum[256] = 1e30f;  // Nyquist: must not leak into any bin
+  std::vector<float> mel(40);
+  bank.Compute(spectrum.data(), mel.data());
+  for (int32_t b = 0; b < 40; ++b) {
+    double sum = 0.0;
+    for (int32_t k = 0; k < 257; ++k) {
+      sum += dense[static_cast<size_t>(b)][static_cast<size_t>(k)] * spectrum[static_cast<size_t>(k)];
+    }
+    CHECK(mel[static_cast<size_t>(b)] == Approx(sum).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("mel scale is Kaldi's 1127 ln(1 + f / 700)", "[mel-bank]") {
+  CHECK(MelScale(700.0) == Approx(1127.0 * std::log(2.0)));
+  CHECK(InverseMelScale(MelScale(1234.5)) == Approx(1234.5));
+  CHECK(MelScale(0.0) == 0.0);
+}
+
+namespace {
+
+// The message of the Error that building the bank throws ("" if none).
+std::string ErrorOf(const Config& c) {
+  try {
+    MelBank bank(Mel(c), Frame(c));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("mel bank options Kaldi rejects are errors naming the option", "[mel-bank]") {
+  using Catch::Contains;
+  // Kaldi's minimum is 3 bins.
+  CHECK_THAT(ErrorOf({16000, 25, true, 2, 20, 0}), Contains("--num-mel-bins=2"));
+  CHECK(ErrorOf({16000, 25, true, 3, 20, 0}).empty());
+  // A bin that covers no FFT bin: 128 bins on a 512-point FFT (Kaldi: "You
+  // may have set --num-mel-bins too large").
+  CHECK_THAT(ErrorOf({16000, 25, true, 128, 20, 0}),
+             Contains("--num-mel-bins=128") && Contains("covers no FFT bin"));
+  CHECK_THAT(ErrorOf({8000, 25, true, 100, 20, 0}), Contains("--num-mel-bins=100"));
+  // Frequency range: 0 <= low < high <= Nyquist, high <= 0 is an offset.
+  const Config bad_ranges[] = {
+      {16000, 25, true, 23, -1, 0},     {16000, 25, true, 23, 8000, 0},
+      {16000, 25, true, 23, 20, 8001},  {16000, 25, true, 23, 4000, 3000},
+      {16000, 25, true, 23, 4000, 4000},
+      {16000, 25, true, 23, 20, -7990},  // Nyquist - 7990 = 10 Hz < low
+      {16000, 25, true, 23, 20, -8000},  // 0 Hz
+  };
+  for (const Config& c : bad_ranges) {
+    INFO("--low-freq=" << c.low << " --high-freq=" << c.high);
+    CHECK_THAT(ErrorOf(c), Contains("--low-freq") && Contains("--high-freq"));
+  }
+  CHECK(ErrorOf({16000, 25, true, 23, 20, 8000}).empty());
+  CHECK(ErrorOf({16000, 25, true, 23, 0, -7000}).empty());
+}
