@@ -9,6 +9,9 @@
 set -euo pipefail
 : "${FEATPOOL:?}" "${FEATPOOL_SOURCE_DIR:?}" "${TEST_TMPDIR:?}"
 rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR" && cd "$TEST_TMPDIR"
+# Sanitizer reports must not pass for the expected exit status 1.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
 PY=""
 for p in python3 /usr/bin/python3; do
   if command -v "$p" >/dev/null && "$p" -c "import numpy" 2>/dev/null; then PY=$p; break; fi
