@@ -9,6 +9,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cctype>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,8 @@
 #include "featpool/feature-options.h"
 #include "featpool/matrix.h"
 #include "featpool/online-feature.h"
+#include "featpool/online-pooler.h"
+#include "featpool/pooler.h"
 #include "featpool/version.h"
 
 namespace py = pybind11;
@@ -44,11 +47,19 @@ std::string PythonMessage(const std::string& message) {
     for (char& c : name) {
       if (c == '-') c = '_';
     }
+    if (name == "indices") name = "return_indices";
     out += message.substr(last, static_cast<size_t>(m.position(0)) - last);
     out += m[1].str() + name;
     last = static_cast<size_t>(m.position(0) + m.length(0));
   }
-  return out + message.substr(last);
+  out += message.substr(last);
+  // "--ceil-mode=false" became "ceil_mode=false": Python spells it False.
+  for (const char* word : {"=true", "=false"}) {
+    for (size_t at = out.find(word); at != std::string::npos; at = out.find(word, at + 1)) {
+      out[at + 1] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[at + 1])));
+    }
+  }
+  return out;
 }
 
 // Samples: 1-D [samples], or 2-D [channels, samples] as torchaudio takes a
@@ -487,6 +498,306 @@ lock, so sharing one object between threads is safe but pointless.
           "How many samples must have arrived before `frame` is ready (latency).");
 }
 
+// torch's int-or-pair arguments: 3 -> 3x3, (2, 3) -> 2x3. With `keep`,
+// None (as a whole or per axis) keeps that axis (adaptive output_size).
+PoolSize ToPoolSize(const py::handle& value, const char* name, bool keep = false) {
+  auto one = [&](const py::handle& v) -> int64_t {
+    if (keep && v.is_none()) return kKeep;
+    if (!py::isinstance<py::int_>(v) || py::isinstance<py::bool_>(v)) {
+      throw py::type_error(std::string(name) + " must be an int or a pair of ints" +
+                           (keep ? " (None keeps an axis)" : "") + ", got " +
+                           py::repr(value).cast<std::string>());
+    }
+    return v.cast<int64_t>();
+  };
+  if (py::isinstance<py::sequence>(value) && !py::isinstance<py::str>(value)) {
+    const py::sequence seq = value.cast<py::sequence>();
+    if (seq.size() != 2) {
+      throw py::type_error(std::string(name) + " must have 2 entries (time, freq), got " +
+                           std::to_string(seq.size()));
+    }
+    return {one(seq[0]), one(seq[1])};
+  }
+  const int64_t v = one(value);
+  return {v, v};
+}
+
+PoolOptions MakePoolOptions(const std::string& mode, const py::object& kernel,
+                            const py::object& stride, const py::object& padding,
+                            const py::object& dilation, bool ceil_mode, bool count_include_pad,
+                            std::optional<int64_t> divisor_override, double norm_type,
+                            const py::object& output_size, bool return_indices,
+                            int64_t stack_frames, int64_t stack_stride) {
+  PoolOptions opts;
+  opts.mode = ParsePoolMode(mode);
+  const bool window_mode =
+      opts.mode == PoolMode::kMax || opts.mode == PoolMode::kAvg || opts.mode == PoolMode::kLp;
+  if (!kernel.is_none()) {
+    opts.kernel = ToPoolSize(kernel, "kernel");
+  } else if (window_mode) {
+    opts.kernel = {2, 2};
+  }
+  if (!stride.is_none()) opts.stride = ToPoolSize(stride, "stride");
+  opts.padding = ToPoolSize(padding, "padding");
+  opts.dilation = ToPoolSize(dilation, "dilation");
+  opts.ceil_mode = ceil_mode;
+  opts.count_include_pad = count_include_pad;
+  if (divisor_override) {
+    // torch rejects 0 ("divisor must be not zero"); 0 means "none" here.
+    if (*divisor_override == 0) throw Error("divisor_override must be non-zero");
+    opts.divisor_override = *divisor_override;
+  }
+  opts.norm_type = norm_type;
+  if (!output_size.is_none()) opts.output_size = ToPoolSize(output_size, "output_size", true);
+  opts.return_indices = return_indices;
+  opts.stack_frames = stack_frames;
+  opts.stack_stride = stack_stride;
+  return opts;
+}
+
+py::object Pool(const FloatArray& matrix, const std::string& mode, const py::object& kernel,
+                const py::object& stride, const py::object& padding, const py::object& dilation,
+                bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override,
+                double norm_type, const py::object& output_size, bool return_indices,
+                int64_t stack_frames, int64_t stack_stride) {
+  if (matrix.ndim() != 2) {
+    throw Error("pool() takes a 2-D [time, freq] matrix, not " + std::to_string(matrix.ndim()) +
+                "-D");
+  }
+  const PoolOptions opts = MakePoolOptions(mode, kernel, stride, padding, dilation, ceil_mode,
+                                           count_include_pad, divisor_override, norm_type,
+                                           output_size, return_indices, stack_frames, stack_stride);
+  const Pooler pooler(opts);
+  const MatrixView in{matrix.data(), matrix.shape(0), matrix.shape(1)};
+  const PoolSize shape = pooler.OutputShape(in.rows, in.cols);
+  py::array_t<float> out(std::vector<py::ssize_t>{shape.time, shape.freq});
+  py::array_t<int64_t> indices;
+  int64_t* index_data = nullptr;
+  if (return_indices) {
+    indices = py::array_t<int64_t>(std::vector<py::ssize_t>{shape.time, shape.freq});
+    index_data = indices.mutable_data();
+  }
+  float* out_data = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    pooler.Apply(in, out_data, index_data);
+  }
+  if (return_indices) return py::make_tuple(out, indices);
+  return std::move(out);
+}
+
+// As PyOnlineExtractor: calls on one object are serialised, the GIL is
+// released while frames are pooled.
+class PyOnlinePooler {
+ public:
+  PyOnlinePooler(const PoolOptions& opts, int64_t input_dim) : pooler_(opts, input_dim) {}
+
+  void AcceptFrames(const FloatArray& frames) {
+    const int64_t dim = pooler_.InputDim();
+    MatrixView view{frames.data(), 0, dim};
+    if (frames.ndim() == 1 && frames.shape(0) == dim) {
+      view.rows = 1;
+    } else if (frames.ndim() == 2 && frames.shape(1) == dim) {
+      view.rows = frames.shape(0);
+    } else {
+      std::string shape;
+      for (py::ssize_t i = 0; i < frames.ndim(); ++i) {
+        shape += (i ? ", " : "") + std::to_string(frames.shape(i));
+      }
+      throw Error("accept_frames() takes [frames, " + std::to_string(dim) + "] or one frame of " +
+                  std::to_string(dim) + ", got shape (" + shape + ")");
+    }
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mutex_);
+    pooler_.AcceptFrames(view);
+  }
+  void InputFinished() {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mutex_);
+    pooler_.InputFinished();
+  }
+  template <typename F>
+  auto Locked(F f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return f(pooler_);
+  }
+  // Rows [start, end) (default: every unreleased row), copied; with
+  // return_indices, (rows, indices).
+  py::object GetRows(std::optional<int64_t> start, std::optional<int64_t> end) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const int64_t first = start.value_or(pooler_.FirstAvailableRow());
+    const int64_t last = end.value_or(pooler_.NumRowsReady());
+    if (first < pooler_.FirstAvailableRow() || last > pooler_.NumRowsReady() || first > last) {
+      throw Error("rows [" + std::to_string(first) + ", " + std::to_string(last) +
+                  ") are not available (available: [" +
+                  std::to_string(pooler_.FirstAvailableRow()) + ", " +
+                  std::to_string(pooler_.NumRowsReady()) + "))");
+    }
+    return CopyRows(first, last);
+  }
+  py::object TakeRows() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pooler_.options().return_indices) {
+      py::object rows = CopyRows(pooler_.FirstAvailableRow(), pooler_.NumRowsReady());
+      pooler_.ReleaseRowsBefore(pooler_.NumRowsReady());
+      return rows;
+    }
+    Matrix rows = pooler_.TakeRows();
+    if (rows.rows() == 0) rows = Matrix(0, pooler_.Dim());
+    return ToArray(std::move(rows));
+  }
+  py::object RunningStats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    py::array_t<float> out(2 * pooler_.InputDim());
+    if (!pooler_.RunningStats(out.mutable_data())) return py::none();
+    return std::move(out);
+  }
+
+ private:
+  py::object CopyRows(int64_t first, int64_t last) {
+    const int64_t dim = pooler_.Dim();
+    py::array_t<float> rows(std::vector<py::ssize_t>{last - first, dim});
+    float* out = rows.mutable_data();
+    for (int64_t r = first; r < last; ++r, out += dim) {
+      std::copy(pooler_.Row(r), pooler_.Row(r) + dim, out);
+    }
+    if (!pooler_.options().return_indices) return std::move(rows);
+    py::array_t<int64_t> indices(std::vector<py::ssize_t>{last - first, dim});
+    int64_t* index = indices.mutable_data();
+    for (int64_t r = first; r < last; ++r, index += dim) {
+      std::copy(pooler_.RowIndices(r), pooler_.RowIndices(r) + dim, index);
+    }
+    return py::make_tuple(rows, indices);
+  }
+
+  std::mutex mutex_;
+  OnlinePooler pooler_;
+};
+
+void BindPool(py::module_& m) {
+  m.def("pool", &Pool, R"(Pools a [time, freq] matrix exactly as PyTorch does.
+
+Returns float32 [T', F'] equal to torch.nn.functional.<op>(x[None, None],
+...)[0, 0] for a float32 x, and with return_indices=True also int64 indices
+(flat t * F + f into the input), as max_pool2d / adaptive_max_pool2d give.
+
+mode: 'max' (max_pool2d), 'avg' (avg_pool2d), 'lp' (lp_pool2d, p = norm_type),
+'adaptive-max' / 'adaptive-avg' (output_size; None on an axis keeps it),
+'stats' (per-column mean then population std over time, [1, 2F]) or 'stack'
+(FunASR low-frame-rate stacking of stack_frames frames every stack_stride).
+kernel, stride, padding, dilation, output_size: an int or a (time, freq)
+pair, as torch takes them; kernel=None means (2, 2) for max, avg and lp,
+stride=None means the kernel. Options a mode does not take must keep their
+defaults, and everything torch rejects raises featpool.Error (a ValueError).
+max, stack and adaptive-max copy input values (bit-identical to torch); avg,
+lp and adaptive-avg sum in double. The GIL is released while pooling.)",
+        py::arg("matrix"), py::arg("mode") = "max", py::kw_only(), py::arg("kernel") = py::none(),
+        py::arg("stride") = py::none(), py::arg("padding") = py::make_tuple(0, 0),
+        py::arg("dilation") = py::make_tuple(1, 1), py::arg("ceil_mode") = false,
+        py::arg("count_include_pad") = true, py::arg("divisor_override") = py::none(),
+        py::arg("norm_type") = 2.0, py::arg("output_size") = py::none(),
+        py::arg("return_indices") = false, py::arg("stack_frames") = 7,
+        py::arg("stack_stride") = 6);
+
+  py::class_<PyOnlinePooler>(m, "OnlinePooler", R"(
+Streaming pooling over time: frames go in as they arrive (accept_frames) and
+each pooled row is ready as soon as every frame under its window has arrived;
+rows clipped by the end (padding, ceil_mode) and stacking's last rows come
+with input_finished(). Bit-identical to pool() on the whole matrix. Modes max,
+avg, lp and stack stream; stats gives its row at input_finished() and a
+running result (running_stats()) at any time; the adaptive modes need the
+whole input and raise featpool.Error. Keywords as pool().
+
+Latency: row r needs frames [0, frames_needed_for_row(r)); frame_lag is how
+many frames a row waits past its first stride frame.
+
+One object per stream; calls on it are serialised and release the GIL.
+
+    ex = featpool.OnlineExtractor("fbank", num_mel_bins=40)
+    pooler = featpool.OnlinePooler(ex.dim, "max", kernel=(2, 2))
+    for chunk in chunks:
+        ex.accept_waveform(16000, chunk)
+        pooler.accept_frames(ex.take_frames())
+        rows = pooler.take_rows()
+)")
+      .def(py::init([](int64_t input_dim, const std::string& mode, const py::object& kernel,
+                       const py::object& stride, const py::object& padding,
+                       const py::object& dilation, bool ceil_mode, bool count_include_pad,
+                       std::optional<int64_t> divisor_override, double norm_type,
+                       bool return_indices, int64_t stack_frames, int64_t stack_stride) {
+             const PoolMode parsed = ParsePoolMode(mode);
+             if (parsed == PoolMode::kAdaptiveMax || parsed == PoolMode::kAdaptiveAvg) {
+               // Before option checks, which would ask for an output_size.
+               throw Error("mode=" + mode +
+                           " cannot stream: adaptive pooling needs the whole input's length "
+                           "(use pool())");
+             }
+             const PoolOptions opts = MakePoolOptions(
+                 mode, kernel, stride, padding, dilation, ceil_mode, count_include_pad,
+                 divisor_override, norm_type, py::none(), return_indices, stack_frames,
+                 stack_stride);
+             return std::make_unique<PyOnlinePooler>(opts, input_dim);
+           }),
+           py::arg("input_dim"), py::arg("mode") = "max", py::kw_only(),
+           py::arg("kernel") = py::none(), py::arg("stride") = py::none(),
+           py::arg("padding") = py::make_tuple(0, 0), py::arg("dilation") = py::make_tuple(1, 1),
+           py::arg("ceil_mode") = false, py::arg("count_include_pad") = true,
+           py::arg("divisor_override") = py::none(), py::arg("norm_type") = 2.0,
+           py::arg("return_indices") = false, py::arg("stack_frames") = 7,
+           py::arg("stack_stride") = 6)
+      .def("accept_frames", &PyOnlinePooler::AcceptFrames, py::arg("frames"),
+           "Appends frames [n, input_dim] (or one frame [input_dim]).")
+      .def("input_finished", &PyOnlinePooler::InputFinished,
+           "Ends the stream and produces the remaining rows.")
+      .def_property_readonly(
+          "num_rows_ready",
+          [](PyOnlinePooler& p) { return p.Locked([](auto& x) { return x.NumRowsReady(); }); })
+      .def_property_readonly(
+          "first_available_row",
+          [](PyOnlinePooler& p) { return p.Locked([](auto& x) { return x.FirstAvailableRow(); }); })
+      .def_property_readonly(
+          "num_frames_accepted",
+          [](PyOnlinePooler& p) { return p.Locked([](auto& x) { return x.NumFramesAccepted(); }); })
+      .def_property_readonly(
+          "is_finished",
+          [](PyOnlinePooler& p) { return p.Locked([](auto& x) { return x.IsFinished(); }); })
+      .def_property_readonly(
+          "input_dim",
+          [](PyOnlinePooler& p) { return p.Locked([](auto& x) { return x.InputDim(); }); })
+      .def_property_readonly(
+          "dim", [](PyOnlinePooler& p) { return p.Locked([](auto& x) { return x.Dim(); }); },
+          "Columns of a pooled row.")
+      .def_property_readonly(
+          "frame_lag",
+          [](PyOnlinePooler& p) { return p.Locked([](auto& x) { return x.FrameLag(); }); },
+          "Frames a row waits past its first stride frame (-1 for stats).")
+      .def(
+          "frames_needed_for_row",
+          [](PyOnlinePooler& p, int64_t row) {
+            return p.Locked([row](auto& x) { return x.FramesNeededForRow(row); });
+          },
+          py::arg("row"), "Frames that must have arrived before `row` is ready (-1 for stats).")
+      .def("get_rows", &PyOnlinePooler::GetRows, py::arg("start") = py::none(),
+           py::arg("end") = py::none(),
+           "A copy of ready rows [start, end) (default: every unreleased row); with "
+           "return_indices, (rows, indices).")
+      .def("take_rows", &PyOnlinePooler::TakeRows,
+           "Every ready, unreleased row, which is then released; with return_indices, "
+           "(rows, indices).")
+      .def(
+          "release_rows_before",
+          [](PyOnlinePooler& p, int64_t row) {
+            p.Locked([row](auto& x) {
+              x.ReleaseRowsBefore(row);
+              return 0;
+            });
+          },
+          py::arg("row"))
+      .def("running_stats", &PyOnlinePooler::RunningStats,
+           "stats mode: mean and standard deviation over the frames so far (2 * input_dim), "
+           "None before the first frame.");
+}
+
 void BindAudio(py::module_& m) {
   m.def(
       "read_audio",
@@ -556,4 +867,5 @@ PYBIND11_MODULE(featpool, m) {
   m.attr("__version__") = version();
   BindFeatures(m);
   BindAudio(m);
+  BindPool(m);
 }

@@ -382,3 +382,272 @@ def test_features_match_torchaudio(speech, feature, kwargs):
     power, expected_power = np.exp(got[:, 1:].astype(np.float64)), np.exp(expected[:, 1:])
     peak = expected_power.max(axis=1, keepdims=True)
     assert np.max(np.abs(power - expected_power) / peak) < 1e-4
+
+
+# --------------------------------------------------------------------------
+# Pooling: the committed torch fixtures (tests/gen-pool-fixtures.py)
+
+POOL_DATA = os.path.join(ROOT, "tests", "data", "pool")
+WINDOW_MODES = ("max", "avg", "lp")
+
+
+def pool_size(text, keep=False):
+    if text == "-":
+        return None
+    time, freq = text.split("x")
+    one = lambda v: None if (keep and v == "keep") else int(v)
+    return (one(time), one(freq))
+
+
+def load_pool_cases():
+    path = os.path.join(POOL_DATA, "cases.txt")
+    if not os.path.exists(path):
+        return []
+    cases = []
+    for line in open(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        cases.append(dict(field.split("=", 1) for field in line.split()))
+    return cases
+
+
+def pool_kwargs(c):
+    """A fixture line as pool() keywords."""
+    kernel = pool_size(c["kernel"])
+    if c["mode"] not in WINDOW_MODES and kernel == (0, 0):
+        kernel = None  # the mode takes no kernel
+    return dict(mode=c["mode"], kernel=kernel, stride=pool_size(c["stride"]),
+                padding=pool_size(c["padding"]), dilation=pool_size(c["dilation"]),
+                ceil_mode=c["ceil"] == "1", count_include_pad=c["cip"] == "1",
+                divisor_override=int(c["divisor"]) or None, norm_type=float(c["norm"]),
+                output_size=pool_size(c["output"], keep=True),
+                stack_frames=int(c["frames"]), stack_stride=int(c["step"]))
+
+
+def test_pool_matches_every_torch_fixture():
+    cases = load_pool_cases()
+    if not cases:
+        pytest.skip("tests/data/pool/cases.txt is missing")
+    expected_all = np.load(os.path.join(POOL_DATA, "expected.npy")).ravel()
+    indices_all = np.load(os.path.join(POOL_DATA, "indices.npy")).ravel()
+    inputs = {}
+    checked = rejected = 0
+    for c in cases:
+        name = c["input"]
+        if name not in inputs:
+            inputs[name] = np.load(os.path.join(POOL_DATA, "input-%s.npy" % name))
+        x = inputs[name]
+        kwargs = pool_kwargs(c)
+        where = "case %s: %s" % (c["case"], kwargs)
+        if c["error"] == "1":
+            with pytest.raises(featpool.Error):
+                featpool.pool(x, **kwargs)
+            rejected += 1
+            continue
+        rows, cols, offset = int(c["rows"]), int(c["cols"]), int(c["offset"])
+        expected = expected_all[offset:offset + rows * cols].reshape(rows, cols)
+        with_indices = int(c["index_offset"]) >= 0
+        got = featpool.pool(x, **kwargs, return_indices=with_indices)
+        if with_indices:
+            got, indices = got
+            start = int(c["index_offset"])
+            np.testing.assert_array_equal(
+                indices, indices_all[start:start + rows * cols].reshape(rows, cols), err_msg=where)
+        assert got.shape == (rows, cols) and got.dtype == np.float32, where
+        if c["mode"] in ("max", "adaptive-max", "stack"):
+            # values are copied: the same bits (NaN payloads, signed zeros)
+            np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32),
+                                          err_msg=where)
+        else:
+            # sums in double vs torch's float64 rounded to float32 (as test-pooler.cc)
+            finite = x[np.isfinite(x)]
+            scale = float(np.abs(finite).max()) if finite.size else 0.0
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(expected), err_msg=where)
+            np.testing.assert_array_equal(got[np.isinf(expected)], expected[np.isinf(expected)],
+                                          err_msg=where)
+            ok = np.isfinite(expected)
+            tol = 1e-6 * np.abs(expected[ok]).astype(np.float64) + 1e-9 * scale
+            assert (np.abs(got[ok].astype(np.float64) - expected[ok]) <= tol).all(), where
+        checked += 1
+    assert checked >= 200 and rejected >= 10
+
+
+def test_pool_arguments_and_errors():
+    x = np.arange(48, dtype=np.float32).reshape(6, 8)
+    # int and pair arguments, kernel None = (2, 2), stride None = kernel
+    np.testing.assert_array_equal(featpool.pool(x), featpool.pool(x, "max", kernel=2))
+    np.testing.assert_array_equal(featpool.pool(x, kernel=(2, 2)), x[1::2, 1::2])
+    assert featpool.pool(x, "avg", kernel=(3, 2), stride=1).shape == (4, 7)
+    out, indices = featpool.pool(x, kernel=2, return_indices=True)
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(x.ravel()[indices], out)
+    assert featpool.pool(x, "adaptive-avg", output_size=(3, None)).shape == (3, 8)
+    assert featpool.pool(x, "adaptive-max", output_size=4).shape == (4, 4)
+    np.testing.assert_allclose(featpool.pool(x, "stats")[0],
+                               np.concatenate([x.mean(axis=0), x.std(axis=0)]), rtol=1e-6)
+    assert featpool.pool(x, "stack", stack_frames=3, stack_stride=2).shape == (3, 24)
+    # float64 and non-contiguous input are converted
+    np.testing.assert_array_equal(featpool.pool(x.astype(np.float64)), featpool.pool(x))
+    np.testing.assert_array_equal(featpool.pool(np.asfortranarray(x)), featpool.pool(x))
+    # everything torch rejects, and options the mode does not take
+    for kwargs, match in [
+        (dict(kernel=2, padding=2), "padding"),
+        (dict(kernel=0), "kernel"),
+        (dict(kernel=(2, 2), stride=(0, 1)), "stride"),
+        (dict(mode="avg", return_indices=True), "return_indices"),
+        (dict(mode="avg", divisor_override=0), "divisor_override"),
+        (dict(mode="lp", norm_type=0.0), "norm_type"),
+        (dict(mode="max", count_include_pad=False), "count_include_pad=False"),
+        (dict(mode="stats", kernel=2), "kernel"),
+        (dict(mode="adaptive-max"), "output_size"),
+        (dict(mode="median"), "mode"),
+        (dict(kernel=7), "too small"),
+    ]:
+        with pytest.raises(featpool.Error, match=match) as info:
+            featpool.pool(x, **kwargs)
+        assert "--" not in str(info.value), str(info.value)
+    with pytest.raises(featpool.Error, match="2-D"):
+        featpool.pool(x[None])
+    with pytest.raises(TypeError, match="kernel"):
+        featpool.pool(x, kernel=(1, 2, 3))
+    with pytest.raises(TypeError, match="kernel"):
+        featpool.pool(x, kernel=2.5)
+
+
+TORCH_POOL_CASES = [
+    ("max", dict(kernel=(3, 2), stride=(2, 2), padding=1, dilation=(2, 1), ceil_mode=True)),
+    ("avg", dict(kernel=(4, 3), stride=(3, 1), padding=(2, 1), ceil_mode=True,
+                 count_include_pad=False)),
+    ("avg", dict(kernel=5, divisor_override=7)),
+    ("lp", dict(kernel=(2, 4), norm_type=2.0, ceil_mode=True)),
+    ("adaptive-max", dict(output_size=(37, 11))),
+    ("adaptive-avg", dict(output_size=(100, None))),
+]
+
+
+@pytest.mark.parametrize("mode,kwargs", TORCH_POOL_CASES)
+def test_pool_matches_torch(speech, mode, kwargs):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    samples, _ = speech
+    x = featpool.fbank(samples, num_mel_bins=40)
+    t = torch.from_numpy(x)[None, None]
+    k = dict(kwargs)
+    if mode in ("max", "adaptive-max"):
+        got, indices = featpool.pool(x, mode, return_indices=True, **k)
+        if mode == "max":
+            want, want_indices = F.max_pool2d(t, k.pop("kernel"), return_indices=True, **k)
+        else:
+            want, want_indices = F.adaptive_max_pool2d(t, k["output_size"], return_indices=True)
+        np.testing.assert_array_equal(got, want[0, 0].numpy())
+        np.testing.assert_array_equal(indices, want_indices[0, 0].numpy())
+        return
+    got = featpool.pool(x, mode, **k)
+    t64 = t.double()
+    if mode == "avg":
+        want = F.avg_pool2d(t64, k.pop("kernel"), **k)
+    elif mode == "lp":
+        want = F.lp_pool2d(t64, k.pop("norm_type"), k.pop("kernel"), **k)
+    else:
+        want = F.adaptive_avg_pool2d(t64, k["output_size"])
+    np.testing.assert_allclose(got, want[0, 0].numpy(), rtol=1e-6, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# Streaming pooling: identical to offline
+
+STREAM_POOL_CASES = [
+    ("max", dict(kernel=(3, 2), stride=(2, 2), padding=(1, 1), dilation=(2, 1), ceil_mode=True)),
+    ("max", dict(kernel=2)),
+    ("avg", dict(kernel=(4, 3), stride=(3, 1), padding=(2, 1), ceil_mode=True,
+                 count_include_pad=False)),
+    ("lp", dict(kernel=(2, 4), norm_type=3.0, ceil_mode=True)),
+    ("stack", dict(stack_frames=7, stack_stride=6)),
+    ("stats", dict()),
+]
+
+
+@pytest.mark.parametrize("mode,kwargs", STREAM_POOL_CASES)
+def test_online_pooler_equals_offline(speech, mode, kwargs):
+    samples, _ = speech
+    x = featpool.fbank(samples, num_mel_bins=40)
+    with_indices = mode == "max"
+    expected = featpool.pool(x, mode, return_indices=with_indices, **kwargs)
+    rng = np.random.default_rng(11)
+    for max_chunk in (1, 3, 50, len(x)):
+        pooler = featpool.OnlinePooler(x.shape[1], mode, return_indices=with_indices, **kwargs)
+        rows, indices = [], []
+        for begin, end in random_chunks(len(x), rng, max_chunk):
+            pooler.accept_frames(x[begin:end])
+            got = pooler.take_rows()
+            if with_indices:
+                got, idx = got
+                indices.append(idx)
+            rows.append(got)
+        pooler.input_finished()
+        got = pooler.take_rows()
+        if with_indices:
+            got, idx = got
+            indices.append(idx)
+            np.testing.assert_array_equal(np.concatenate(indices), expected[1])
+        rows.append(got)
+        want = expected[0] if with_indices else expected
+        np.testing.assert_array_equal(np.concatenate(rows), want, err_msg="chunk %d" % max_chunk)
+
+
+def test_features_and_pooling_stream_end_to_end(speech):
+    """Samples in random chunks -> OnlineExtractor -> OnlinePooler equals
+    pool(fbank(samples)), with snip-edges both ways."""
+    samples, rate = speech
+    rng = np.random.default_rng(3)
+    for snip_edges in (True, False):
+        expected = featpool.pool(featpool.fbank(samples, snip_edges=snip_edges), "avg",
+                                 kernel=(5, 3), stride=(2, 3), padding=(2, 1))
+        extractor = featpool.OnlineExtractor("fbank", snip_edges=snip_edges)
+        pooler = featpool.OnlinePooler(extractor.dim, "avg", kernel=(5, 3), stride=(2, 3),
+                                       padding=(2, 1))
+        rows = []
+        for begin, end in random_chunks(len(samples), rng, 2 * rate):
+            extractor.accept_waveform(rate, samples[begin:end])
+            pooler.accept_frames(extractor.take_frames())
+            rows.append(pooler.take_rows())
+        extractor.input_finished()
+        pooler.accept_frames(extractor.take_frames())
+        pooler.input_finished()
+        rows.append(pooler.take_rows())
+        np.testing.assert_array_equal(np.concatenate(rows), expected)
+
+
+def test_online_pooler_latency_and_access():
+    x = np.arange(200, dtype=np.float32).reshape(20, 10)
+    pooler = featpool.OnlinePooler(10, "max", kernel=(3, 2), stride=(2, 2), padding=(1, 0))
+    assert pooler.dim == 5 and pooler.input_dim == 10
+    # header: row r needs r*stride - padding + (kernel - 1)*dilation + 1 frames
+    assert [pooler.frames_needed_for_row(r) for r in range(3)] == [2, 4, 6]
+    assert pooler.frame_lag == 1
+    pooler.accept_frames(x[:3])
+    assert pooler.num_rows_ready == 1 and pooler.num_frames_accepted == 3
+    pooler.accept_frames(x[3])  # one frame, 1-D
+    assert pooler.num_rows_ready == 2
+    expected = featpool.pool(x, "max", kernel=(3, 2), stride=(2, 2), padding=(1, 0))
+    np.testing.assert_array_equal(pooler.get_rows(), expected[:2])
+    np.testing.assert_array_equal(pooler.get_rows(1, 2), expected[1:2])
+    pooler.release_rows_before(1)
+    assert pooler.first_available_row == 1
+    with pytest.raises(featpool.Error, match="not available"):
+        pooler.get_rows(0, 1)
+    with pytest.raises(featpool.Error, match="10"):
+        pooler.accept_frames(np.zeros((2, 9), dtype=np.float32))
+    stack = featpool.OnlinePooler(10, "stack", stack_frames=7, stack_stride=6)
+    assert stack.frames_needed_for_row(0) == 7 - 3 and stack.frame_lag == 7 - 1 - 3
+    stats = featpool.OnlinePooler(10, "stats")
+    assert stats.running_stats() is None and stats.frame_lag == -1
+    stats.accept_frames(x[:5])
+    np.testing.assert_allclose(stats.running_stats(),
+                               np.concatenate([x[:5].mean(0), x[:5].std(0)]), rtol=1e-6)
+    assert stats.num_rows_ready == 0
+    stats.input_finished()
+    assert stats.take_rows().shape == (1, 20)
+    for mode in ("adaptive-max", "adaptive-avg"):
+        with pytest.raises(featpool.Error, match="cannot stream"):
+            featpool.OnlinePooler(10, mode)
