@@ -14,6 +14,8 @@
 #include "featpool/extract-file.h"
 #include "featpool/feature-flags.h"
 #include "featpool/npy.h"
+#include "featpool/pool-flags.h"
+#include "featpool/pooler.h"
 
 namespace featpool {
 namespace cli {
@@ -59,6 +61,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
     bool strict = false;
     std::string progress = "auto";
     std::string manifest;
+    PoolFlags pool;
   };
   auto state = std::make_shared<State>();
   sub->add_option("INPUT", state->inputs,
@@ -91,8 +94,12 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "or archive; manifest.K-of-N.jsonl with --shard)")
       ->group(batch);
   AddFeatureFlags(sub, &state->flags);
+  AddPoolFlags(sub, &state->pool, "pool-");
   return [state, sub]() {
     const FeatureOptions opts = state->flags.ToOptions();
+    // Fused pooling (--pool=MODE): one immutable Pooler, shared by workers.
+    std::shared_ptr<const Pooler> pooler;
+    if (state->pool.Enabled()) pooler = std::make_shared<const Pooler>(state->pool.ToOptions());
     const AudioReadOptions audio = state->flags.ToAudioOptions();
     const ProgressMode progress = ParseProgressMode(state->progress);
     const bool single_input = state->inputs.size() == 1 && !IsScpInput(state->inputs[0]) &&
@@ -115,6 +122,16 @@ RunFunction AddExtractCommand(CLI::App& app) {
       if (result.features.rows() == 0) {
         throw Error(ShortInputMessage(input, result.num_samples, opts.frame_opts()));
       }
+      if (pooler) {
+        Matrix pooled;
+        try {
+          pooler->Apply(result.features.View(), &pooled);
+        } catch (const Error& e) {
+          throw Error("'" + input + "': " + e.what());
+        }
+        WriteNpy(state->output, pooled.View());
+        return 0;
+      }
       WriteNpy(state->output, result.features.View());
       return 0;
     }
@@ -131,6 +148,11 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.progress = progress;
     config.features = opts;
     config.audio = audio;
+    if (pooler) {
+      config.transform = [pooler]() -> UtteranceTransform {
+        return [pooler](const Matrix& in, Matrix* out) { pooler->Apply(in.View(), out); };
+      };
+    }
     config.options_text = OutputOptionsText(sub);
     return RunBatch(config);
   };
