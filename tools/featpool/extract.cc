@@ -127,7 +127,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
         try {
           pooler->Apply(result.features.View(), &pooled);
         } catch (const Error& e) {
-          throw Error("'" + input + "': " + e.what());
+          throw Error("'" + input + "': " + state->pool.Spell(e.what()));
         }
         WriteNpy(state->output, pooled.View());
         return 0;

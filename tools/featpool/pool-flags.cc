@@ -72,17 +72,19 @@ PoolOptions PoolFlags::ToOptions() const {
   try {
     o.Validate();
   } catch (const Error& e) {
-    if (prefix.empty()) throw;
-    // The library names the unprefixed flags; say them as the user typed them.
-    static const std::regex names(
-        "--(kernel|stride|padding|dilation|ceil-mode|count-include-pad|divisor-override|"
-        "norm-type|output-size|stack-frames|stack-stride)\\b");
-    static const std::regex mode_name("--mode\\b");
-    std::string message = std::regex_replace(e.what(), names, "--" + prefix + "$1");
-    message = std::regex_replace(message, mode_name, Flag("mode"));
-    throw Error(message);
+    throw Error(Spell(e.what()));
   }
   return o;
+}
+
+std::string PoolFlags::Spell(const std::string& message) const {
+  if (prefix.empty()) return message;
+  static const std::regex names(
+      "--(kernel|stride|padding|dilation|ceil-mode|count-include-pad|divisor-override|"
+      "norm-type|output-size|stack-frames|stack-stride)\\b");
+  static const std::regex mode_name("--mode\\b");
+  const std::string renamed = std::regex_replace(message, names, "--" + prefix + "$1");
+  return std::regex_replace(renamed, mode_name, Flag("mode"));
 }
 
 void AddPoolFlags(CLI::App* app, PoolFlags* f, const std::string& prefix) {

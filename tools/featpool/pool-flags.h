@@ -34,6 +34,9 @@ struct PoolFlags {
   // Parses and validates; throws featpool::Error naming the flag as the user
   // spelled it.
   PoolOptions ToOptions() const;
+  // A library message (which names --kernel, --mode, ...) with the flags
+  // spelled as registered here (--pool-kernel, --pool, ...).
+  std::string Spell(const std::string& message) const;
 };
 
 void AddPoolFlags(CLI::App* app, PoolFlags* flags, const std::string& prefix);
