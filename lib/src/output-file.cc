@@ -1,5 +1,6 @@
 #include "featpool/output-file.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,6 +25,10 @@ std::string TempPathFor(const std::string& path) {
 
 AtomicOutputFile::AtomicOutputFile(const std::string& path)
     : path_(path), temp_path_(TempPathFor(path)) {
+  // An existing target that is not a regular file (/dev/null, /dev/stdout, a
+  // pipe) is written in place: renaming onto it would replace the device.
+  struct stat st;
+  if (stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) temp_path_ = path_;
   file_ = std::fopen(temp_path_.c_str(), "wb");
   if (file_ == nullptr) {
     throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
@@ -32,7 +37,7 @@ AtomicOutputFile::AtomicOutputFile(const std::string& path)
 
 AtomicOutputFile::~AtomicOutputFile() {
   if (file_ != nullptr) std::fclose(file_);
-  if (!committed_) std::remove(temp_path_.c_str());
+  if (!committed_ && temp_path_ != path_) std::remove(temp_path_.c_str());
 }
 
 void AtomicOutputFile::Write(const void* data, size_t bytes) {
@@ -50,7 +55,7 @@ void AtomicOutputFile::Commit() {
   if (!flushed || !closed) {
     throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
   }
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (temp_path_ != path_ && std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     throw Error("cannot rename onto '" + path_ + "': " + std::strerror(errno));
   }
   committed_ = true;
