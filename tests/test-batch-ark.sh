@@ -112,6 +112,18 @@ cmp stdout.ark out/feats.ark || fail "ark:- differs from the archive file"
 ! grep -q progress stdout.err || fail "progress on stdout run"
 run 1 "$FEATPOOL" extract in -o ark:only/feats.ark 2>/dev/null
 cmp only/feats.ark out/feats.ark && [[ -f only/manifest.jsonl ]] || fail "ark without scp"
+# A target that is not a regular file (a named pipe here; /dev/null alike) is
+# written through, never replaced by a rename.
+mkfifo pipe.ark pipe.npy
+timeout 60 cat pipe.ark > from-pipe.ark &
+run 1 "$FEATPOOL" extract in -o ark:pipe.ark --manifest=pipe.jsonl 2>/dev/null
+wait || true
+[[ -p pipe.ark ]] || fail "the named pipe pipe.ark was replaced"
+cmp from-pipe.ark out/feats.ark || fail "archive through a pipe differs"
+timeout 60 cat pipe.npy > from-pipe.npy &
+run 0 "$FEATPOOL" extract in/spk00/utt0000.wav -o pipe.npy 2>/dev/null
+wait || true
+[[ -p pipe.npy ]] && cmp from-pipe.npy npy/spk00/utt0000.npy || fail ".npy through a pipe"
 # Wspecifier errors.
 run 1 "$FEATPOOL" extract in -o ark,t:x.ark 2> t.err
 grep -q "text archives" t.err || fail "ark,t message"

@@ -215,11 +215,15 @@ std::vector<ScpLine> ReadKaldiScp(const std::string& path) {
 KaldiArkWriter::KaldiArkWriter(const std::string& ark_path, const std::string& scp_path)
     : ark_path_(ark_path), scp_path_(scp_path), to_stdout_(ark_path == "-") {
   if (ark_path_.empty()) throw Error("empty archive path");
+  // An existing target that is not a regular file (/dev/null, a pipe) is
+  // written straight through: renaming onto it would replace the device.
+  struct stat st;
+  stream_ = to_stdout_ || (stat(ark_path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode));
   if (to_stdout_ && !scp_path_.empty()) {
     throw Error("an scp needs the archive in a file: ark,scp:-," + scp_path_ +
                 " is not supported (use ark:- alone, or a file name)");
   }
-  if (!to_stdout_) partial_path_ = PartialPathFor(ark_path_);
+  if (!stream_) partial_path_ = PartialPathFor(ark_path_);
 }
 
 KaldiArkWriter::~KaldiArkWriter() {
@@ -249,13 +253,17 @@ void KaldiArkWriter::OpenPartial(bool truncate) {
 void KaldiArkWriter::Open() {
   if (to_stdout_) {
     fd_ = STDOUT_FILENO;
-    return;
+  } else if (stream_) {
+    fd_ = open(ark_path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) throw Error("cannot write " + Quote(ark_path_) + ": " + std::strerror(errno));
+  } else {
+    OpenPartial(true);
   }
-  OpenPartial(true);
 }
 
 std::vector<KaldiArkRecord> KaldiArkWriter::OpenForResume() {
   if (to_stdout_) throw Error("cannot resume an archive written to stdout (ark:-)");
+  if (stream_) throw Error("cannot resume " + Quote(ark_path_) + ": not a regular file");
   OpenPartial(false);
   struct stat st;
   if (fstat(fd_, &st) == 0 && st.st_size == 0) {
@@ -291,7 +299,8 @@ void KaldiArkWriter::WriteAll(const void* data, size_t bytes) {
     const ssize_t n = write(fd_, p, bytes);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      throw Error("cannot write " + Quote(to_stdout_ ? "stdout" : partial_path_) + ": " +
+      const std::string& target = stream_ ? ark_path_ : partial_path_;
+      throw Error("cannot write " + Quote(to_stdout_ ? "stdout" : target) + ": " +
                   std::strerror(errno));
     }
     p += n;
@@ -314,14 +323,14 @@ int64_t KaldiArkWriter::Write(const std::string& key, MatrixView matrix) {
   if (matrix.rows > 0 && matrix.cols > 0) {
     WriteAll(matrix.data, static_cast<size_t>(matrix.rows * matrix.cols) * sizeof(float));
   }
-  if (!to_stdout_) scp_text_ += key + " " + ark_path_ + ":" + std::to_string(offset) + "\n";
+  if (!scp_path_.empty()) scp_text_ += key + " " + ark_path_ + ":" + std::to_string(offset) + "\n";
   return offset;
 }
 
 void KaldiArkWriter::Commit() {
   if (to_stdout_) return;
   if (fd_ < 0) throw Error("archive " + Quote(ark_path_) + " is not open");
-  if (std::rename(partial_path_.c_str(), ark_path_.c_str()) != 0) {
+  if (!stream_ && std::rename(partial_path_.c_str(), ark_path_.c_str()) != 0) {
     throw Error("cannot rename onto " + Quote(ark_path_) + ": " + std::strerror(errno));
   }
   if (!scp_path_.empty()) {

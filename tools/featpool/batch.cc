@@ -162,6 +162,9 @@ class Journal {
     const size_t slash = manifest.find_last_of('/');
     const std::string name = slash == std::string::npos ? manifest : manifest.substr(slash + 1);
     path_ = JoinPath(dir, "." + name + ".partial");
+    // A manifest that is not a regular file (/dev/null) gets no journal.
+    struct stat st;
+    direct_ = stat(manifest.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
   }
   ~Journal() {
     if (fd_ >= 0) close(fd_);
@@ -170,6 +173,10 @@ class Journal {
   // Locks and empties the journal; returns the complete lines it held, or
   // with `resume` and an empty journal those of a finished manifest.
   std::vector<std::string> Open(bool resume) {
+    if (direct_) {
+      if (resume) throw Error("--resume needs a manifest file, not " + Quote(manifest_));
+      return {};
+    }
     fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw Error("cannot write " + Quote(path_) + ": " + std::strerror(errno));
     if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -188,6 +195,7 @@ class Journal {
   }
 
   void Append(const std::string& text) {
+    if (direct_) return;
     const char* p = text.data();
     size_t left = text.size();
     while (left > 0) {
@@ -207,6 +215,7 @@ class Journal {
       out.Write("\n", 1);
     }
     out.Commit();
+    if (direct_) return;
     std::remove(path_.c_str());
     close(fd_);
     fd_ = -1;
@@ -234,6 +243,7 @@ class Journal {
 
   std::string manifest_;
   std::string path_;
+  bool direct_ = false;
   int fd_ = -1;
 };
 

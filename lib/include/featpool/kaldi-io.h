@@ -77,6 +77,8 @@ std::vector<ScpLine> ReadKaldiScp(const std::string& path);
 // records followed by at most one cut-short record, which Resume() discards.
 //
 // To stdout (`ark_path` "-"): records are written straight through; no scp.
+// To an existing file that is not a regular file (/dev/null, a named pipe):
+// written straight through too, never renamed onto; no resume.
 class KaldiArkWriter {
  public:
   KaldiArkWriter(const std::string& ark_path, const std::string& scp_path);
@@ -114,6 +116,7 @@ class KaldiArkWriter {
   std::string partial_path_;
   int fd_ = -1;
   bool to_stdout_ = false;
+  bool stream_ = false;  // stdout or a non-regular file: no partial file
   int64_t position_ = 0;
   std::string scp_text_;  // "key ark:offset\n" per record so far
   std::string buffer_;    // one record's header
