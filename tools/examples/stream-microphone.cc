@@ -1,22 +1,25 @@
-// Streams a WAV file through featpool as a live microphone would deliver it:
-// the audio arrives in 10 ms chunks (--chunk-ms), each chunk is fed to an
-// OnlineExtractor, and every feature row is printed the moment it becomes
-// available, with its time in the audio and the time at which it could be
-// produced (how much audio had arrived). --realtime waits for each chunk as
-// a real microphone would make the program wait.
+// Streams an audio file through featpool as a live microphone would deliver
+// it: the audio arrives in 10 ms chunks (--chunk-ms), each chunk is fed to an
+// OnlineExtractor and, with --pool=MODE, its new frames to an OnlinePooler;
+// every row is printed the moment it becomes available, with its time in the
+// audio and the audio time at which it could be produced. --realtime waits
+// for each chunk as a real microphone would make the program wait.
 //
-//   stream-microphone data/speech-16k.wav --num-mel-bins=40
+//   stream-microphone data/speech-16k.wav --num-mel-bins=40 --pool=max --pool-kernel=2x2
 //
-// Output, one line per row (tab separated):
-//   frame  start_s  ready_s  v0 v1 ...
-// frame: row number; start_s: time of the row's first sample; ready_s: audio
-// time when the row was produced (start_s + frame length, or the end of the
-// stream for the last frames with --snip-edges=false).
+// Output: a '#' line stating the latency, then one line per row (tab
+// separated):
+//   row  start_s  ready_s  v0 v1 ...
+// start_s: time of the first sample under the row (feature frame or pooling
+// window, 0 for stats); ready_s: how much audio had arrived when the row was
+// produced (at most one chunk after its last sample, or the end of the
+// stream for rows that need it).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -24,53 +27,101 @@
 #include "featpool/error.h"
 #include "featpool/feature-flags.h"
 #include "featpool/online-feature.h"
+#include "featpool/online-pooler.h"
+#include "featpool/pool-flags.h"
 
 namespace featpool {
 namespace {
 
 struct Settings {
-  cli::FeatureFlags flags;
+  cli::FeatureFlags features;
+  cli::PoolFlags pool;
   std::string input;
   double chunk_ms = 10.0;
   bool realtime = false;
   int precision = 6;
 };
 
-class RowPrinter {
- public:
-  explicit RowPrinter(int precision) : precision_(precision) {}
+void PrintRow(int64_t row, double start_s, double ready_s, const float* values, int64_t dim,
+              int precision) {
+  std::printf("%lld\t%.4f\t%.4f", static_cast<long long>(row), start_s, ready_s);
+  for (int64_t i = 0; i < dim; ++i) std::printf("\t%.*g", precision, values[i]);
+  std::printf("\n");
+  std::fflush(stdout);  // rows appear as they are produced
+}
 
-  void Print(int64_t row, double start_s, double ready_s, const float* values, int64_t dim) {
-    std::printf("%lld\t%.4f\t%.4f", static_cast<long long>(row), start_s, ready_s);
-    for (int64_t i = 0; i < dim; ++i) std::printf("\t%.*g", precision_, values[i]);
-    std::printf("\n");
-    std::fflush(stdout);  // rows appear as they are produced
+// First feature frame under pooled row `row` (may be negative: padding).
+int64_t FirstFrameOfRow(int64_t row, const PoolOptions& opts) {
+  switch (opts.mode) {
+    case PoolMode::kStack:
+      return row * opts.stack_stride - (opts.stack_frames - 1) / 2;
+    case PoolMode::kStats:
+      return 0;
+    default:  // max, avg, lp: PyTorch's window start, row * stride - padding
+      return row * opts.EffectiveStride().time - opts.padding.time;
   }
-
- private:
-  int precision_;
-};
+}
 
 int Run(const Settings& s) {
-  const FeatureOptions opts = s.flags.ToOptions();
+  const FeatureOptions opts = s.features.ToOptions();
   const FrameExtractionOptions& frame = opts.frame_opts();
-  AudioSource source(s.input, s.flags.ToAudioOptions());
+  std::unique_ptr<OnlinePooler> pooler;
+  OnlineExtractor extractor(opts);
+  if (s.pool.Enabled()) {
+    const PoolOptions pool_opts = s.pool.ToOptions();
+    if (pool_opts.mode == PoolMode::kAdaptiveMax || pool_opts.mode == PoolMode::kAdaptiveAvg) {
+      throw Error("--pool=" + s.pool.mode +
+                  " cannot stream: adaptive pooling needs the whole input's length");
+    }
+    pooler = std::make_unique<OnlinePooler>(pool_opts, extractor.Dim());
+  }
+
+  AudioSource source(s.input, s.features.ToAudioOptions());
   if (!source.warning().empty()) std::cerr << "stream-microphone: " << source.warning() << "\n";
   const double rate = source.sample_rate();
   const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(rate * s.chunk_ms / 1000.0));
+  auto frame_start_s = [&](int64_t f) {
+    return std::max<int64_t>(FirstSampleOfFrame(static_cast<int32_t>(std::max<int64_t>(f, 0)),
+                                                frame), 0) / rate;
+  };
 
-  OnlineExtractor extractor(opts);
-  RowPrinter printer(s.precision);
-  std::printf("# %s, %d columns, %lld-sample chunks; frame\tstart_s\tready_s\tvalues\n",
-              FeatureTypeName(opts.type).c_str(), extractor.Dim(), static_cast<long long>(chunk));
+  // Latency: samples needed before the first row, without the end of input.
+  int64_t first_frame_needed = 1;
+  if (pooler) first_frame_needed = pooler->FramesNeededForRow(0);
+  std::printf("# %s%s, %lld columns, %lld-sample chunks; ", FeatureTypeName(opts.type).c_str(),
+              pooler ? (" pooled by " + PoolModeName(pooler->options().mode)).c_str() : "",
+              static_cast<long long>(pooler ? pooler->Dim() : extractor.Dim()),
+              static_cast<long long>(chunk));
+  if (first_frame_needed > 0) {
+    const int64_t samples = extractor.SamplesNeededForFrame(
+        static_cast<int32_t>(first_frame_needed - 1));
+    std::printf("first row needs %lld samples (%.4f s)", static_cast<long long>(samples),
+                samples / rate);
+    if (pooler) {
+      std::printf(", a pooled row lags %lld frame(s)", static_cast<long long>(pooler->FrameLag()));
+    }
+  } else {
+    std::printf("the row comes at the end of the input");
+  }
+  std::printf("\n# row\tstart_s\tready_s\tvalues\n");
 
   auto print_ready = [&]() {
     const double ready_s = extractor.NumSamplesAccepted() / rate;
-    for (int32_t f = extractor.FirstAvailableFrame(); f < extractor.NumFramesReady(); ++f) {
-      const double start_s = std::max<int64_t>(FirstSampleOfFrame(f, frame), 0) / rate;
-      printer.Print(f, start_s, ready_s, extractor.Frame(f), extractor.Dim());
+    if (!pooler) {
+      for (int32_t f = extractor.FirstAvailableFrame(); f < extractor.NumFramesReady(); ++f) {
+        PrintRow(f, frame_start_s(f), ready_s, extractor.Frame(f), extractor.Dim(), s.precision);
+      }
+      extractor.ReleaseFramesBefore(extractor.NumFramesReady());  // bounded memory
+      return;
     }
-    extractor.ReleaseFramesBefore(extractor.NumFramesReady());  // bounded memory
+    pooler->AcceptFrames(extractor.ReadyFrames());
+    extractor.ReleaseFramesBefore(extractor.NumFramesReady());
+    if (extractor.IsFinished() && !pooler->IsFinished()) pooler->InputFinished();
+    for (int64_t r = pooler->FirstAvailableRow(); r < pooler->NumRowsReady(); ++r) {
+      PrintRow(r, frame_start_s(FirstFrameOfRow(r, pooler->options())), ready_s, pooler->Row(r),
+               pooler->Dim(), s.precision);
+    }
+    pooler->ReleaseRowsBefore(pooler->NumRowsReady());
   };
 
   std::vector<float> buffer(static_cast<size_t>(chunk));
@@ -94,10 +145,9 @@ int Run(const Settings& s) {
 }  // namespace featpool
 
 int main(int argc, char** argv) {
-  using featpool::Settings;
-  Settings s;
+  featpool::Settings s;
   CLI::App app("Streams an audio file through featpool in microphone-sized chunks and prints "
-               "each feature row as it is produced",
+               "each feature (or pooled) row as it is produced",
                "stream-microphone");
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("INPUT", s.input, "Audio file (WAV, FLAC, ...)")->required();
@@ -108,7 +158,8 @@ int main(int argc, char** argv) {
   app.add_option("--precision", s.precision, "Significant digits printed (9 round-trips float)")
       ->capture_default_str()
       ->check(CLI::Range(1, 9));
-  featpool::cli::AddFeatureFlags(&app, &s.flags);
+  featpool::cli::AddFeatureFlags(&app, &s.features);
+  featpool::cli::AddPoolFlags(&app, &s.pool, "pool-");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
