@@ -302,13 +302,19 @@ std::string WithPath(const std::string& message, const std::string& path) {
   return Quote(path) + ": " + message;
 }
 
+// "ark:...", "ark,scp:...", "scp,ark:...", "scp:..." (Kaldi's wspecifier
+// prefixes; anything before the ':' is a comma-separated option list).
+bool IsWspecifier(const std::string& output) {
+  const size_t colon = output.find(':');
+  if (colon == std::string::npos || output.find('/') < colon) return false;
+  const std::string opts = "," + output.substr(0, colon) + ",";
+  return opts.find(",ark,") != std::string::npos || opts.find(",scp,") != std::string::npos;
+}
+
 }  // namespace
 
 bool IsBatchOutput(const std::string& output) {
-  if (output.rfind("ark", 0) == 0 || output.rfind("scp,", 0) == 0) {
-    const size_t colon = output.find(':');
-    if (colon != std::string::npos && output.find('/') > colon) return true;
-  }
+  if (IsWspecifier(output)) return true;
   if (!output.empty() && output.back() == '/') return true;
   struct stat st;
   return stat(output.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -317,9 +323,7 @@ bool IsBatchOutput(const std::string& output) {
 BatchOutput ParseBatchOutput(const std::string& output) {
   BatchOutput out;
   const size_t colon = output.find(':');
-  const bool wspecifier = (output.rfind("ark", 0) == 0 || output.rfind("scp,", 0) == 0) &&
-                          colon != std::string::npos && output.find('/') > colon;
-  if (!wspecifier) {
+  if (!IsWspecifier(output)) {
     if (!IsBatchOutput(output)) {
       throw Error("-o " + Quote(output) + ": batch output is a directory (ending in '/') or a "
                   "Kaldi wspecifier such as ark,scp:feats.ark,feats.scp");

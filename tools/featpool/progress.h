@@ -42,7 +42,7 @@ class Progress {
   void Tick();
   // Prints one line of text, keeping the bar below it.
   void Print(const std::string& line);
-  // Removes the bar (call before the summary).
+  // Draws the bar a last time and ends its line (call before the summary).
   void Finish();
 
   double ElapsedSeconds() const;
