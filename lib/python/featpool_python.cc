@@ -824,7 +824,7 @@ void BindAudio(py::module_& m) {
           samples.resize(static_cast<size_t>(n));
         }
         if (!warning.empty()) {
-          if (PyErr_WarnEx(PyExc_UserWarning, warning.c_str(), 1) != 0) {
+          if (PyErr_WarnEx(PyExc_UserWarning, PythonMessage(warning).c_str(), 1) != 0) {
             throw py::error_already_set();
           }
         }

@@ -138,6 +138,73 @@ def test_8khz_features_equal_the_command(tmp_path):
         featpool.fbank(samples, sample_frequency=8000, num_mel_bins=15), expected)
 
 
+KALDI_DATA = os.path.join(ROOT, "tests", "data", "kaldi")
+INT_KEYWORDS = {"num_mel_bins", "num_ceps"}
+STR_KEYWORDS = {"window_type"}
+
+
+def load_kaldi_cases():
+    path = os.path.join(KALDI_DATA, "cases.txt")
+    if not os.path.exists(path):
+        return []
+    cases = []
+    for line in open(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        name, audio, flags = line.rstrip("\n").split("\t")[:3]
+        cases.append((name, audio, flags.split()))
+    return cases
+
+
+def flags_to_call(flags):
+    """featpool extract flags -> (feature, sample_rate, channel, keywords)."""
+    feature, rate, channel, kwargs = "fbank", 16000.0, -1, {}
+    for flag in flags:
+        key, _, value = flag[2:].partition("=")
+        key = key.replace("-", "_")
+        if key == "feature":
+            feature = value
+        elif key == "sample_frequency":
+            rate = float(value)
+        elif key == "channel":
+            channel = featpool.MIX_CHANNELS if value == "mix" else int(value)
+        elif value in ("", "true", "false"):
+            kwargs[key] = value != "false"
+        elif key in INT_KEYWORDS:
+            kwargs[key] = int(value)
+        elif key in STR_KEYWORDS:
+            kwargs[key] = value
+        else:
+            kwargs[key] = float(value)
+    return feature, rate, channel, kwargs
+
+
+def test_every_kaldi_fixture_case_equals_the_command(tmp_path):
+    """The torchaudio-checked cases of tests/data/kaldi (gen-kaldi-fixtures.py;
+    test-kaldi-fixtures.cc compares the library with the references): through
+    read_audio() and the keyword API, the bindings give the command's bits."""
+    cases = load_kaldi_cases()
+    if not cases:
+        pytest.skip("tests/data/kaldi/cases.txt is missing")
+    for name, audio, flags in cases:
+        path = os.path.join(KALDI_DATA, audio)
+        feature, rate, channel, kwargs = flags_to_call(flags)
+        if channel == -1 and "stereo" in audio:
+            with pytest.warns(UserWarning, match="2 channels; using channel 0") as info:
+                samples, got_rate = featpool.read_audio(path, sample_rate=rate)
+            assert "--" not in str(info[0].message)
+        else:
+            samples, got_rate = featpool.read_audio(path, sample_rate=rate, channel=channel)
+        assert got_rate == rate, name
+        got = getattr(featpool, feature)(samples, rate, **kwargs)
+        if not COMMAND:
+            pytest.skip("FEATPOOL_COMMAND is not set (run through tests/test-python.sh)")
+        out = str(tmp_path / (name + ".npy"))
+        subprocess.run([COMMAND, "extract", path, "-o", out] + flags, check=True)
+        np.testing.assert_array_equal(got, np.load(out), err_msg=name)
+    assert len(cases) >= 50
+
+
 def test_shapes_and_defaults(speech):
     samples, _ = speech
     frames = 1 + (len(samples) - 400) // 160  # Kaldi NumFrames, snip_edges
