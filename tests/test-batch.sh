@@ -154,6 +154,13 @@ for e in map(json.loads, open("pool/manifest.jsonl")):
     x = np.load(e["output"])
     assert e["dims"] == 40 and e["shape"] == [e["frames"] // 2, 20] == list(x.shape), e
 PY
+  # A pooling window longer than an utterance fails that utterance, named
+  # with the extract flag's spelling.
+  run 1 "$FEATPOOL" extract in/spk00 -o poolbad/ --pool=max --pool-kernel=100000x1 2> poolbad.err
+  grep -q "^featpool: error: 'in/spk00/utt0000.wav': .*--pool-kernel=100000x1" poolbad.err \
+    || fail "pool error: $(head -1 poolbad.err)"
+  grep -q "^featpool: 0 processed, $(ls in/spk00 | wc -l) failed, 0.000 h audio, [0-9.]* s wall$" \
+    poolbad.err || fail "pool summary: $(tail -1 poolbad.err)"
 fi
 
 # --- progress ---------------------------------------------------------------------------

@@ -637,10 +637,13 @@ int RunBatch(const BatchConfig& c) {
                          static_cast<long long>(state.already_done),
                          static_cast<long long>(failed_before));
   }
-  const double rtf = audio_seconds > 0 ? wall / audio_seconds : 0.0;
-  std::snprintf(summary + len, sizeof(summary) - len,
-                ", %.3f h audio, %.2f s wall, RTF %.4f (%.0fx real time)", audio_seconds / 3600,
-                wall, rtf, rtf > 0 ? 1 / rtf : 0.0);
+  len += std::snprintf(summary + len, sizeof(summary) - len, ", %.3f h audio, %.2f s wall",
+                       audio_seconds / 3600, wall);
+  if (audio_seconds > 0 && wall > 0) {
+    const double rtf = wall / audio_seconds;
+    std::snprintf(summary + len, sizeof(summary) - len, ", RTF %.4f (%.0fx real time)", rtf,
+                  1 / rtf);
+  }
   std::fprintf(stderr, "%s\n", summary);
   if (stopped) {
     std::fprintf(stderr, "featpool: stopped at the first failure (--strict); outputs are not "

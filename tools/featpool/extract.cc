@@ -149,8 +149,14 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.features = opts;
     config.audio = audio;
     if (pooler) {
-      config.transform = [pooler]() -> UtteranceTransform {
-        return [pooler](const Matrix& in, Matrix* out) { pooler->Apply(in.View(), out); };
+      config.transform = [pooler, state]() -> UtteranceTransform {
+        return [pooler, state](const Matrix& in, Matrix* out) {
+          try {
+            pooler->Apply(in.View(), out);
+          } catch (const Error& e) {
+            throw Error(state->pool.Spell(e.what()));  // --pool-kernel, not --kernel
+          }
+        };
       };
     }
     config.options_text = OutputOptionsText(sub);
