@@ -91,7 +91,7 @@ TEST_CASE("file, scp and directory inputs; duplicate ids are an error", "[datase
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("--shard parses K/N", "[dataset]") {
+TEST_CASE("shard specs parse K/N", "[dataset]") {
   CHECK(ShardSpec::Parse("3/8").index == 3);
   CHECK(ShardSpec::Parse("3/8").count == 8);
   for (const char* bad : {"0/4", "5/4", "1", "1/", "/4", "a/b", "1/4x", "-1/4"}) {
