@@ -3,12 +3,14 @@
 #define FEATPOOL_FEATPOOL_H_
 
 #include "featpool/audio-source.h"
+#include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
 #include "featpool/fbank.h"
 #include "featpool/feature-computer.h"
 #include "featpool/feature-options.h"
 #include "featpool/frame-extractor.h"
+#include "featpool/kaldi-io.h"
 #include "featpool/matrix.h"
 #include "featpool/mel-bank.h"
 #include "featpool/mfcc.h"
