@@ -3,11 +3,10 @@
 // truncated, non-finite samples). Expected samples come from
 // tests/data/kaldi/samples-*.npy, written by tests/gen-kaldi-fixtures.py from
 // the same integers it encoded into each file.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -82,7 +81,8 @@ struct TempDir {
 };
 
 void PutLe32(std::string* bytes, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) (*bytes)[at + static_cast<size_t>(i)] = static_cast<char>(v >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    (*bytes)[at + static_cast<size_t>(i)] = static_cast<char>(v >> (8 * i));
 }
 
 }  // namespace
@@ -191,7 +191,8 @@ TEST_CASE("48 kHz is resampled to 16 kHz with libsoxr", "[audio-source]") {
   fo.fbank.mel_opts.high_freq = 7000;
   fo.fbank.use_energy = true;
   const Matrix a = ComputeFeatures(fo, 16000, back.data(), static_cast<int64_t>(back.size()));
-  const Matrix b = ComputeFeatures(fo, 16000, original.data(), static_cast<int64_t>(original.size()));
+  const Matrix b =
+      ComputeFeatures(fo, 16000, original.data(), static_cast<int64_t>(original.size()));
   REQUIRE(a.rows() == b.rows());
   double worst = 0;
   int loud = 0;
@@ -216,16 +217,16 @@ TEST_CASE("48 kHz is resampled to 16 kHz with libsoxr", "[audio-source]") {
 TEST_CASE("resample = false (--no-resample) makes a rate mismatch an error", "[audio-source]") {
   AudioReadOptions opts;
   opts.resample = false;
-  CHECK_THAT(ErrorOf(kDir + "short-48k.wav", opts),
-             Catch::Contains("short-48k.wav") && Catch::Contains("48000") &&
-                 Catch::Contains("--no-resample"));
+  CHECK_THAT(ErrorOf(kDir + "short-48k.wav", opts), Catch::Contains("short-48k.wav") &&
+                                                        Catch::Contains("48000") &&
+                                                        Catch::Contains("--no-resample"));
   CHECK(ErrorOf(kDir + "short-s16.wav", opts).empty());
 }
 
 TEST_CASE("non-finite float samples are an error naming the sample", "[audio-source]") {
-  CHECK_THAT(ErrorOf(kDir + "nan-f32.wav"),
-             Catch::Contains("nan-f32.wav") && Catch::Contains("non-finite") &&
-                 Catch::Contains("sample 500"));
+  CHECK_THAT(ErrorOf(kDir + "nan-f32.wav"), Catch::Contains("nan-f32.wav") &&
+                                                Catch::Contains("non-finite") &&
+                                                Catch::Contains("sample 500"));
   CHECK_THAT(ErrorOf(kDir + "inf-f32.wav"),
              Catch::Contains("inf-f32.wav") && Catch::Contains("sample 700"));
 }
@@ -235,8 +236,8 @@ TEST_CASE("missing, directory and empty inputs are errors naming the path", "[au
   CHECK_THAT(ErrorOf(dir.path + "/missing.wav"),
              Catch::Contains("missing.wav") && Catch::Contains("No such file"));
   CHECK_THAT(ErrorOf(dir.path), Catch::Contains(dir.path) && Catch::Contains("directory"));
-  CHECK_THAT(ErrorOf(dir.Write("empty.wav", "")), Catch::Contains("empty.wav") &&
-                                                      Catch::Contains("empty"));
+  CHECK_THAT(ErrorOf(dir.Write("empty.wav", "")),
+             Catch::Contains("empty.wav") && Catch::Contains("empty"));
   CHECK_THAT(ErrorOf(dir.Write("noise.wav", std::string(5000, '\x5a'))),
              Catch::Contains("noise.wav") && Catch::Contains("not a readable audio file"));
   CHECK_THAT(ErrorOf(dir.Write("head.wav", Slurp(kDir + "short-s16.wav").substr(0, 30))),

@@ -59,7 +59,9 @@ ogg="$data/short.ogg"
 head -c $(($(wc -c <"$ogg") - 200)) "$ogg" >"$in/truncated.ogg"
 # 5000 pseudo-random bytes (fixed seed): not any audio format.
 RANDOM=7
-for ((i = 0; i < 5000; i++)); do printf "\\x$(printf %02x $((RANDOM % 256)))"; done >"$in/random.wav"
+bytes=""
+for ((i = 0; i < 5000; i++)); do printf -v bytes '%s\\x%02x' "$bytes" $((RANDOM % 256)); done
+printf "$bytes" >"$in/random.wav"
 # A WAV whose fmt chunk says 0 channels.
 cp "$wav" "$in/zero-channels.wav"
 printf '\x00\x00' | dd of="$in/zero-channels.wav" bs=1 seek=22 conv=notrunc status=none

@@ -22,9 +22,8 @@
 //    the level below the peak, and for every case the largest r of featpool
 //    must not exceed kWeakFactor (3) times the largest r of torchaudio's own
 //    float32 result.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -72,12 +71,13 @@ Array ReadArray(const std::string& path) {
   in.read(&dict[0], static_cast<std::streamsize>(len));
   const bool f8 = dict.find("'<f8'") != std::string::npos;
   if (!f8 && dict.find("'<f4'") == std::string::npos) throw Error("'" + path + "': not <f4/<f8");
-  if (dict.find("'fortran_order': False") == std::string::npos) throw Error("'" + path + "': F order");
+  if (dict.find("'fortran_order': False") == std::string::npos)
+    throw Error("'" + path + "': F order");
   Array a;
   const size_t shape = dict.find("'shape': (");
-  if (shape == std::string::npos ||
-      std::sscanf(dict.c_str() + shape, "'shape': (%lld, %lld)", reinterpret_cast<long long*>(&a.rows),
-                  reinterpret_cast<long long*>(&a.cols)) != 2) {
+  if (shape == std::string::npos || std::sscanf(dict.c_str() + shape, "'shape': (%lld, %lld)",
+                                                reinterpret_cast<long long*>(&a.rows),
+                                                reinterpret_cast<long long*>(&a.cols)) != 2) {
     throw Error("'" + path + "': not a 2-D array");
   }
   const size_t n = static_cast<size_t>(a.rows * a.cols);
@@ -183,7 +183,7 @@ double LogDomain(Kind k, double v) {
 }
 
 struct Stats {
-  double strong_max = 0, weak_max = 0;            // featpool vs float64
+  double strong_max = 0, weak_max = 0;             // featpool vs float64
   double weak_norm_ours = 0, weak_norm_torch = 0;  // normalised weak errors
   double energy_max = 0, cepstrum_max_ratio = 0;   // energy; cepstrum err / tolerance
   double vs_torch32 = 0;                           // featpool vs torchaudio float32
@@ -257,8 +257,8 @@ TEST_CASE("features match Kaldi (torchaudio float64) on real speech", "[kaldi][f
         }
       }
       REQUIRE(failures == 0);
-      INFO("weak values: " << s.weak << ", largest normalised error featpool "
-                           << s.weak_norm_ours << ", torchaudio float32 " << s.weak_norm_torch);
+      INFO("weak values: " << s.weak << ", largest normalised error featpool " << s.weak_norm_ours
+                           << ", torchaudio float32 " << s.weak_norm_torch);
       CHECK(s.weak_norm_ours <= kWeakFactor * s.weak_norm_torch);
       if (Report()) {
         std::printf(

@@ -2,9 +2,8 @@
 // Nyquist bin, and the option checks. The weights are compared with a dense
 // re-derivation of Kaldi's triangle (torchaudio's get_mel_banks formula:
 // max(0, min(up-slope, down-slope)) in mel), written out here independently.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
 #include <string>
@@ -65,12 +64,10 @@ std::vector<std::vector<double>> DenseWeights(const Config& c) {
 }
 
 const Config kConfigs[] = {
-    {16000, 25, true, 23, 20, 0},      {16000, 25, true, 40, 20, 0},
-    {16000, 25, true, 80, 20, 0},      {16000, 50, true, 128, 20, 0},
-    {16000, 20, false, 23, 20, 0},     {16000, 25, true, 23, 0, 0},
-    {16000, 25, true, 40, 100, 7000},  {16000, 25, true, 40, 20, -400},
-    {8000, 25, true, 23, 20, 0},       {8000, 25, true, 80, 20, 0},
-    {8000, 30, false, 40, 64, 3700},   {44100, 25, true, 64, 0, 0},
+    {16000, 25, true, 23, 20, 0},     {16000, 25, true, 40, 20, 0},    {16000, 25, true, 80, 20, 0},
+    {16000, 50, true, 128, 20, 0},    {16000, 20, false, 23, 20, 0},   {16000, 25, true, 23, 0, 0},
+    {16000, 25, true, 40, 100, 7000}, {16000, 25, true, 40, 20, -400}, {8000, 25, true, 23, 20, 0},
+    {8000, 25, true, 80, 20, 0},      {8000, 30, false, 40, 64, 3700}, {44100, 25, true, 64, 0, 0},
 };
 
 }  // namespace
@@ -122,7 +119,8 @@ TEST_CASE("MelBank::Compute is the weighted sum over each range", "[mel-bank]") 
   for (int32_t b = 0; b < 40; ++b) {
     double sum = 0.0;
     for (int32_t k = 0; k < 257; ++k) {
-      sum += dense[static_cast<size_t>(b)][static_cast<size_t>(k)] * spectrum[static_cast<size_t>(k)];
+      sum +=
+          dense[static_cast<size_t>(b)][static_cast<size_t>(k)] * spectrum[static_cast<size_t>(k)];
     }
     CHECK(mel[static_cast<size_t>(b)] == Approx(sum).epsilon(1e-5));
   }
@@ -160,8 +158,10 @@ TEST_CASE("mel bank options Kaldi rejects are errors naming the option", "[mel-b
   CHECK_THAT(ErrorOf({8000, 25, true, 100, 20, 0}), Contains("--num-mel-bins=100"));
   // Frequency range: 0 <= low < high <= Nyquist, high <= 0 is an offset.
   const Config bad_ranges[] = {
-      {16000, 25, true, 23, -1, 0},     {16000, 25, true, 23, 8000, 0},
-      {16000, 25, true, 23, 20, 8001},  {16000, 25, true, 23, 4000, 3000},
+      {16000, 25, true, 23, -1, 0},
+      {16000, 25, true, 23, 8000, 0},
+      {16000, 25, true, 23, 20, 8001},
+      {16000, 25, true, 23, 4000, 3000},
       {16000, 25, true, 23, 4000, 4000},
       {16000, 25, true, 23, 20, -7990},  // Nyquist - 7990 = 10 Hz < low
       {16000, 25, true, 23, 20, -8000},  // 0 Hz

@@ -3,11 +3,10 @@
 // ComputeFeatures(), with snip-edges both ways, for every feature type and
 // for odd window sizes; frames become ready as soon as their samples are in;
 // released frames free their memory.
-#include <catch2/catch.hpp>
-
 #include <malloc.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -30,8 +29,8 @@ std::vector<float> Speech() {
 FeatureOptions Options(FeatureType type, bool snip_edges, float frame_length_ms) {
   FeatureOptions o;
   o.type = type;
-  for (FrameExtractionOptions* f : {&o.fbank.frame_opts, &o.mfcc.frame_opts,
-                                    &o.spectrogram.frame_opts}) {
+  for (FrameExtractionOptions* f :
+       {&o.fbank.frame_opts, &o.mfcc.frame_opts, &o.spectrogram.frame_opts}) {
     f->snip_edges = snip_edges;
     f->frame_length_ms = frame_length_ms;
   }
@@ -82,8 +81,8 @@ TEST_CASE("streaming in any chunk size is bit-identical to offline", "[online-fe
       for (float length : lengths) {
         const FeatureOptions opts = Options(type, snip, length);
         INFO(FeatureTypeName(type) << ", snip-edges=" << snip << ", frame-length=" << length);
-        const Matrix offline = ComputeFeatures(opts, 16000.0f, wave.data(),
-                                               static_cast<int64_t>(wave.size()));
+        const Matrix offline =
+            ComputeFeatures(opts, 16000.0f, wave.data(), static_cast<int64_t>(wave.size()));
         REQUIRE(offline.rows() == NumFrames(static_cast<int64_t>(wave.size()), opts.frame_opts()));
         for (int64_t chunk : {int64_t{1}, int64_t{7}, int64_t{160}, int64_t{8080}}) {
           INFO("chunk " << chunk);
@@ -101,8 +100,8 @@ TEST_CASE("streaming in any chunk size is bit-identical to offline", "[online-fe
 
 TEST_CASE("inputs shorter than one window", "[online-feature]") {
   const std::vector<float> wave = Speech();
-  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{79}, int64_t{80}, int64_t{100},
-                    int64_t{399}, int64_t{400}}) {
+  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{79}, int64_t{80}, int64_t{100}, int64_t{399},
+                    int64_t{400}}) {
     for (bool snip : {true, false}) {
       const FeatureOptions opts = Options(FeatureType::kFbank, snip, 25.0f);
       INFO(n << " samples, snip-edges=" << snip);
@@ -121,8 +120,8 @@ TEST_CASE("released frames are gone and memory stays bounded", "[online-feature]
   const std::vector<float> speech = Speech();
   const FeatureOptions opts = Options(FeatureType::kFbank, false, 25.0f);
   OnlineExtractor online(opts);
-  const Matrix offline = ComputeFeatures(opts, 16000.0f, speech.data(),
-                                         static_cast<int64_t>(speech.size()));
+  const Matrix offline =
+      ComputeFeatures(opts, 16000.0f, speech.data(), static_cast<int64_t>(speech.size()));
   // The first pass over the speech is checked against offline frame by frame.
   int32_t next = 0;
   size_t allocated_after_warmup = 0;
@@ -150,7 +149,7 @@ TEST_CASE("released frames are gone and memory stays bounded", "[online-feature]
   // AddressSanitizer, which has its own allocator: then this is vacuous).
   const size_t allocated_at_end = mallinfo2().uordblks;
   INFO("heap in use after 5 s: " << allocated_after_warmup << " bytes, after " << repeats * 0.505
-                                  << " s: " << allocated_at_end);
+                                 << " s: " << allocated_at_end);
   CHECK(allocated_at_end <= allocated_after_warmup + 64 * 1024);
   // Without releasing, every frame is kept.
   OnlineExtractor keep_all(opts);

@@ -68,7 +68,8 @@ std::string TruncationNote(SNDFILE* file) {
     const size_t should = text.find("(should be ");
     if (colon == std::string::npos || should == std::string::npos || should < colon) continue;
     const size_t name_begin = text.find_first_not_of(" \t");
-    const std::string name = text.substr(name_begin, text.find_last_not_of(" \t", colon - 1) + 1 - name_begin);
+    const std::string name =
+        text.substr(name_begin, text.find_last_not_of(" \t", colon - 1) + 1 - name_begin);
     if (name == "RIFF" || name == "RIFX" || name == "FORM") continue;
     const long long declared = std::strtoll(text.c_str() + colon + 1, nullptr, 10);
     const long long actual = std::strtoll(text.c_str() + should + 11, nullptr, 10);
