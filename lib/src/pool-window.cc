@@ -308,7 +308,6 @@ class WindowEngine final : public RowPoolEngine {
     f_first_.resize(static_cast<size_t>(n));
     f_taps_.resize(static_cast<size_t>(n));
     f_padded_.resize(static_cast<size_t>(n));
-    f_pick_.resize(static_cast<size_t>(n));
     f_begin_ = n;
     f_end_ = n;
     for (int64_t o = 0; o < n; ++o) {
@@ -318,23 +317,20 @@ class WindowEngine final : public RowPoolEngine {
       const bool inside = freq_.Start(o) >= 0 && freq_.Last(o) < in_cols_;
       if (inside && f_begin_ == n) f_begin_ = o;
       if (inside) f_end_ = o + 1;
-      if (f_taps_[o] > 0) {
-        const int64_t last = f_first_[o] + (f_taps_[o] - 1) * freq_.dilation;
-        f_pick_[o] = PickBlocks(f_first_[o], last, freq_);
-      }
     }
     if (f_begin_ == n) f_end_ = n;
-    freq_blocks_ = freq_.UseBlocks();
-    if (freq_blocks_) {
-      fp_.resize(static_cast<size_t>(in_cols_));
-      fs_.resize(static_cast<size_t>(in_cols_));
+    // Doubling pays once a window has more than a few taps and windows overlap.
+    const int64_t k = freq_.kernel;
+    if (k >= 5 && freq_.stride < k) {
+      while ((int64_t{2} << f_levels_) <= k) ++f_levels_;
+      level_.resize(static_cast<size_t>((f_levels_ + 1) * in_cols_));
     }
   }
 
   // Pools one input row along frequency into y (out_cols_ entries).
   void PoolFreq(const In* x, int64_t base, V* y) {
-    if (freq_blocks_) {
-      PoolFreqBlocks(x, base, y);
+    if (f_levels_ > 0) {
+      PoolFreqDoubling(x, base, y);
       return;
     }
     for (int64_t o = 0; o < f_begin_; ++o) y[o] = PoolFreqOne(x, base, o);
@@ -367,59 +363,94 @@ class WindowEngine final : public RowPoolEngine {
   // Outputs whose every tap is inside the row: tap-major loops over outputs,
   // which the compiler vectorises for stride 1 and 2.
   template <int kStride>
-  void PoolFreqInterior(const In* x, int64_t base, V* y) const {
+  void PoolFreqInterior(const In* x, int64_t base, V* __restrict y) const {
     const int64_t s = kStride > 0 ? kStride : freq_.stride;
     const int64_t begin = f_begin_;
     const int64_t end = f_end_;
-    const int64_t offset = -freq_.padding;
-    for (int64_t o = begin; o < end; ++o) y[o] = P::Load(x, o * s + offset, base);
-    for (int64_t j = 1; j < freq_.kernel; ++j) {
-      const int64_t shift = offset + j * freq_.dilation;
+    const int64_t off = -freq_.padding;
+    const int64_t d = freq_.dilation;
+    if (freq_.kernel == 1) {
+      for (int64_t o = begin; o < end; ++o) y[o] = P::Load(x, o * s + off, base);
+      return;
+    }
+    for (int64_t o = begin; o < end; ++o) {
+      y[o] = P::Combine(P::Load(x, o * s + off, base), P::Load(x, o * s + off + d, base));
+    }
+    for (int64_t j = 2; j < freq_.kernel; ++j) {
+      const int64_t shift = off + j * d;
       for (int64_t o = begin; o < end; ++o) y[o] = P::Combine(y[o], P::Load(x, o * s + shift, base));
     }
   }
 
-  void PoolFreqBlocks(const In* x, int64_t base, V* y) {
+  // Doubling: level a holds, at position q, the fold of the 2^a taps
+  // q, q + d, ..., q + (2^a - 1) d. A window of n taps is the fold of the
+  // levels of n's binary digits, highest first, at consecutive positions:
+  // disjoint pieces in scan order, so exact for max (order) and sums (no
+  // overlap, no subtraction). O(log k) vector passes over the row.
+  V* Level(int64_t a) { return level_.data() + a * in_cols_; }
+
+  void PoolFreqDoubling(const In* x, int64_t base, V* __restrict y) {
     const int64_t d = freq_.dilation;
-    const int64_t k = freq_.kernel;
     const int64_t n = in_cols_;
-    for (int64_t c = 0; c < d && c < n; ++c) {
-      int64_t r = 0;
-      for (int64_t pos = c; pos < n; pos += d) {
-        const V v = P::Load(x, pos, base);
-        fp_[pos] = r == 0 ? v : P::Combine(fp_[pos - d], v);
-        if (++r == k) r = 0;
-      }
-      // Walk back from the class's last position; block ends are where the
-      // forward counter wrapped.
-      const int64_t count = (n - 1 - c) / d + 1;
-      int64_t u = count - 1;
-      for (int64_t pos = c + u * d; pos >= 0; pos -= d, --u) {
-        const V v = P::Load(x, pos, base);
-        const bool block_end = (u % k == k - 1) || u == count - 1;
-        fs_[pos] = block_end ? v : P::Combine(v, fs_[pos + d]);
-      }
+    {
+      V* __restrict l0 = Level(0);
+      for (int64_t q = 0; q < n; ++q) l0[q] = P::Load(x, q, base);
     }
-    for (int64_t o = 0; o < out_cols_; ++o) {
-      const int64_t taps = f_taps_[o];
-      const int64_t first = f_first_[o];
-      if (taps == 0) {
-        y[o] = P::Empty(base + first);
-        continue;
-      }
-      const int64_t last = first + (taps - 1) * d;
-      switch (f_pick_[o]) {
-        case BlockPick::kPrefix:
-          y[o] = fp_[last];
-          break;
-        case BlockPick::kSuffix:
-          y[o] = fs_[first];
-          break;
-        case BlockPick::kBoth:
-          y[o] = P::Combine(fs_[first], fp_[last]);
-          break;
-      }
+    for (int64_t a = 1; a <= f_levels_; ++a) {
+      const int64_t half = (int64_t{1} << (a - 1)) * d;
+      const int64_t len = n - ((int64_t{1} << a) - 1) * d;
+      const V* __restrict lower = Level(a - 1);
+      V* __restrict upper = Level(a);
+      for (int64_t q = 0; q < len; ++q) upper[q] = P::Combine(lower[q], lower[q + half]);
     }
+    for (int64_t o = 0; o < f_begin_; ++o) y[o] = FoldLevels(base, o);
+    for (int64_t o = f_end_; o < out_cols_; ++o) y[o] = FoldLevels(base, o);
+    if (f_begin_ >= f_end_) return;
+    // Interior windows all have `kernel` taps: the same pieces for every output.
+    const int64_t s = freq_.stride;
+    const int64_t k = freq_.kernel;
+    int64_t a = f_levels_;
+    int64_t off = -freq_.padding;
+    bool first = true;
+    for (; a >= 0; --a) {
+      if (!(k & (int64_t{1} << a))) continue;
+      const V* __restrict level = Level(a);
+      if (s == 1) {
+        CombineInterior<1>(level, off, first, y);
+      } else if (s == 2) {
+        CombineInterior<2>(level, off, first, y);
+      } else {
+        CombineInterior<0>(level, off, first, y);
+      }
+      first = false;
+      off += (int64_t{1} << a) * d;
+    }
+  }
+
+  template <int kStride>
+  void CombineInterior(const V* __restrict level, int64_t off, bool first, V* __restrict y) const {
+    const int64_t s = kStride > 0 ? kStride : freq_.stride;
+    if (first) {
+      for (int64_t o = f_begin_; o < f_end_; ++o) y[o] = level[o * s + off];
+    } else {
+      for (int64_t o = f_begin_; o < f_end_; ++o) y[o] = P::Combine(y[o], level[o * s + off]);
+    }
+  }
+
+  V FoldLevels(int64_t base, int64_t o) {
+    const int64_t taps = f_taps_[o];
+    int64_t pos = f_first_[o];
+    if (taps == 0) return P::Empty(base + pos);
+    V acc{};
+    bool first = true;
+    for (int64_t a = f_levels_; a >= 0; --a) {
+      if (!(taps & (int64_t{1} << a))) continue;
+      const V v = Level(a)[pos];
+      acc = first ? v : P::Combine(acc, v);
+      first = false;
+      pos += (int64_t{1} << a) * freq_.dilation;
+    }
+    return acc;
   }
 
   void Finalize(const V* src, int64_t o, int64_t taps, float* out, int64_t* indices) {
@@ -481,10 +512,9 @@ class WindowEngine final : public RowPoolEngine {
 
   // Frequency axis plan, per output column.
   std::vector<int64_t> f_first_, f_taps_, f_padded_;
-  std::vector<BlockPick> f_pick_;
   int64_t f_begin_ = 0, f_end_ = 0;  // outputs with every tap inside the row
-  bool freq_blocks_ = false;
-  std::vector<V> fp_, fs_;
+  int64_t f_levels_ = 0;             // doubling levels (0: direct loops)
+  std::vector<V> level_;             // (f_levels_ + 1) rows of in_cols_
 };
 
 }  // namespace
