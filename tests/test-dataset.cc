@@ -47,8 +47,7 @@ TEST_CASE("directories are searched recursively, sorted, ids relative without ex
   std::filesystem::create_directory_symlink(dir + "/a", dir + "/b/link");
   std::filesystem::create_directory_symlink(dir, dir + "/a/loop");  // not followed twice
   const auto utts = FindUtterances({dir}, DatasetOptions());
-  CHECK(Ids(utts) == std::vector<std::string>{"a/y.tar", "a/z", "b/link/y.tar", "b/link/z",
-                                              "b/x"});
+  CHECK(Ids(utts) == std::vector<std::string>{"a/y.tar", "a/z", "b/link/y.tar", "b/link/z", "b/x"});
   CHECK(utts[1].path == dir + "/a/z.flac");
   CHECK(utts[1].bytes == 33);
 
@@ -68,13 +67,12 @@ TEST_CASE("file, scp and directory inputs; duplicate ids are an error", "[datase
   Touch(dir + "/d/s2/u1.wav");
   Touch(dir + "/one.wav");
   std::ofstream(dir + "/wav.scp") << "k1 " << dir << "/one.wav\nk2 missing.wav\n";
-  const auto utts = FindUtterances({dir + "/one.wav", "scp:" + dir + "/wav.scp", dir + "/d"},
-                                   DatasetOptions());
+  const auto utts =
+      FindUtterances({dir + "/one.wav", "scp:" + dir + "/wav.scp", dir + "/d"}, DatasetOptions());
   CHECK(Ids(utts) == std::vector<std::string>{"one", "k1", "k2", "s1/u1", "s2/u1"});
   CHECK(utts[2].bytes == 0);  // missing: reported when processed
 
-  CHECK_THROWS_WITH(FindUtterances({dir + "/d/s1/u1.wav", dir + "/d/s2/u1.wav"},
-                                   DatasetOptions()),
+  CHECK_THROWS_WITH(FindUtterances({dir + "/d/s1/u1.wav", dir + "/d/s2/u1.wav"}, DatasetOptions()),
                     Catch::Contains("duplicate utterance ids: 'u1'"));
   CHECK_THROWS_WITH(FindUtterances({dir + "/nothere/"}, DatasetOptions()),
                     Catch::Contains("nothere"));
@@ -86,8 +84,7 @@ TEST_CASE("file, scp and directory inputs; duplicate ids are an error", "[datase
   CHECK_THROWS_WITH(FindUtterances({dir + "/offset.scp"}, DatasetOptions()),
                     Catch::Contains("offsets"));
   std::ofstream(dir + "/dup.scp") << "k1 a.wav\nk1 b.wav\n";
-  CHECK_THROWS_WITH(FindUtterances({dir + "/dup.scp"}, DatasetOptions()),
-                    Catch::Contains("'k1'"));
+  CHECK_THROWS_WITH(FindUtterances({dir + "/dup.scp"}, DatasetOptions()), Catch::Contains("'k1'"));
   std::filesystem::remove_all(dir);
 }
 

@@ -87,8 +87,10 @@ TEST_CASE("ark and scp written byte for byte, finalised only on Commit", "[kaldi
     writer.Commit();
   }
   CHECK_FALSE(Exists(dir + "/.feats.ark.partial"));
-  const std::string expected = kUtt1Record + std::string("spk/utt2 \0BFM \x04\x01\0\0\0\x04\x01\0\0\0"
-                                                         "\x00\x00\x80\x3f", 9 + 15 + 4);
+  const std::string expected = kUtt1Record + std::string(
+                                                 "spk/utt2 \0BFM \x04\x01\0\0\0\x04\x01\0\0\0"
+                                                 "\x00\x00\x80\x3f",
+                                                 9 + 15 + 4);
   CHECK(ReadAll(ark) == expected);
   CHECK(ReadAll(scp) == "utt1 " + ark + ":5\nspk/utt2 " + ark + ":53\n");
 

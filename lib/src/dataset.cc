@@ -88,8 +88,7 @@ struct DirWalker {
   }
 };
 
-void AddDirectory(const std::string& dir, const DatasetOptions& opts,
-                  std::vector<Utterance>* out) {
+void AddDirectory(const std::string& dir, const DatasetOptions& opts, std::vector<Utterance>* out) {
   std::set<std::string> extensions;
   for (const std::string& e : opts.extensions) extensions.insert(Lower(e));
   DirWalker walker{extensions, {}, {}};
@@ -114,8 +113,8 @@ bool EndsWithOffset(const std::string& value) {
 
 void AddScp(const std::string& scp, std::vector<Utterance>* out) {
   for (const ScpLine& line : ReadKaldiScp(scp)) {
-    const std::string where = Quote(scp) + " line " + std::to_string(line.line_number) + " (" +
-                              Quote(line.key) + "): ";
+    const std::string where =
+        Quote(scp) + " line " + std::to_string(line.line_number) + " (" + Quote(line.key) + "): ";
     const std::string& value = line.value;
     if (value.back() == '|' || value.front() == '|') {
       throw Error(where + "piped commands are not supported (" + Quote(value) +

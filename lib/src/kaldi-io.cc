@@ -67,7 +67,8 @@ bool ReadMatrixStart(std::FILE* file, const std::string& path, MatrixToken* toke
   char start[5];
   if (std::fread(start, 1, 5, file) != 5) return false;
   if (start[0] != '\0' || start[1] != 'B') {
-    throw Error(Quote(path) + ": not a binary Kaldi object (no \"\\0B\" marker); text "
+    throw Error(Quote(path) +
+                ": not a binary Kaldi object (no \"\\0B\" marker); text "
                 "archives are not supported");
   }
   if (std::memcmp(start + 2, "FM ", 3) == 0) {
@@ -318,7 +319,8 @@ int64_t KaldiArkWriter::Write(const std::string& key, MatrixView matrix) {
   const int64_t offset = position_ + static_cast<int64_t>(key.size()) + 1;
   buffer_.assign(key);
   buffer_.push_back(' ');
-  buffer_ += KaldiMatrixHeader(static_cast<int32_t>(matrix.rows), static_cast<int32_t>(matrix.cols));
+  buffer_ +=
+      KaldiMatrixHeader(static_cast<int32_t>(matrix.rows), static_cast<int32_t>(matrix.cols));
   WriteAll(buffer_.data(), buffer_.size());
   if (matrix.rows > 0 && matrix.cols > 0) {
     WriteAll(matrix.data, static_cast<size_t>(matrix.rows * matrix.cols) * sizeof(float));

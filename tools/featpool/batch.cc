@@ -87,8 +87,7 @@ int64_t FileSize(const std::string& path) {
 void RemoveStaleTemps(const std::string& dir, const std::set<std::string>& names) {
   std::error_code ec;
   const std::string where = dir.empty() ? "." : dir;
-  for (std::filesystem::directory_iterator it(where, ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (std::filesystem::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string file = it->path().filename().string();
     const size_t tmp = file.rfind(".tmp.");
     if (file.size() < 2 || file[0] != '.' || tmp == std::string::npos) continue;
@@ -146,7 +145,7 @@ struct Result {
   int64_t dims = 0;
   int64_t rows = 0;  // stored shape (pooled, with a transform)
   int64_t cols = 0;
-  Matrix features;   // ark output only: written by the collecting thread
+  Matrix features;  // ark output only: written by the collecting thread
   std::string error;
   std::string warning;
 };
@@ -325,7 +324,8 @@ BatchOutput ParseBatchOutput(const std::string& output) {
   const size_t colon = output.find(':');
   if (!IsWspecifier(output)) {
     if (!IsBatchOutput(output)) {
-      throw Error("-o " + Quote(output) + ": batch output is a directory (ending in '/') or a "
+      throw Error("-o " + Quote(output) +
+                  ": batch output is a directory (ending in '/') or a "
                   "Kaldi wspecifier such as ark,scp:feats.ark,feats.scp");
     }
     out.kind = BatchOutput::Kind::kNpyDir;
@@ -352,7 +352,8 @@ BatchOutput ParseBatchOutput(const std::string& output) {
     } else if (o == "b" || o == "f" || o == "nf") {
       continue;
     } else if (o == "t") {
-      throw Error("-o " + Quote(output) + ": text archives (t) are not supported; featpool "
+      throw Error("-o " + Quote(output) +
+                  ": text archives (t) are not supported; featpool "
                   "writes binary archives");
     } else {
       throw Error("-o " + Quote(output) + ": unknown wspecifier option " + Quote(o) +
@@ -380,10 +381,9 @@ BatchOutput ParseBatchOutput(const std::string& output) {
 }
 
 std::string DefaultManifestPath(const BatchOutput& output, ShardSpec shard) {
-  const std::string name =
-      shard.count == 1 ? "manifest.jsonl"
-                       : "manifest." + std::to_string(shard.index) + "-of-" +
-                             std::to_string(shard.count) + ".jsonl";
+  const std::string name = shard.count == 1 ? "manifest.jsonl"
+                                            : "manifest." + std::to_string(shard.index) + "-of-" +
+                                                  std::to_string(shard.count) + ".jsonl";
   if (output.kind == BatchOutput::Kind::kNpyDir) return JoinPath(output.dir, name);
   if (!output.scp.empty()) return JoinPath(DirName(output.scp), name);
   if (output.ark == "-") return "";
@@ -618,7 +618,8 @@ int RunBatch(const BatchConfig& c) {
   const bool holds_features = ark;
   const size_t window = static_cast<size_t>(threads) * (holds_features ? 2 : 64);
   OrderedWorkerPool<Result> pool(threads, window);
-  pool.Run(n, work, sink, [&] { progress.Tick(); }, std::chrono::milliseconds(100));
+  pool.Run(
+      n, work, sink, [&] { progress.Tick(); }, std::chrono::milliseconds(100));
   progress.Finish();
 
   if (!stopped) {
@@ -632,10 +633,9 @@ int RunBatch(const BatchConfig& c) {
   int len = std::snprintf(summary, sizeof(summary), "featpool: %lld processed, %lld failed",
                           static_cast<long long>(ok_now), static_cast<long long>(failed));
   if (state.already_done > 0) {
-    len += std::snprintf(summary + len, sizeof(summary) - len,
-                         " (%lld done by an earlier run, %lld of them failed)",
-                         static_cast<long long>(state.already_done),
-                         static_cast<long long>(failed_before));
+    len += std::snprintf(
+        summary + len, sizeof(summary) - len, " (%lld done by an earlier run, %lld of them failed)",
+        static_cast<long long>(state.already_done), static_cast<long long>(failed_before));
   }
   len += std::snprintf(summary + len, sizeof(summary) - len, ", %.3f h audio, %.2f s wall",
                        audio_seconds / 3600, wall);
@@ -646,8 +646,9 @@ int RunBatch(const BatchConfig& c) {
   }
   std::fprintf(stderr, "%s\n", summary);
   if (stopped) {
-    std::fprintf(stderr, "featpool: stopped at the first failure (--strict); outputs are not "
-                         "finalised; fix it and rerun with --resume to continue\n");
+    std::fprintf(stderr,
+                 "featpool: stopped at the first failure (--strict); outputs are not "
+                 "finalised; fix it and rerun with --resume to continue\n");
   }
   return failed > 0 || stopped ? 1 : 0;
 }

@@ -46,10 +46,10 @@ using TransformFactory = std::function<UtteranceTransform()>;
 struct BatchConfig {
   std::vector<std::string> inputs;
   std::string output;
-  std::string manifest;        // empty: the default place (see BATCH.md)
+  std::string manifest;  // empty: the default place (see BATCH.md)
   DatasetOptions dataset;
   ShardSpec shard;
-  int32_t jobs = 0;            // worker threads; 0 = every CPU this process may use
+  int32_t jobs = 0;  // worker threads; 0 = every CPU this process may use
   bool resume = false;
   bool strict = false;
   ProgressMode progress = ProgressMode::kAuto;

@@ -43,9 +43,9 @@ int ShowFile(const std::string& input, const FeatureFlags& flags) {
       std::printf("resampled:   %.0f Hz, %lld samples\n", source.sample_rate(),
                   static_cast<long long>(samples));
     }
-    std::printf("frames:      %d (%s, %g ms / %g ms, snip-edges=%s)\n",
-                NumFrames(samples, frame), FeatureTypeName(opts.type).c_str(),
-                frame.frame_length_ms, frame.frame_shift_ms, frame.snip_edges ? "true" : "false");
+    std::printf("frames:      %d (%s, %g ms / %g ms, snip-edges=%s)\n", NumFrames(samples, frame),
+                FeatureTypeName(opts.type).c_str(), frame.frame_length_ms, frame.frame_shift_ms,
+                frame.snip_edges ? "true" : "false");
   }
   if (!source.warning().empty()) std::cerr << "featpool: warning: " << source.warning() << "\n";
   return 0;

@@ -43,8 +43,7 @@ std::string FormatDuration(double seconds) {
 }
 
 Progress::Progress(ProgressMode mode, double line_interval)
-    : line_interval_(line_interval), start_(std::chrono::steady_clock::now()),
-      last_draw_(start_) {
+    : line_interval_(line_interval), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   bar_ = mode == ProgressMode::kAlways || (mode == ProgressMode::kAuto && tty);
   lines_ = mode == ProgressMode::kAuto && !tty;
@@ -57,7 +56,7 @@ double Progress::ElapsedSeconds() const {
 std::string Progress::Describe() const {
   const double elapsed = ElapsedSeconds();
   char text[256];
-  int n = std::snprintf(text, sizeof(text), "%lld/%lld files", 
+  int n = std::snprintf(text, sizeof(text), "%lld/%lld files",
                         static_cast<long long>(state_.files_done),
                         static_cast<long long>(state_.files_total));
   if (state_.files_failed > 0) {

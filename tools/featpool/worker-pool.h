@@ -41,8 +41,9 @@ class OrderedWorkerPool {
   // waits (progress display).
   using Tick = std::function<void()>;
 
-  OrderedWorkerPool(int threads, size_t window) : threads_(std::max(threads, 1)),
-      window_(std::max<size_t>(window, static_cast<size_t>(std::max(threads, 1)))) {}
+  OrderedWorkerPool(int threads, size_t window)
+      : threads_(std::max(threads, 1)),
+        window_(std::max<size_t>(window, static_cast<size_t>(std::max(threads, 1)))) {}
 
   // Returns the number of items passed to the sink.
   size_t Run(size_t n, const Work& work, const Sink& sink, const Tick& tick,
@@ -78,9 +79,8 @@ class OrderedWorkerPool {
       size_t index;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        can_claim_.wait(lock, [&] {
-          return stop_ || next_claim_ >= n_ || next_claim_ < next_sink_ + window_;
-        });
+        can_claim_.wait(
+            lock, [&] { return stop_ || next_claim_ >= n_ || next_claim_ < next_sink_ + window_; });
         if (stop_ || next_claim_ >= n_) return;
         index = next_claim_++;
       }

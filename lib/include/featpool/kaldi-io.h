@@ -43,7 +43,7 @@ struct KaldiArkRecord {
   int64_t offset = 0;  // of "\0B"
   int32_t rows = 0;
   int32_t cols = 0;
-  int64_t end = 0;     // one past the last data byte
+  int64_t end = 0;  // one past the last data byte
 };
 
 // Scans a binary archive of float matrices and returns its complete records
