@@ -3,6 +3,7 @@
 #ifndef FEATPOOL_MATRIX_H_
 #define FEATPOOL_MATRIX_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
