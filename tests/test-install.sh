@@ -19,6 +19,12 @@ if grep -lE '#include *[<"](kiss_fft|kissfft|sndfile|soxr)' "$prefix"/include/fe
   fail "installed headers include KissFFT, libsndfile or libsoxr headers"
 fi
 [[ -f "$prefix/include/featpool/featpool.h" ]] || fail "featpool/featpool.h is not installed"
+# Each header compiles on its own with only the installed include directory.
+for header in "$prefix"/include/featpool/*.h; do
+  echo "#include <featpool/$(basename "$header")>" |
+    c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I"$prefix/include" -x c++ - ||
+    fail "featpool/$(basename "$header") does not compile on its own"
+done
 libdir=$(dirname "$(find "$prefix" -name libfeatpool.a | head -1)")
 [[ -f "$libdir/libfeatpool.a" ]] || fail "libfeatpool.a is not installed"
 [[ -L "$libdir/libfeatpool.so" ]] || fail "libfeatpool.so is not installed"
