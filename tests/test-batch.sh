@@ -95,6 +95,15 @@ done
 run 1 "$FEATPOOL" extract in -o jall/ 2>/dev/null
 diff -r -x manifest.jsonl j1 jall || fail "default -j output differs"
 
+# --resume of that run: nothing is redone; recorded failures are reported
+# again (once each) and still give exit status 1.
+cp -r j1 j1-copy
+run 1 "$FEATPOOL" extract in -o j1/ --resume 2> resume.err
+grep -q "^featpool: 0 processed, $bad failed ($((good + bad)) done by an earlier run, $bad of them failed)" \
+  resume.err || fail "resume summary: $(tail -1 resume.err)"
+[[ $(grep -c '(recorded by an earlier run)$' resume.err) == "$bad" ]] || fail "resume: failures"
+diff -r j1 j1-copy || fail "--resume of a finished run changed it"
+
 # --- --strict: stop at the first bad file in input order ----------------------------
 run 1 "$FEATPOOL" extract in/spk00 in/spk01 in/bad in/spk02 -o strict/ -j 1 --strict 2> strict.err
 [[ $(grep -c '^featpool: error:' strict.err) == 1 ]] || fail "--strict reported more than one"
