@@ -20,6 +20,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -67,12 +70,51 @@ struct Axis {
 };
 
 // max without indices: torch's `(val > maxval) || std::isnan(val)`.
+// Combine is written for the vectoriser (loops over rows); CombineScalar is
+// the same selection without a branch, for one fold at a time (a compare
+// that random data makes unpredictable would cost a misprediction per tap).
 struct MaxPolicy {
   using V = float;
   static V Load(const float* x, int64_t pos, int64_t /*base*/) { return x[pos]; }
   static V Combine(V a, V b) { return (b > a || b != b) ? b : a; }
+  static V CombineScalar(V a, V b) {
+#ifdef __SSE2__
+    const __m128 va = _mm_set_ss(a);
+    const __m128 vb = _mm_set_ss(b);
+    const __m128 take = _mm_or_ps(_mm_cmplt_ss(va, vb), _mm_cmpunord_ss(vb, vb));
+    return _mm_cvtss_f32(_mm_or_ps(_mm_and_ps(take, vb), _mm_andnot_ps(take, va)));
+#else
+    return Combine(a, b);
+#endif
+  }
   static V Empty(int64_t /*index*/) { return kMinusInf; }
 };
+
+#ifdef __SSE2__
+// The same selection on four lanes.
+inline __m128 CombineMax4(__m128 a, __m128 b) {
+  const __m128 take = _mm_or_ps(_mm_cmplt_ps(a, b), _mm_cmpunord_ps(b, b));
+  return _mm_or_ps(_mm_and_ps(take, b), _mm_andnot_ps(take, a));
+}
+
+// The max of n >= 8 contiguous floats, as torch's in-order scan gives it.
+// Any order of comparisons yields the maximum's value, and its bits are
+// unique unless it is a zero (-0.0 and +0.0 tie) or a NaN (payloads): only
+// then does the scan order matter, and the window is folded again in order.
+inline float MaxOfContiguous(const float* w, int64_t n) {
+  __m128 acc = _mm_loadu_ps(w);
+  int64_t j = 4;
+  for (; j + 4 <= n; j += 4) acc = CombineMax4(acc, _mm_loadu_ps(w + j));
+  acc = CombineMax4(acc, _mm_movehl_ps(acc, acc));
+  acc = CombineMax4(acc, _mm_shuffle_ps(acc, acc, 1));
+  float m = _mm_cvtss_f32(acc);
+  for (; j < n; ++j) m = MaxPolicy::CombineScalar(m, w[j]);
+  if (m != 0.0f && m == m) return m;
+  m = w[0];
+  for (j = 1; j < n; ++j) m = MaxPolicy::CombineScalar(m, w[j]);
+  return m;
+}
+#endif
 
 struct MaxIndexPolicy {
   struct V {
@@ -81,6 +123,7 @@ struct MaxIndexPolicy {
   };
   static V Load(const float* x, int64_t pos, int64_t base) { return {x[pos], base + pos}; }
   static V Combine(V a, V b) { return (b.v > a.v || b.v != b.v) ? b : a; }
+  static V CombineScalar(V a, V b) { return Combine(a, b); }
   static V Empty(int64_t index) { return {kMinusInf, index}; }
 };
 
@@ -89,6 +132,7 @@ struct SumPolicy {
   template <class In>
   static V Load(const In* x, int64_t pos, int64_t /*base*/) { return x[pos]; }
   static V Combine(V a, V b) { return a + b; }
+  static V CombineScalar(V a, V b) { return a + b; }
   static V Empty(int64_t /*index*/) { return 0.0; }
 };
 
@@ -172,8 +216,18 @@ class WindowEngine final : public RowPoolEngine {
     PlanFreq();
     time_blocks_ = time_.UseBlocks();
     const int64_t span = (time_.kernel - 1) * time_.dilation + 1;
-    cap_ = time_blocks_ ? 2 * time_.kernel * time_.dilation + 1 : span;
+    // A power of two, so a row's slot is a mask, not a division.
+    const int64_t need = time_blocks_ ? 2 * time_.kernel * time_.dilation + 1 : span;
+    cap_ = 1;
+    while (cap_ < need) cap_ *= 2;
     const size_t ring = static_cast<size_t>(cap_ * out_cols_);
+    block_pos_.assign(static_cast<size_t>(time_.dilation), 0);
+    // Rows between windows (stride > span) are skipped: row t can be a tap
+    // only if some j*dilation = t + padding (mod stride). (Near the start,
+    // where the window would have o < 0, this may keep a row no window uses.)
+    needed_phase_.assign(static_cast<size_t>(time_.stride), 0);
+    for (int64_t j = 0; j < time_.kernel; ++j) needed_phase_[(j * time_.dilation) % time_.stride] = 1;
+    phase_ = time_.padding % time_.stride;
     h_.resize(ring);
     if (time_blocks_) {
       p_.resize(ring);
@@ -186,7 +240,9 @@ class WindowEngine final : public RowPoolEngine {
 
   void AcceptRow(const float* row) override {
     const int64_t t = rows_in_;
-    if (time_blocks_ || RowNeeded(t)) {
+    const bool needed = time_blocks_ || needed_phase_[phase_] != 0;
+    if (++phase_ == time_.stride) phase_ = 0;
+    if (needed) {
       V* h = Ring(h_, t);
       if constexpr (kKind == OutputKind::kLp) {
         for (int64_t f = 0; f < in_cols_; ++f) powed_[f] = TorchPow(row[f], power_);
@@ -263,25 +319,16 @@ class WindowEngine final : public RowPoolEngine {
   int64_t FramesNeededForRow(int64_t row) const override { return time_.Last(row) + 1; }
 
  private:
-  V* Ring(std::vector<V>& ring, int64_t t) { return ring.data() + (t % cap_) * out_cols_; }
-
-  // Whether input row t is a tap of some window (rows between windows with
-  // stride > span are skipped).
-  bool RowNeeded(int64_t t) const {
-    if (time_.stride == 1) return true;
-    const int64_t reach = (time_.kernel - 1) * time_.dilation;
-    const int64_t lo = std::max<int64_t>(0, CeilDiv(t + time_.padding - reach, time_.stride));
-    const int64_t hi = FloorDiv(t + time_.padding, time_.stride);
-    for (int64_t o = lo; o <= hi; ++o) {
-      if ((t - time_.Start(o)) % time_.dilation == 0) return true;
-    }
-    return false;
-  }
+  V* Ring(std::vector<V>& ring, int64_t t) { return ring.data() + (t & (cap_ - 1)) * out_cols_; }
 
   void UpdateBlocks(int64_t t) {
     const int64_t d = time_.dilation;
     const int64_t k = time_.kernel;
-    const int64_t r = (t / d) % k;
+    // r = (t / d) % k, the row's place in its class's block, kept by counters.
+    int64_t& pos = block_pos_[block_class_];
+    const int64_t r = pos;
+    if (++pos == k) pos = 0;
+    if (++block_class_ == d) block_class_ = 0;
     V* p = Ring(p_, t);
     const V* h = Ring(h_, t);
     if (r == 0) {
@@ -319,7 +366,7 @@ class WindowEngine final : public RowPoolEngine {
       if (inside) f_end_ = o + 1;
     }
     if (f_begin_ == n) f_end_ = n;
-    // Doubling pays once a window has more than a few taps and windows overlap.
+    // Doubling pays once windows have more than a few taps and overlap.
     const int64_t k = freq_.kernel;
     if (k >= 5 && freq_.stride < k) {
       while ((int64_t{2} << f_levels_) <= k) ++f_levels_;
@@ -349,15 +396,38 @@ class WindowEngine final : public RowPoolEngine {
     }
   }
 
+  // The fold of taps w[0], w[d], ..., w[(n - 1) d] (positions at + j d for
+  // indices). Long folds run as four chains over consecutive quarters, joined
+  // in order, so the latency of one chain does not bound the speed.
+  static V FoldTaps(const In* w, int64_t n, int64_t d, int64_t at) {
+#ifdef __SSE2__
+    if constexpr (std::is_same<P, MaxPolicy>::value) {
+      if (d == 1 && n >= 8) return MaxOfContiguous(w, n);
+    }
+#endif
+    auto load = [&](int64_t j) { return P::Load(w, j * d, at); };
+    if (n < 16) {
+      V acc = load(0);
+      for (int64_t j = 1; j < n; ++j) acc = P::CombineScalar(acc, load(j));
+      return acc;
+    }
+    const int64_t q = n / 4;
+    V c0 = load(0), c1 = load(q), c2 = load(2 * q), c3 = load(3 * q);
+    for (int64_t j = 1; j < q; ++j) {
+      c0 = P::CombineScalar(c0, load(j));
+      c1 = P::CombineScalar(c1, load(q + j));
+      c2 = P::CombineScalar(c2, load(2 * q + j));
+      c3 = P::CombineScalar(c3, load(3 * q + j));
+    }
+    for (int64_t j = 4 * q; j < n; ++j) c3 = P::CombineScalar(c3, load(j));
+    return P::CombineScalar(P::CombineScalar(P::CombineScalar(c0, c1), c2), c3);
+  }
+
   V PoolFreqOne(const In* x, int64_t base, int64_t o) const {
     const int64_t taps = f_taps_[o];
     const int64_t first = f_first_[o];
     if (taps == 0) return P::Empty(base + first);
-    V acc = P::Load(x, first, base);
-    for (int64_t j = 1; j < taps; ++j) {
-      acc = P::Combine(acc, P::Load(x, first + j * freq_.dilation, base));
-    }
-    return acc;
+    return FoldTaps(x + first, taps, freq_.dilation, base + first);
   }
 
   // Outputs whose every tap is inside the row: tap-major loops over outputs,
@@ -371,6 +441,13 @@ class WindowEngine final : public RowPoolEngine {
     const int64_t d = freq_.dilation;
     if (freq_.kernel == 1) {
       for (int64_t o = begin; o < end; ++o) y[o] = P::Load(x, o * s + off, base);
+      return;
+    }
+    if (s >= freq_.kernel && freq_.kernel > 2) {
+      // Disjoint windows: one fold per output.
+      for (int64_t o = begin; o < end; ++o) {
+        y[o] = FoldTaps(x + o * s + off, freq_.kernel, d, base + o * s + off);
+      }
       return;
     }
     for (int64_t o = begin; o < end; ++o) {
@@ -446,7 +523,7 @@ class WindowEngine final : public RowPoolEngine {
     for (int64_t a = f_levels_; a >= 0; --a) {
       if (!(taps & (int64_t{1} << a))) continue;
       const V v = Level(a)[pos];
-      acc = first ? v : P::Combine(acc, v);
+      acc = first ? v : P::CombineScalar(acc, v);
       first = false;
       pos += (int64_t{1} << a) * freq_.dilation;
     }
@@ -501,9 +578,13 @@ class WindowEngine final : public RowPoolEngine {
   int64_t total_out_ = 0;
 
   // Time axis: rings of cap_ rows of partial results (h_), block prefixes
-  // (p_) and suffixes (s_); row t lives in slot t % cap_.
+  // (p_) and suffixes (s_); row t lives in slot t & (cap_ - 1).
   bool time_blocks_ = false;
-  int64_t cap_ = 1;
+  int64_t cap_ = 1;                   // ring rows, a power of two
+  std::vector<int64_t> block_pos_;    // per dilation class: (t / d) % k of its next row
+  int64_t block_class_ = 0;           // t % d of the next row
+  std::vector<char> needed_phase_;    // by (t + padding) % stride
+  int64_t phase_ = 0;                 // (t + padding) % stride of the next row
   std::vector<V> h_, p_, s_;
   std::vector<V> acc_;
   std::vector<double> inverse_;

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Times featpool's pooling against torch on the same shapes, one thread each.
+
+Runs the featpool-pool-bench program (Google Benchmark, JSON output) and
+torch.nn.functional.max_pool2d / avg_pool2d (torch.set_num_threads(1)) on a
+100000 x 80 float32 matrix, and prints both with featpool's speed-up. Times
+are CPU time of the process (best of --repeat for torch), so a busy machine
+disturbs them less than wall time would.
+
+    /usr/bin/python3 tools/bench/compare_pool.py [--bench build/tools/bench/featpool-pool-bench]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROWS, COLS = 100000, 80
+
+
+def run_featpool(bench, min_time):
+    out = subprocess.run(
+        [bench, "--benchmark_format=json", "--benchmark_filter=BM_Pool/|BM_Memcpy",
+         "--benchmark_min_time=%g" % min_time],
+        check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+    results = {}
+    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+    for b in json.loads(out)["benchmarks"]:
+        ms = b["cpu_time"] * scale[b["time_unit"]]
+        if b["name"].startswith("BM_Memcpy"):
+            results["memcpy"] = ms
+            continue
+        # BM_Pool/mode:0/kernel:2/stride:2
+        fields = dict(part.split(":") for part in b["name"].split("/")[1:])
+        key = ("max" if fields["mode"] == "0" else "avg", int(fields["kernel"]),
+               int(fields["stride"]))
+        results[key] = ms
+    return results
+
+
+def time_torch(mode, kernel, stride, x, repeat):
+    import torch.nn.functional as F
+    op = F.max_pool2d if mode == "max" else F.avg_pool2d
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        op(x, kernel, stride)
+        best = min(best, time.process_time() - start)
+    return best * 1e3
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    default = os.path.join(here, "..", "..", "build", "tools", "bench", "featpool-pool-bench")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench", default=default, help="featpool-pool-bench program")
+    parser.add_argument("--repeat", type=int, default=3, help="torch runs per shape (best)")
+    parser.add_argument("--min-time", type=float, default=0.5,
+                        help="featpool: --benchmark_min_time per shape (s)")
+    args = parser.parse_args()
+
+    import torch
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    x = (torch.randn(1, 1, ROWS, COLS) * 3.0 - 8.0).contiguous()
+
+    ours = run_featpool(args.bench, args.min_time)
+    memcpy_ms = ours["memcpy"]
+    in_mb = ROWS * COLS * 4 / 1e6
+    print("100000 x 80 float32, one thread, CPU ms (featpool: Google Benchmark mean; "
+          "torch %s: best of %d)" % (torch.__version__, args.repeat))
+    print("memcpy of the matrix: %.2f ms (%.0f MB/s)" % (memcpy_ms, in_mb / memcpy_ms * 1e3))
+    print("%-22s %12s %10s %10s %12s %9s" % ("pooling", "featpool ms", "MB/s", "% memcpy",
+                                              "torch ms", "speed-up"))
+    keys = sorted((k for k in ours if k != "memcpy"), key=lambda k: (k[0] != "max", k[1], -k[2]))
+    for mode, kernel, stride in keys:
+        ms = ours[(mode, kernel, stride)]
+        torch_ms = time_torch(mode, kernel, stride, x, args.repeat)
+        print("%-22s %12.2f %10.0f %9.0f%% %12.1f %8.1fx" % (
+            "%s %dx%d stride %d" % (mode, kernel, kernel, stride), ms, in_mb / ms * 1e3,
+            100.0 * memcpy_ms / ms, torch_ms, torch_ms / ms))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
