@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -310,6 +311,129 @@ bool IsWspecifier(const std::string& output) {
   return opts.find(",ark,") != std::string::npos || opts.find(",scp,") != std::string::npos;
 }
 
+// Extracts (and transforms) one utterance on a worker thread. A bad input
+// becomes a failed Result; an output that cannot be written throws
+// OutputError, which stops the run. With `npy_path` empty the features are
+// returned for the collecting thread to write.
+Result ExtractUtterance(const Utterance& u, const BatchConfig& c,
+                        const UtteranceTransform& transform, const std::string& npy_path) {
+  Result r;
+  try {
+    FileFeatures file = ExtractFile(u.path, c.features, c.audio);
+    r.has_info = true;
+    r.info = file.info;
+    r.warning = file.warning;
+    r.frames = file.features.rows();
+    r.dims = file.features.cols();
+    if (r.frames == 0) {
+      throw Error(ShortInputMessage(u.path, file.num_samples, c.features.frame_opts()));
+    }
+    Matrix pooled;
+    if (transform) {
+      transform(file.features, &pooled);
+      file.features = std::move(pooled);
+    }
+    r.rows = file.features.rows();
+    r.cols = file.features.cols();
+    if (npy_path.empty()) {
+      r.features = std::move(file.features);
+    } else {
+      try {
+        WriteNpy(npy_path, file.features.View());
+      } catch (const Error& e) {
+        throw OutputError(e.what());
+      }
+    }
+    r.status = Result::Status::kOk;
+  } catch (const OutputError&) {
+    throw;
+  } catch (const Error& e) {
+    r.status = Result::Status::kFailed;
+    r.error = WithPath(e.what(), u.path);
+  }
+  return r;
+}
+
+// --resume with ark output: the longest prefix of `utts` recorded by the
+// earlier run whose ok utterances are the archive's first records, at the
+// recorded offsets. Keeps those records; returns which utterances to skip.
+std::vector<char> PlanArkResume(const std::vector<Utterance>& utts,
+                                const std::map<std::string, PreviousEntry>& previous,
+                                const std::string& ark_path, KaldiArkWriter* writer) {
+  const std::vector<KaldiArkRecord> records = writer->OpenForResume();
+  std::vector<char> skip(utts.size(), 0);
+  size_t r = 0;
+  for (size_t i = 0; i < utts.size(); ++i) {
+    auto it = previous.find(utts[i].id);
+    if (it == previous.end() || it->second.Get("path") != utts[i].path) break;
+    const PreviousEntry& e = it->second;
+    if (e.ok()) {
+      if (r == records.size() || records[r].key != utts[i].id ||
+          e.Get("shape") != ShapeText(records[r].rows, records[r].cols) ||
+          e.Get("output") != ark_path + ":" + std::to_string(records[r].offset)) {
+        break;
+      }
+      ++r;
+    }
+    skip[i] = 1;
+  }
+  writer->KeepRecords(records, r);
+  return skip;
+}
+
+// --resume with .npy output: each utterance recorded by the earlier run as
+// failed, or as ok with its .npy of the recorded shape in place.
+std::vector<char> PlanNpyResume(const std::vector<Utterance>& utts,
+                                const std::map<std::string, PreviousEntry>& previous,
+                                const std::function<std::string(const Utterance&)>& output_path) {
+  std::vector<char> skip(utts.size(), 0);
+  for (size_t i = 0; i < utts.size(); ++i) {
+    auto it = previous.find(utts[i].id);
+    if (it == previous.end() || it->second.Get("path") != utts[i].path) continue;
+    const PreviousEntry& e = it->second;
+    if (e.ok()) {
+      const std::string path = output_path(utts[i]);
+      int64_t rows = 0;
+      int64_t cols = 0;
+      if (e.Get("output") != path ||
+          std::sscanf(e.Get("shape").c_str(), "[%" SCNd64 ",%" SCNd64 "]", &rows, &cols) != 2 ||
+          FileSize(path) != NpyFileSize(rows, cols)) {
+        continue;
+      }
+    }
+    skip[i] = 1;
+  }
+  return skip;
+}
+
+struct Counts {
+  int64_t ok_now = 0;
+  int64_t failed_now = 0;
+  int64_t already_done = 0;
+  int64_t failed_before = 0;
+  double audio_seconds = 0;
+};
+
+// "featpool: 110 processed, 7 failed, 0.029 h audio, 0.04 s wall, RTF ..."
+std::string Summary(const Counts& n, double wall) {
+  char text[512];
+  int len = std::snprintf(text, sizeof(text), "featpool: %lld processed, %lld failed",
+                          static_cast<long long>(n.ok_now),
+                          static_cast<long long>(n.failed_now + n.failed_before));
+  if (n.already_done > 0) {
+    len += std::snprintf(
+        text + len, sizeof(text) - len, " (%lld done by an earlier run, %lld of them failed)",
+        static_cast<long long>(n.already_done), static_cast<long long>(n.failed_before));
+  }
+  len += std::snprintf(text + len, sizeof(text) - len, ", %.3f h audio, %.2f s wall",
+                       n.audio_seconds / 3600, wall);
+  if (n.audio_seconds > 0 && wall > 0) {
+    const double rtf = wall / n.audio_seconds;
+    std::snprintf(text + len, sizeof(text) - len, ", RTF %.4f (%.0fx real time)", rtf, 1 / rtf);
+  }
+  return text;
+}
+
 }  // namespace
 
 bool IsBatchOutput(const std::string& output) {
@@ -427,49 +551,15 @@ int RunBatch(const BatchConfig& c) {
   }
 
   // --resume: which utterances are already done (ok or failed) with these
-  // options. Archive records must also be present, in order, as a prefix.
+  // options.
   const size_t n = utts.size();
   std::vector<char> skip(n, 0);
   std::vector<std::string> lines(n);
   std::unique_ptr<KaldiArkWriter> writer;
   if (ark) writer = std::make_unique<KaldiArkWriter>(out.ark, out.scp);
   if (c.resume) {
-    if (ark) {
-      const std::vector<KaldiArkRecord> records = writer->OpenForResume();
-      size_t r = 0;
-      for (size_t i = 0; i < n; ++i) {
-        auto it = previous.find(utts[i].id);
-        if (it == previous.end() || it->second.Get("path") != utts[i].path) break;
-        const PreviousEntry& e = it->second;
-        if (e.ok()) {
-          if (r == records.size() || records[r].key != utts[i].id ||
-              e.Get("shape") != ShapeText(records[r].rows, records[r].cols) ||
-              e.Get("output") != out.ark + ":" + std::to_string(records[r].offset)) {
-            break;
-          }
-          ++r;
-        }
-        skip[i] = 1;
-      }
-      writer->KeepRecords(records, r);
-    } else {
-      for (size_t i = 0; i < n; ++i) {
-        auto it = previous.find(utts[i].id);
-        if (it == previous.end() || it->second.Get("path") != utts[i].path) continue;
-        const PreviousEntry& e = it->second;
-        if (e.ok()) {
-          const std::string path = output_path(utts[i]);
-          int64_t rows = 0;
-          int64_t cols = 0;
-          if (e.Get("output") != path ||
-              std::sscanf(e.Get("shape").c_str(), "[%" SCNd64 ",%" SCNd64 "]", &rows, &cols) != 2 ||
-              FileSize(path) != NpyFileSize(rows, cols)) {
-            continue;
-          }
-        }
-        skip[i] = 1;
-      }
-    }
+    skip = ark ? PlanArkResume(utts, previous, out.ark, writer.get())
+               : PlanNpyResume(utts, previous, output_path);
   } else if (ark) {
     writer->Open();
   }
@@ -519,52 +609,15 @@ int RunBatch(const BatchConfig& c) {
   }
 
   auto work = [&](size_t i, int worker) {
-    Result r;
-    if (skip[i]) return r;
-    const Utterance& u = utts[i];
-    try {
-      FileFeatures file = ExtractFile(u.path, c.features, c.audio);
-      r.has_info = true;
-      r.info = file.info;
-      r.warning = file.warning;
-      r.frames = file.features.rows();
-      r.dims = file.features.cols();
-      if (r.frames == 0) {
-        throw Error(ShortInputMessage(u.path, file.num_samples, c.features.frame_opts()));
-      }
-      Matrix* result = &file.features;
-      Matrix pooled;
-      if (transforms[static_cast<size_t>(worker)]) {
-        transforms[static_cast<size_t>(worker)](file.features, &pooled);
-        result = &pooled;
-      }
-      r.rows = result->rows();
-      r.cols = result->cols();
-      if (ark) {
-        r.features = std::move(*result);
-      } else {
-        try {
-          WriteNpy(output_path(u), result->View());
-        } catch (const Error& e) {
-          throw OutputError(e.what());
-        }
-      }
-      r.status = Result::Status::kOk;
-    } catch (const OutputError&) {
-      throw;
-    } catch (const Error& e) {
-      r.status = Result::Status::kFailed;
-      r.error = WithPath(e.what(), u.path);
-    }
-    return r;
+    if (skip[i]) return Result();
+    return ExtractUtterance(utts[i], c, transforms[static_cast<size_t>(worker)],
+                            ark ? std::string() : output_path(utts[i]));
   };
 
   int64_t warnings = 0;
   constexpr int64_t kMaxWarnings = 5;
-  double audio_seconds = 0;
-  int64_t ok_now = 0;
-  int64_t failed_now = 0;
-  int64_t failed_before = 0;
+  Counts counts;
+  counts.already_done = state.already_done;
   bool stopped = false;
   auto report = [&](const std::string& text) { progress.Print("featpool: " + text); };
   auto sink = [&](size_t i, Result& r) {
@@ -573,7 +626,7 @@ int RunBatch(const BatchConfig& c) {
       PreviousEntry e;
       ParseJsonLine(lines[i], &e.fields);
       if (!e.ok()) {
-        ++failed_before;
+        ++counts.failed_before;
         ++state.files_failed;
         report("error: " + WithPath(e.Get("error"), u.path) + " (recorded by an earlier run)");
         if (c.strict) {
@@ -590,11 +643,11 @@ int RunBatch(const BatchConfig& c) {
       output = ark ? out.ark + ":" + std::to_string(writer->Write(u.id, r.features.View()))
                    : output_path(u);
       r.features = Matrix();
-      audio_seconds += r.info.Duration();
-      state.audio_seconds = audio_seconds;
-      ++ok_now;
+      counts.audio_seconds += r.info.Duration();
+      state.audio_seconds = counts.audio_seconds;
+      ++counts.ok_now;
     } else {
-      ++failed_now;
+      ++counts.failed_now;
       ++state.files_failed;
       report("error: " + r.error);
     }
@@ -627,30 +680,13 @@ int RunBatch(const BatchConfig& c) {
     if (journal) journal->Commit(lines);
   }
 
-  const double wall = progress.ElapsedSeconds();
-  const int64_t failed = failed_now + failed_before;
-  char summary[512];
-  int len = std::snprintf(summary, sizeof(summary), "featpool: %lld processed, %lld failed",
-                          static_cast<long long>(ok_now), static_cast<long long>(failed));
-  if (state.already_done > 0) {
-    len += std::snprintf(
-        summary + len, sizeof(summary) - len, " (%lld done by an earlier run, %lld of them failed)",
-        static_cast<long long>(state.already_done), static_cast<long long>(failed_before));
-  }
-  len += std::snprintf(summary + len, sizeof(summary) - len, ", %.3f h audio, %.2f s wall",
-                       audio_seconds / 3600, wall);
-  if (audio_seconds > 0 && wall > 0) {
-    const double rtf = wall / audio_seconds;
-    std::snprintf(summary + len, sizeof(summary) - len, ", RTF %.4f (%.0fx real time)", rtf,
-                  1 / rtf);
-  }
-  std::fprintf(stderr, "%s\n", summary);
+  std::fprintf(stderr, "%s\n", Summary(counts, progress.ElapsedSeconds()).c_str());
   if (stopped) {
     std::fprintf(stderr,
                  "featpool: stopped at the first failure (--strict); outputs are not "
                  "finalised; fix it and rerun with --resume to continue\n");
   }
-  return failed > 0 || stopped ? 1 : 0;
+  return counts.failed_now + counts.failed_before > 0 || stopped ? 1 : 0;
 }
 
 }  // namespace cli
