@@ -76,7 +76,8 @@ struct Axis {
 struct MaxPolicy {
   using V = float;
   static V Load(const float* x, int64_t pos, int64_t /*base*/) { return x[pos]; }
-  static V Combine(V a, V b) { return (b > a || b != b) ? b : a; }
+  // `b > a ? b : a` is x86 maxps(b, a) (ties keep a); only a NaN b differs.
+  static V Combine(V a, V b) { return b != b ? b : (b > a ? b : a); }
   static V CombineScalar(V a, V b) {
 #ifdef __SSE2__
     const __m128 va = _mm_set_ss(a);
@@ -161,16 +162,47 @@ double LpFinish(double v, double area, double inverse_p) {
   return TorchPow(sign * magnitude * area, inverse_p);
 }
 
+#ifdef __SSE2__
+// CombineMax4 with maxps: maxps(b, a) is `b > a ? b : a`, which is the
+// selection except where b is NaN. One operation fewer than CombineMax4.
+inline __m128 CombineMax4Fast(__m128 a, __m128 b) {
+  const __m128 nan = _mm_cmpunord_ps(b, b);
+  return _mm_or_ps(_mm_and_ps(nan, b), _mm_andnot_ps(nan, _mm_max_ps(b, a)));
+}
+#endif
+
+// out[i] = Combine(a[i], b[i]): the elementwise step of every row operation.
 template <class P>
 void CombineRowsTo(typename P::V* __restrict out, const typename P::V* __restrict a,
                    const typename P::V* __restrict b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = P::Combine(a[i], b[i]);
+  int64_t i = 0;
+#ifdef __SSE2__
+  if constexpr (std::is_same<P, MaxPolicy>::value) {
+    for (; i + 4 <= n; i += 4) {
+      _mm_storeu_ps(out + i, CombineMax4Fast(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+    }
+    for (; i < n; ++i) out[i] = P::CombineScalar(a[i], b[i]);
+    return;
+  }
+#endif
+  for (; i < n; ++i) out[i] = P::Combine(a[i], b[i]);
 }
 
+// acc[i] = Combine(acc[i], b[i]).
 template <class P>
 void CombineRowsInto(typename P::V* __restrict acc, const typename P::V* __restrict b,
                      int64_t n) {
-  for (int64_t i = 0; i < n; ++i) acc[i] = P::Combine(acc[i], b[i]);
+  int64_t i = 0;
+#ifdef __SSE2__
+  if constexpr (std::is_same<P, MaxPolicy>::value) {
+    for (; i + 4 <= n; i += 4) {
+      _mm_storeu_ps(acc + i, CombineMax4Fast(_mm_loadu_ps(acc + i), _mm_loadu_ps(b + i)));
+    }
+    for (; i < n; ++i) acc[i] = P::CombineScalar(acc[i], b[i]);
+    return;
+  }
+#endif
+  for (; i < n; ++i) acc[i] = P::Combine(acc[i], b[i]);
 }
 
 // How an output combines the block prefix (`p`) and suffix (`s`) arrays:
@@ -294,6 +326,24 @@ class WindowEngine final : public RowPoolEngine {
     const int64_t d = time_.dilation;
     const int64_t last = first + (taps - 1) * d;
     if (!time_blocks_) {
+      if constexpr (kKind == OutputKind::kAvg) {
+        if (taps >= 2) {  // the last row's sum fused with the division
+          const V* partial = Ring(h_, first);
+          if (taps > 2) {
+            CombineRowsTo<P>(acc, partial, Ring(h_, first + d), out_cols_);
+            for (int64_t j = 2; j + 1 < taps; ++j) CombineRowsInto<P>(acc, Ring(h_, first + j * d), out_cols_);
+            partial = acc;
+          }
+          const V* __restrict lastrow = Ring(h_, last);
+          SetInverse(count_include_pad_ ? time_.PaddedCount(o, rows_in_) : taps,
+                     count_include_pad_ ? f_padded_ : f_taps_);
+          const double* __restrict inverse = inverse_.data();
+          for (int64_t f = 0; f < out_cols_; ++f) {
+            out[f] = static_cast<float>((partial[f] + lastrow[f]) * inverse[f]);
+          }
+          return;
+        }
+      }
       if (taps == 1) {
         src = Ring(h_, first);
       } else {
@@ -450,6 +500,14 @@ class WindowEngine final : public RowPoolEngine {
       }
       return;
     }
+    if constexpr (kStride == 1 && std::is_same<In, V>::value && !kIndex) {
+      // Contiguous taps: whole-row operations.
+      CombineRowsTo<P>(y + begin, x + begin + off, x + begin + off + d, end - begin);
+      for (int64_t j = 2; j < freq_.kernel; ++j) {
+        CombineRowsInto<P>(y + begin, x + begin + off + j * d, end - begin);
+      }
+      return;
+    }
     for (int64_t o = begin; o < end; ++o) {
       y[o] = P::Combine(P::Load(x, o * s + off, base), P::Load(x, o * s + off + d, base));
     }
@@ -478,7 +536,7 @@ class WindowEngine final : public RowPoolEngine {
       const int64_t len = n - ((int64_t{1} << a) - 1) * d;
       const V* __restrict lower = Level(a - 1);
       V* __restrict upper = Level(a);
-      for (int64_t q = 0; q < len; ++q) upper[q] = P::Combine(lower[q], lower[q + half]);
+      CombineRowsTo<P>(upper, lower, lower + half, len);
     }
     for (int64_t o = 0; o < f_begin_; ++o) y[o] = FoldLevels(base, o);
     for (int64_t o = f_end_; o < out_cols_; ++o) y[o] = FoldLevels(base, o);
@@ -507,6 +565,14 @@ class WindowEngine final : public RowPoolEngine {
   template <int kStride>
   void CombineInterior(const V* __restrict level, int64_t off, bool first, V* __restrict y) const {
     const int64_t s = kStride > 0 ? kStride : freq_.stride;
+    if constexpr (kStride == 1) {
+      if (first) {
+        std::copy(level + f_begin_ + off, level + f_end_ + off, y + f_begin_);
+      } else {
+        CombineRowsInto<P>(y + f_begin_, level + f_begin_ + off, f_end_ - f_begin_);
+      }
+      return;
+    }
     if (first) {
       for (int64_t o = f_begin_; o < f_end_; ++o) y[o] = level[o * s + off];
     } else {
