@@ -93,8 +93,8 @@ inline std::vector<int64_t> ReadInt64Npy(const std::string& path) {
   if (!in) throw featpool::Error("cannot read " + path);
   char preamble[10];
   in.read(preamble, 10);
-  const size_t header = static_cast<unsigned char>(preamble[8]) |
-                        (static_cast<unsigned char>(preamble[9]) << 8);
+  const size_t header =
+      static_cast<unsigned char>(preamble[8]) | (static_cast<unsigned char>(preamble[9]) << 8);
   std::string dict(header, '\0');
   in.read(&dict[0], static_cast<std::streamsize>(header));
   if (dict.find("'<i8'") == std::string::npos) throw featpool::Error(path + " is not int64");
@@ -184,8 +184,8 @@ inline std::string Compare(const Case& c, const float* expected, const float* go
 inline std::string CompareIndices(const int64_t* expected, const int64_t* got, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     if (expected[i] != got[i]) {
-      return "index " + std::to_string(i) + ": expected " + std::to_string(expected[i]) +
-             ", got " + std::to_string(got[i]);
+      return "index " + std::to_string(i) + ": expected " + std::to_string(expected[i]) + ", got " +
+             std::to_string(got[i]);
     }
   }
   return "";

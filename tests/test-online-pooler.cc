@@ -1,10 +1,9 @@
-#include "featpool/online-pooler.h"
-
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <random>
 
 #include "featpool/error.h"
+#include "featpool/online-pooler.h"
 #include "featpool/pooler.h"
 #include "pool-fixtures.h"
 
@@ -68,7 +67,8 @@ TEST_CASE("streaming pooling is bit-identical to offline on every fixture case",
     // Also against torch, so a bug shared by both paths cannot hide.
     CHECK(pool_fixtures::Compare(c, fx.Expected(c), offline.data(), c.rows * c.cols,
                                  pool_fixtures::MaxFiniteAbs(in)) == "");
-    for (int64_t chunk : {int64_t{1}, int64_t{7}, int64_t{160}, in.rows(), int64_t{0}, int64_t{0}}) {
+    for (int64_t chunk :
+         {int64_t{1}, int64_t{7}, int64_t{160}, in.rows(), int64_t{0}, int64_t{0}}) {
       INFO("chunk " << chunk);
       const Streamed s = Stream(opts, in, chunk, &rng);
       REQUIRE(s.rows.rows() == offline.rows());

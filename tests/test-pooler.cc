@@ -1,11 +1,10 @@
-#include "featpool/pooler.h"
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <random>
 
 #include "featpool/error.h"
+#include "featpool/pooler.h"
 #include "pool-fixtures.h"
 
 using namespace featpool;
@@ -42,8 +41,8 @@ TEST_CASE("pooling matches torch on every fixture case", "[pooler]") {
       pooler.Apply(in.View(), &with_indices, &indices);
       CHECK(pool_fixtures::Compare(c, fx.Expected(c), with_indices.data(), c.rows * c.cols,
                                    scale) == "");
-      CHECK(pool_fixtures::CompareIndices(fx.ExpectedIndices(c), indices.data(),
-                                          c.rows * c.cols) == "");
+      CHECK(pool_fixtures::CompareIndices(fx.ExpectedIndices(c), indices.data(), c.rows * c.cols) ==
+            "");
     }
     ++checked;
   }
@@ -72,10 +71,10 @@ namespace {
 // torch's CPU max_pool2d loop, written out from the reference semantics.
 void BruteMax(const Matrix& x, const PoolOptions& o, Matrix* out, std::vector<int64_t>* idx) {
   const PoolSize s = o.EffectiveStride();
-  const int64_t rows = PoolOutputSize(x.rows(), o.kernel.time, s.time, o.padding.time,
-                                      o.dilation.time, o.ceil_mode);
-  const int64_t cols = PoolOutputSize(x.cols(), o.kernel.freq, s.freq, o.padding.freq,
-                                      o.dilation.freq, o.ceil_mode);
+  const int64_t rows =
+      PoolOutputSize(x.rows(), o.kernel.time, s.time, o.padding.time, o.dilation.time, o.ceil_mode);
+  const int64_t cols =
+      PoolOutputSize(x.cols(), o.kernel.freq, s.freq, o.padding.freq, o.dilation.freq, o.ceil_mode);
   out->Resize(rows, cols);
   idx->assign(static_cast<size_t>(rows * cols), 0);
   for (int64_t oh = 0; oh < rows; ++oh) {
@@ -125,7 +124,7 @@ void BruteAvg(const Matrix& x, const PoolOptions& o, Matrix* out) {
       for (int64_t h = h0; h < h1; ++h) {
         for (int64_t w = w0; w < w1; ++w) sum += x(h, w);
       }
-      const int64_t divisor = o.divisor_override ? o.divisor_override
+      const int64_t divisor = o.divisor_override    ? o.divisor_override
                               : o.count_include_pad ? pool
                                                     : (h1 - h0) * (w1 - w0);
       (*out)(oh, ow) = static_cast<float>(sum / divisor);
@@ -162,10 +161,10 @@ TEST_CASE("long inputs: block (van Herk) and direct paths equal torch's scan", "
     bool ceil;
   };
   const Config configs[] = {
-      {{2, 2}, {2, 2}, {0, 0}, {1, 1}, false},  {{3, 3}, {2, 2}, {1, 1}, {1, 1}, true},
-      {{8, 8}, {1, 1}, {0, 0}, {1, 1}, false},  {{8, 8}, {8, 8}, {4, 4}, {1, 1}, true},
+      {{2, 2}, {2, 2}, {0, 0}, {1, 1}, false},    {{3, 3}, {2, 2}, {1, 1}, {1, 1}, true},
+      {{8, 8}, {1, 1}, {0, 0}, {1, 1}, false},    {{8, 8}, {8, 8}, {4, 4}, {1, 1}, true},
       {{32, 32}, {1, 1}, {16, 16}, {1, 1}, true}, {{32, 32}, {32, 32}, {0, 0}, {1, 1}, true},
-      {{9, 7}, {2, 1}, {4, 3}, {3, 2}, true},   {{20, 1}, {3, 1}, {0, 0}, {2, 1}, false},
+      {{9, 7}, {2, 1}, {4, 3}, {3, 2}, true},     {{20, 1}, {3, 1}, {0, 0}, {2, 1}, false},
       {{1, 17}, {1, 2}, {0, 8}, {1, 3}, true},
   };
   for (const Config& c : configs) {
@@ -175,9 +174,8 @@ TEST_CASE("long inputs: block (van Herk) and direct paths equal torch's scan", "
     o.padding = c.padding;
     o.dilation = c.dilation;
     o.ceil_mode = c.ceil;
-    INFO("kernel " << c.kernel.time << "x" << c.kernel.freq << " stride " << c.stride.time
-                   << "x" << c.stride.freq << " dilation " << c.dilation.time << "x"
-                   << c.dilation.freq);
+    INFO("kernel " << c.kernel.time << "x" << c.kernel.freq << " stride " << c.stride.time << "x"
+                   << c.stride.freq << " dilation " << c.dilation.time << "x" << c.dilation.freq);
     Matrix want, got, got_plain;
     std::vector<int64_t> want_idx, got_idx;
     BruteMax(x, o, &want, &want_idx);

@@ -27,8 +27,8 @@ int64_t OnlinePooler::NumFramesAccepted() const { return engine_->RowsAccepted()
 void OnlinePooler::AcceptFrames(MatrixView frames) {
   if (frames.rows == 0) return;
   if (frames.cols != input_dim_) {
-    throw Error("OnlinePooler: frames have " + std::to_string(frames.cols) +
-                " columns, expected " + std::to_string(input_dim_));
+    throw Error("OnlinePooler: frames have " + std::to_string(frames.cols) + " columns, expected " +
+                std::to_string(input_dim_));
   }
   for (int64_t r = 0; r < frames.rows; ++r) AcceptFrame(frames.Row(r));
 }

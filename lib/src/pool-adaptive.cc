@@ -13,7 +13,9 @@ namespace featpool {
 namespace internal {
 namespace {
 
-int64_t StartIndex(int64_t i, int64_t out, int64_t in) { return (i / out) * in + ((i % out) * in) / out; }
+int64_t StartIndex(int64_t i, int64_t out, int64_t in) {
+  return (i / out) * in + ((i % out) * in) / out;
+}
 int64_t EndIndex(int64_t i, int64_t out, int64_t in) { return 1 + ((i + 1) * in - 1) / out; }
 
 }  // namespace

@@ -55,8 +55,9 @@ std::unique_ptr<RowPoolEngine> MakeRowPoolEngine(const PoolOptions& opts, int64_
                                                  bool with_indices);
 std::unique_ptr<RowPoolEngine> MakeWindowEngine(const PoolOptions& opts, int64_t cols,
                                                 bool with_indices);  // pool-window.cc
-std::unique_ptr<RowPoolEngine> MakeStatsEngine(int64_t cols);      // pool-stats.cc
-std::unique_ptr<RowPoolEngine> MakeStackEngine(const PoolOptions& opts, int64_t cols);  // pool-stack.cc
+std::unique_ptr<RowPoolEngine> MakeStatsEngine(int64_t cols);        // pool-stats.cc
+std::unique_ptr<RowPoolEngine> MakeStackEngine(const PoolOptions& opts,
+                                               int64_t cols);  // pool-stack.cc
 
 // Makes every output of the engine from the whole of `in`, writing row r at
 // out + r * OutputCols() (and indices likewise when not null).

@@ -45,9 +45,7 @@ class StackEngine final : public RowPoolEngine {
     }
   }
 
-  int64_t FramesNeededForRow(int64_t row) const override {
-    return row * stride_ + frames_ - left_;
-  }
+  int64_t FramesNeededForRow(int64_t row) const override { return row * stride_ + frames_ - left_; }
 
  private:
   float* Slot(int64_t frame) { return ring_.data() + (frame % frames_) * in_cols_; }

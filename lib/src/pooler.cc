@@ -13,9 +13,12 @@ struct ModeName {
   const char* name;
 };
 constexpr ModeName kModeNames[] = {
-    {PoolMode::kMax, "max"},   {PoolMode::kAvg, "avg"},
-    {PoolMode::kLp, "lp"},     {PoolMode::kAdaptiveMax, "adaptive-max"},
-    {PoolMode::kAdaptiveAvg, "adaptive-avg"}, {PoolMode::kStats, "stats"},
+    {PoolMode::kMax, "max"},
+    {PoolMode::kAvg, "avg"},
+    {PoolMode::kLp, "lp"},
+    {PoolMode::kAdaptiveMax, "adaptive-max"},
+    {PoolMode::kAdaptiveAvg, "adaptive-avg"},
+    {PoolMode::kStats, "stats"},
     {PoolMode::kStack, "stack"},
 };
 
@@ -35,8 +38,8 @@ bool IsAdaptiveMode(PoolMode mode) {
 void RequireDefault(bool is_default, const char* flag, const std::string& applies_to,
                     PoolMode mode) {
   if (!is_default) {
-    throw Error(std::string(flag) + " applies to " + applies_to + " only, not to --mode=" +
-                PoolModeName(mode));
+    throw Error(std::string(flag) + " applies to " + applies_to +
+                " only, not to --mode=" + PoolModeName(mode));
   }
 }
 
@@ -45,8 +48,8 @@ void ValidateWindow(const PoolOptions& o) {
   // PyTorch ATen Pool.h pool2d_shape_check and the checks of
   // max_pool2d_with_indices / avg_pool2d.
   if (o.kernel.time <= 0 || o.kernel.freq <= 0) {
-    throw Error("--kernel must be positive on both axes, got " + SizeText(o.kernel) +
-                " (" + PoolModeName(o.mode) + " pooling needs a kernel)");
+    throw Error("--kernel must be positive on both axes, got " + SizeText(o.kernel) + " (" +
+                PoolModeName(o.mode) + " pooling needs a kernel)");
   }
   if (stride.time <= 0 || stride.freq <= 0) {
     throw Error("--stride must be positive on both axes, got " + SizeText(stride));
@@ -65,9 +68,12 @@ void ValidateWindow(const PoolOptions& o) {
     RequireDefault(o.dilation == PoolSize{1, 1}, "--dilation", "max pooling", o.mode);
   }
   if (o.mode == PoolMode::kLp) {
-    RequireDefault(o.padding == PoolSize{0, 0}, "--padding", "max and avg pooling (torch "
-                   "lp_pool2d has no padding)", o.mode);
-    if (o.norm_type == 0.0) throw Error("--norm-type must be non-zero (lp pooling takes the 1/p root)");
+    RequireDefault(o.padding == PoolSize{0, 0}, "--padding",
+                   "max and avg pooling (torch "
+                   "lp_pool2d has no padding)",
+                   o.mode);
+    if (o.norm_type == 0.0)
+      throw Error("--norm-type must be non-zero (lp pooling takes the 1/p root)");
   }
   if (o.mode != PoolMode::kAvg) {
     RequireDefault(o.count_include_pad, "--count-include-pad=false", "avg pooling", o.mode);
@@ -124,8 +130,10 @@ void PoolOptions::Validate() const {
     RequireDefault(!output_size, "--output-size", "adaptive-max and adaptive-avg pooling", mode);
   }
   if (mode == PoolMode::kStack) {
-    if (stack_frames < 1) throw Error("--stack-frames must be >= 1, got " + std::to_string(stack_frames));
-    if (stack_stride < 1) throw Error("--stack-stride must be >= 1, got " + std::to_string(stack_stride));
+    if (stack_frames < 1)
+      throw Error("--stack-frames must be >= 1, got " + std::to_string(stack_frames));
+    if (stack_stride < 1)
+      throw Error("--stack-stride must be >= 1, got " + std::to_string(stack_stride));
   } else {
     RequireDefault(stack_frames == 7, "--stack-frames", "stack pooling", mode);
     RequireDefault(stack_stride == 6, "--stack-stride", "stack pooling", mode);
@@ -163,11 +171,10 @@ PoolSize Pooler::OutputShape(int64_t rows, int64_t cols) const {
     case PoolMode::kAvg:
     case PoolMode::kLp: {
       const PoolSize s = opts_.EffectiveStride();
-      const PoolSize shape{
-          PoolOutputSize(rows, opts_.kernel.time, s.time, opts_.padding.time,
-                         opts_.dilation.time, opts_.ceil_mode),
-          PoolOutputSize(cols, opts_.kernel.freq, s.freq, opts_.padding.freq,
-                         opts_.dilation.freq, opts_.ceil_mode)};
+      const PoolSize shape{PoolOutputSize(rows, opts_.kernel.time, s.time, opts_.padding.time,
+                                          opts_.dilation.time, opts_.ceil_mode),
+                           PoolOutputSize(cols, opts_.kernel.freq, s.freq, opts_.padding.freq,
+                                          opts_.dilation.freq, opts_.ceil_mode)};
       if (shape.time < 1 || shape.freq < 1) {
         throw Error("pooling a " + input + " input with --kernel=" + SizeText(opts_.kernel) +
                     " --stride=" + SizeText(s) + " --padding=" + SizeText(opts_.padding) +

@@ -31,8 +31,8 @@ const Matrix& Input() {
 
 void SetRates(benchmark::State& state, int64_t out_elements) {
   const double in_mb = static_cast<double>(kRows * kCols * sizeof(float)) / 1e6;
-  state.counters["in_MB/s"] =
-      benchmark::Counter(in_mb * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["in_MB/s"] = benchmark::Counter(in_mb * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
   state.counters["out_elems/s"] = benchmark::Counter(
       static_cast<double>(out_elements) * static_cast<double>(state.iterations()),
       benchmark::Counter::kIsRate);
@@ -86,7 +86,10 @@ void BM_PoolIndices(benchmark::State& state) {
   }
   SetRates(state, shape.time * shape.freq);
 }
-BENCHMARK(BM_PoolIndices)->Args({2, 2})->Args({8, 1})->ArgNames({"kernel", "stride"})
+BENCHMARK(BM_PoolIndices)
+    ->Args({2, 2})
+    ->Args({8, 1})
+    ->ArgNames({"kernel", "stride"})
     ->Unit(benchmark::kMillisecond);
 
 // The bandwidth reference: reading and writing the same matrix once.

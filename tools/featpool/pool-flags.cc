@@ -12,7 +12,8 @@ const char* const kSizeHelp = "T or TxF (time x freq)";
 
 int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_keep) {
   if (allow_keep && (text == "keep" || text == "none" || text == "None")) return kKeep;
-  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 12 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     throw Error(flag + ": expected " + std::string(kSizeHelp) + " with non-negative integers" +
                 (allow_keep ? " or 'keep'" : "") + ", got '" + text + "'");
   }
@@ -92,40 +93,47 @@ void AddPoolFlags(CLI::App* app, PoolFlags* f, const std::string& prefix) {
   const char* group = prefix.empty() ? "Pooling" : "Fused pooling (applied to the features)";
   const std::string size = std::string(" (") + kSizeHelp + ")";
   app->add_option(f->Flag("mode"), f->mode,
-                  prefix.empty()
-                      ? "max, avg, lp, adaptive-max, adaptive-avg, stats or stack"
-                      : "Pool the features before writing: max, avg, lp, adaptive-max, "
-                        "adaptive-avg, stats or stack (default: no pooling)")
-      ->capture_default_str()->group(group);
+                  prefix.empty() ? "max, avg, lp, adaptive-max, adaptive-avg, stats or stack"
+                                 : "Pool the features before writing: max, avg, lp, adaptive-max, "
+                                   "adaptive-avg, stats or stack (default: no pooling)")
+      ->capture_default_str()
+      ->group(group);
   app->add_option(f->Flag("kernel"), f->kernel,
                   "max/avg/lp window" + size + "; Kx1 pools time only, 1xK frequency only")
       ->group(group);
-  app->add_option(f->Flag("stride"), f->stride, "max/avg/lp stride" + size + "; default: the kernel")
+  app->add_option(f->Flag("stride"), f->stride,
+                  "max/avg/lp stride" + size + "; default: the kernel")
       ->group(group);
   app->add_option(f->Flag("padding"), f->padding,
                   "max/avg implicit padding" + size + ", at most half the kernel")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
   app->add_option(f->Flag("dilation"), f->dilation, "max dilation" + size)
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
   app->add_flag(f->Flag("ceil-mode"), f->ceil_mode,
                 "max/avg/lp: ceil instead of floor in the output size (torch ceil_mode)")
       ->group(group);
   app->add_flag(f->Flag("count-include-pad"), f->count_include_pad,
                 "avg: count the padding in the divisor (=false to count input elements only)")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
   app->add_option(f->Flag("divisor-override"), f->divisor_override,
                   "avg: divide every window by this non-zero integer")
       ->group(group);
   app->add_option(f->Flag("norm-type"), f->norm_type, "lp: the power p (non-zero)")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
   app->add_option(f->Flag("output-size"), f->output_size,
                   "adaptive-max/avg output T'xF'; 'keep' keeps an axis (e.g. 1xkeep)")
       ->group(group);
   app->add_option(f->Flag("stack-frames"), f->stack_frames,
                   "stack: frames m concatenated per row (FunASR LFR)")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
   app->add_option(f->Flag("stack-stride"), f->stack_stride, "stack: frame step n between rows")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group);
 }
 
 }  // namespace cli

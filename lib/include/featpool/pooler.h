@@ -48,10 +48,15 @@
 // rounds every partial sum (and every x^p), which with cancelling signs
 // moves its own result by up to ~1e-4 (avg) or ~1e-3 (lp, odd p), and a
 // window whose float32 sum or x^p overflows in torch stays finite here.
-// Cost per output does not grow with the kernel: windows much larger than
-// the stride use van Herk / Gil-Werman prefix and suffix blocks along each
-// axis, which keeps the exact scan-order semantics of max (the selection is
-// associative) and never subtracts, so inf and NaN stay local.
+// Cost per output does not grow with the kernel: along time, windows much
+// larger than the stride use van Herk / Gil-Werman prefix and suffix blocks;
+// along frequency (a short row), power-of-two doubling (log2 of the kernel,
+// at most 7 vector passes for 80 columns). Both keep the exact scan-order
+// semantics of max (the selection is associative) and never subtract, so
+// inf and NaN stay local. The adaptive modes sum each cell directly (the
+// cells together cover the input about once per axis, twice where they
+// overlap). Apply() allocates a few rows of scratch per call, nothing per
+// output row.
 //
 // Thread safety: a Pooler is immutable after construction; Apply() may be
 // called from several threads at once.
@@ -89,18 +94,18 @@ constexpr int64_t kKeep = -1;
 
 struct PoolOptions {
   PoolMode mode = PoolMode::kMax;
-  PoolSize kernel{0, 0};          // max, avg, lp: required, > 0
-  std::optional<PoolSize> stride;  // unset = kernel (torch stride=None); > 0
-  PoolSize padding{0, 0};         // max, avg: 0 <= padding <= kernel / 2
-  PoolSize dilation{1, 1};        // max only; > 0
-  bool ceil_mode = false;         // max, avg, lp
-  bool count_include_pad = true;  // avg only (torch's default)
-  int64_t divisor_override = 0;   // avg only; 0 = none (torch None; torch rejects 0)
-  double norm_type = 2.0;         // lp: p, non-zero (1/p must exist)
+  PoolSize kernel{0, 0};                // max, avg, lp: required, > 0
+  std::optional<PoolSize> stride;       // unset = kernel (torch stride=None); > 0
+  PoolSize padding{0, 0};               // max, avg: 0 <= padding <= kernel / 2
+  PoolSize dilation{1, 1};              // max only; > 0
+  bool ceil_mode = false;               // max, avg, lp
+  bool count_include_pad = true;        // avg only (torch's default)
+  int64_t divisor_override = 0;         // avg only; 0 = none (torch None; torch rejects 0)
+  double norm_type = 2.0;               // lp: p, non-zero (1/p must exist)
   std::optional<PoolSize> output_size;  // adaptive modes: required, >= 0 or kKeep
-  int64_t stack_frames = 7;       // stack: m >= 1 (Paraformer 7)
-  int64_t stack_stride = 6;       // stack: n >= 1 (Paraformer 6)
-  bool return_indices = false;    // max, adaptive-max: the pooler computes indices
+  int64_t stack_frames = 7;             // stack: m >= 1 (Paraformer 7)
+  int64_t stack_stride = 6;             // stack: n >= 1 (Paraformer 6)
+  bool return_indices = false;          // max, adaptive-max: the pooler computes indices
 
   PoolSize EffectiveStride() const { return stride ? *stride : kernel; }
 
