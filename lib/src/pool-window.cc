@@ -135,7 +135,18 @@ struct MaxIndexPolicy {
     int64_t i;
   };
   static V Load(const float* x, int64_t pos, int64_t base) { return {x[pos], base + pos}; }
-  static V Combine(V a, V b) { return (b.v > a.v || b.v != b.v) ? b : a; }
+  // Branchless: on random data the compare is a coin flip per element.
+  static V Combine(V a, V b) {
+    const int64_t take = -static_cast<int64_t>((b.v > a.v) | (b.v != b.v));
+    uint32_t av, bv;
+    std::memcpy(&av, &a.v, sizeof av);
+    std::memcpy(&bv, &b.v, sizeof bv);
+    const uint32_t bits = (bv & static_cast<uint32_t>(take)) | (av & ~static_cast<uint32_t>(take));
+    V r;
+    std::memcpy(&r.v, &bits, sizeof bits);
+    r.i = (b.i & take) | (a.i & ~take);
+    return r;
+  }
   static V CombineScalar(V a, V b) { return Combine(a, b); }
   static V Empty(int64_t index) { return {kMinusInf, index}; }
 };
