@@ -274,6 +274,11 @@ TEST_CASE("pool options reject what torch rejects, naming the option", "[pooler]
     PoolOptions o = max;
     o.dilation = {1, 0};
     rejects(o, "--dilation");
+    o.dilation = {int64_t{1} << 31, 1};  // torch: integer out of range
+    rejects(o, "--dilation");
+    o = max;
+    o.kernel = {int64_t{1} << 31, 2};
+    rejects(o, "--kernel");
   }
   {
     PoolOptions o = max;

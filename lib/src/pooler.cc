@@ -60,6 +60,22 @@ void ValidateWindow(const PoolOptions& o) {
   if (o.dilation.time <= 0 || o.dilation.freq <= 0) {
     throw Error("--dilation must be positive on both axes, got " + SizeText(o.dilation));
   }
+  // torch narrows these to int ("integer out of range"); it also keeps a
+  // window's span (kernel - 1) * dilation within int64 here.
+  constexpr int64_t kIntMax = 2147483647;
+  const struct {
+    const char* flag;
+    PoolSize size;
+  } sizes[] = {{"--kernel", o.kernel},
+               {"--stride", stride},
+               {"--padding", o.padding},
+               {"--dilation", o.dilation}};
+  for (const auto& entry : sizes) {
+    if (entry.size.time > kIntMax || entry.size.freq > kIntMax) {
+      throw Error(std::string(entry.flag) + "=" + SizeText(entry.size) +
+                  " is out of range (torch takes 32-bit integers)");
+    }
+  }
   if (o.padding.time > o.kernel.time / 2 || o.padding.freq > o.kernel.freq / 2) {
     throw Error("--padding=" + SizeText(o.padding) + " is more than half of --kernel=" +
                 SizeText(o.kernel) + " (torch: pad should be at most half of kernel size)");
