@@ -162,30 +162,85 @@ struct SumPolicy {
   static V Empty(int64_t /*index*/) { return 0.0; }
 };
 
-// PyTorch ATen PowKernel.cpp: x.pow(e), with its special exponents (sqrt,
-// rsqrt, reciprocal, x*x, x*x*x, 1/(x*x)). lp runs it in double: torch in
-// float32 rounds every x^p, and with mixed signs (odd p) the sum cancels, so
-// torch's own float32 result strays from the float64 one by up to ~1e-3
-// relative; featpool follows the float64 result (and so does not overflow
-// where x^p exceeds the float range).
-double TorchPow(double x, double e) {
-  if (e == 0.5) return std::sqrt(x);
-  if (e == -0.5) return 1.0 / std::sqrt(x);
-  if (e == -1.0) return 1.0 / x;
-  if (e == 2.0) return x * x;
-  if (e == 3.0) return x * x * x;
-  if (e == -2.0) return 1.0 / (x * x);
-  return std::pow(x, e);
-}
+// lp_pool2d's powers. torch computes x.pow(p) and the final .pow(1 / p) in
+// float32 (PyTorch ATen PowKernel.cpp, with fast paths for 0.5, -0.5, -1, 2,
+// 3, -2). The x^p terms are summed, and with an odd integer p and mixed
+// signs that sum cancels: torch's float32 result then strays from the
+// float64 one by up to ~1e-3 relative. featpool follows the float64 result:
+// integer powers (the only ones defined for negative x) are products in
+// double; other powers have terms of one sign, where powf's 1-ulp error
+// stays 1-ulp in the sum. The root is taken in float as torch does.
+class LpPowers {
+ public:
+  LpPowers() = default;
+  explicit LpPowers(double p)
+      : p_(p), pf_(static_cast<float>(p)), root_(static_cast<float>(1.0 / p)) {
+    if (p == 2.0) {
+      kind_ = Kind::kSquare;
+    } else if (p == 1.0) {
+      kind_ = Kind::kIdentity;
+    } else if (p == 0.5) {
+      kind_ = Kind::kSqrt;
+    } else if (p == std::floor(p) && std::fabs(p) <= 64.0) {
+      kind_ = Kind::kInteger;
+      exponent_ = static_cast<int>(std::fabs(p));
+    }
+  }
 
-// torch.nn.functional.lp_pool2d after the avg_pool2d:
-// (sign(v) * relu(|v|)).mul(kw * kh).pow(1 / p). torch.sign gives 0 for NaN
-// and for -0.0.
-double LpFinish(double v, double area, double inverse_p) {
-  const double sign = static_cast<double>((0.0 < v) - (v < 0.0));
-  const double magnitude = std::fabs(v);  // relu(|v|) keeps NaN
-  return TorchPow(sign * magnitude * area, inverse_p);
-}
+  // y[f] = x[f]^p, the exponent's case chosen once per row.
+  void Row(const float* __restrict x, double* __restrict y, int64_t n) const {
+    switch (kind_) {
+      case Kind::kSquare:
+        for (int64_t f = 0; f < n; ++f) y[f] = static_cast<double>(x[f]) * x[f];
+        return;
+      case Kind::kIdentity:
+        for (int64_t f = 0; f < n; ++f) y[f] = x[f];
+        return;
+      case Kind::kSqrt:
+        for (int64_t f = 0; f < n; ++f) y[f] = std::sqrt(static_cast<double>(x[f]));
+        return;
+      case Kind::kInteger:
+        for (int64_t f = 0; f < n; ++f) {
+          double power = 1.0;
+          for (int e = 0; e < exponent_; ++e) power *= x[f];
+          y[f] = p_ < 0 ? 1.0 / power : power;
+        }
+        return;
+      case Kind::kGeneral:
+        for (int64_t f = 0; f < n; ++f) y[f] = std::pow(x[f], pf_);
+        return;
+    }
+  }
+
+  // v[f] = v[f].pow(1 / p) on a float tensor, with torch's fast paths.
+  void RootRow(float* __restrict v, int64_t n) const {
+    const float e = root_;
+    if (e == 1.0f) return;
+    if (e == 0.5f) {
+      for (int64_t f = 0; f < n; ++f) v[f] = std::sqrt(v[f]);
+    } else if (e == -0.5f) {
+      for (int64_t f = 0; f < n; ++f) v[f] = 1.0f / std::sqrt(v[f]);
+    } else if (e == -1.0f) {
+      for (int64_t f = 0; f < n; ++f) v[f] = 1.0f / v[f];
+    } else if (e == 2.0f) {
+      for (int64_t f = 0; f < n; ++f) v[f] = v[f] * v[f];
+    } else if (e == 3.0f) {
+      for (int64_t f = 0; f < n; ++f) v[f] = v[f] * v[f] * v[f];
+    } else if (e == -2.0f) {
+      for (int64_t f = 0; f < n; ++f) v[f] = 1.0f / (v[f] * v[f]);
+    } else {
+      for (int64_t f = 0; f < n; ++f) v[f] = std::pow(v[f], e);
+    }
+  }
+
+ private:
+  enum class Kind { kSquare, kIdentity, kSqrt, kInteger, kGeneral };
+  Kind kind_ = Kind::kGeneral;
+  double p_ = 1.0;
+  float pf_ = 1.0f;
+  float root_ = 1.0f;
+  int exponent_ = 0;
+};
 
 #ifdef __SSE2__
 // CombineMax4 with maxps: maxps(b, a) is `b > a ? b : a`, which is the
@@ -257,9 +312,8 @@ class WindowEngine final : public RowPoolEngine {
     freq_ = {opts.kernel.freq, stride.freq, opts.padding.freq, opts.dilation.freq, opts.ceil_mode};
     divisor_override_ = opts.divisor_override;
     count_include_pad_ = opts.count_include_pad;
-    area_ = static_cast<double>(opts.kernel.time * opts.kernel.freq);
-    inverse_p_ = 1.0 / opts.norm_type;
-    power_ = opts.norm_type;
+    area_ = static_cast<float>(opts.kernel.time * opts.kernel.freq);
+    powers_ = LpPowers(opts.norm_type);
     in_cols_ = cols;
     out_cols_ = freq_.OutputSize(cols);
     if (out_cols_ < 1) {
@@ -300,7 +354,7 @@ class WindowEngine final : public RowPoolEngine {
     if (needed) {
       V* h = Ring(h_, t);
       if constexpr (kKind == OutputKind::kLp) {
-        for (int64_t f = 0; f < in_cols_; ++f) powed_[f] = TorchPow(row[f], power_);
+        powers_.Row(row, powed_.data(), in_cols_);
         PoolFreq(powed_.data(), t * in_cols_, h);
       } else {
         PoolFreq(row, t * in_cols_, h);
@@ -641,9 +695,15 @@ class WindowEngine final : public RowPoolEngine {
     } else {
       // lp_pool2d's avg_pool2d has no padding: the divisor is the count.
       SetInverse(taps, f_taps_);
+      // torch.nn.functional.lp_pool2d after its avg_pool2d (a float v):
+      // (sign(v) * relu(|v|)).mul(kw * kh).pow(1 / p), in float. torch.sign
+      // gives 0 for NaN and for -0.0; relu(|v|) keeps NaN.
       for (int64_t f = 0; f < out_cols_; ++f) {
-        out[f] = static_cast<float>(LpFinish(src[f] * inverse_[f], area_, inverse_p_));
+        const float v = static_cast<float>(src[f] * inverse_[f]);
+        const float sign = static_cast<float>((0.0f < v) - (v < 0.0f));
+        out[f] = sign * std::fabs(v) * area_;
       }
+      powers_.RootRow(out, out_cols_);
     }
   }
 
@@ -663,9 +723,8 @@ class WindowEngine final : public RowPoolEngine {
   Axis freq_;
   int64_t divisor_override_ = 0;
   bool count_include_pad_ = true;
-  double area_ = 1.0;
-  double inverse_p_ = 1.0;
-  double power_ = 1.0;
+  float area_ = 1.0f;  // lp: kT * kF
+  LpPowers powers_;
   int64_t total_out_ = 0;
 
   // Time axis: rings of cap_ rows of partial results (h_), block prefixes

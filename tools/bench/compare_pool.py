@@ -21,7 +21,7 @@ ROWS, COLS = 100000, 80
 
 def run_featpool(bench, min_time):
     out = subprocess.run(
-        [bench, "--benchmark_format=json", "--benchmark_filter=BM_Pool/|BM_Memcpy",
+        [bench, "--benchmark_format=json", "--benchmark_filter=BM_Pool/|BM_PoolMode/|BM_Memcpy",
          "--benchmark_min_time=%g" % min_time],
         check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
     results = {}
@@ -31,8 +31,11 @@ def run_featpool(bench, min_time):
         if b["name"].startswith("BM_Memcpy"):
             results["memcpy"] = ms
             continue
-        # BM_Pool/mode:0/kernel:2/stride:2
         fields = dict(part.split(":") for part in b["name"].split("/")[1:])
+        if b["name"].startswith("BM_PoolMode/"):
+            results[("other", int(fields["which"]))] = ms
+            continue
+        # BM_Pool/mode:0/kernel:2/stride:2
         key = ("max" if fields["mode"] == "0" else "avg", int(fields["kernel"]),
                int(fields["stride"]))
         results[key] = ms
@@ -46,6 +49,35 @@ def time_torch(mode, kernel, stride, x, repeat):
     for _ in range(repeat):
         start = time.process_time()
         op(x, kernel, stride)
+        best = min(best, time.process_time() - start)
+    return best * 1e3
+
+
+# Torch equivalents of BM_PoolMode/which:N (same shapes as pool-bench.cc).
+OTHER = [
+    ("lp p=2 2x2", lambda F, torch, x: F.lp_pool2d(x, 2.0, 2)),
+    ("lp p=3 4x4 stride 2", lambda F, torch, x: F.lp_pool2d(x, 3.0, 4, 2)),
+    ("adaptive-avg 1000x20", lambda F, torch, x: F.adaptive_avg_pool2d(x, (1000, 20))),
+    ("adaptive-max 1000x20", lambda F, torch, x: F.adaptive_max_pool2d(x, (1000, 20))),
+    ("stats (mean, std)", lambda F, torch, x: torch.cat(
+        torch.std_mean(x[0, 0], dim=0, unbiased=False)[::-1])),
+    ("stack m=7 n=6 (LFR)", lambda F, torch, x: lfr_torch(torch, x[0, 0], 7, 6)),
+]
+
+
+def lfr_torch(torch, x, m, n):
+    """apply_lfr's rule, vectorised: gather clamped frame indices."""
+    t = x.shape[0]
+    rows = -(-t // n)
+    idx = (torch.arange(rows)[:, None] * n + torch.arange(m)[None, :] - (m - 1) // 2)
+    return x[idx.clamp(0, t - 1)].reshape(rows, -1)
+
+
+def time_op(fn, repeat):
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
         best = min(best, time.process_time() - start)
     return best * 1e3
 
@@ -73,13 +105,23 @@ def main():
     print("memcpy of the matrix: %.2f ms (%.0f MB/s)" % (memcpy_ms, in_mb / memcpy_ms * 1e3))
     print("%-22s %12s %10s %10s %12s %9s" % ("pooling", "featpool ms", "MB/s", "% memcpy",
                                               "torch ms", "speed-up"))
-    keys = sorted((k for k in ours if k != "memcpy"), key=lambda k: (k[0] != "max", k[1], -k[2]))
+    keys = sorted((k for k in ours if k != "memcpy" and k[0] != "other"),
+                  key=lambda k: (k[0] != "max", k[1], -k[2]))
     for mode, kernel, stride in keys:
         ms = ours[(mode, kernel, stride)]
         torch_ms = time_torch(mode, kernel, stride, x, args.repeat)
         print("%-22s %12.2f %10.0f %9.0f%% %12.1f %8.1fx" % (
             "%s %dx%d stride %d" % (mode, kernel, kernel, stride), ms, in_mb / ms * 1e3,
             100.0 * memcpy_ms / ms, torch_ms, torch_ms / ms))
+        sys.stdout.flush()
+    import torch.nn.functional as F
+    for which, (label, op) in enumerate(OTHER):
+        if ("other", which) not in ours:
+            continue
+        ms = ours[("other", which)]
+        torch_ms = time_op(lambda: op(F, torch, x), args.repeat)
+        print("%-22s %12.2f %10.0f %9.0f%% %12.1f %8.1fx" % (
+            label, ms, in_mb / ms * 1e3, 100.0 * memcpy_ms / ms, torch_ms, torch_ms / ms))
         sys.stdout.flush()
 
 

@@ -92,6 +92,51 @@ BENCHMARK(BM_PoolIndices)
     ->ArgNames({"kernel", "stride"})
     ->Unit(benchmark::kMillisecond);
 
+// The other modes, one shape each (compare_pool.py times torch on the same):
+// 0 lp p=2 2x2, 1 lp p=3 4x4 stride 2, 2 adaptive-avg to 1000x20,
+// 3 adaptive-max to 1000x20, 4 stats, 5 stack m=7 n=6.
+PoolOptions OtherMode(int64_t which) {
+  PoolOptions o;
+  switch (which) {
+    case 0:
+      o.mode = PoolMode::kLp;
+      o.kernel = {2, 2};
+      break;
+    case 1:
+      o.mode = PoolMode::kLp;
+      o.norm_type = 3.0;
+      o.kernel = {4, 4};
+      o.stride = PoolSize{2, 2};
+      break;
+    case 2:
+    case 3:
+      o.mode = which == 2 ? PoolMode::kAdaptiveAvg : PoolMode::kAdaptiveMax;
+      o.output_size = PoolSize{1000, 20};
+      break;
+    case 4:
+      o.mode = PoolMode::kStats;
+      break;
+    default:
+      o.mode = PoolMode::kStack;
+      break;
+  }
+  return o;
+}
+
+void BM_PoolMode(benchmark::State& state) {
+  const Pooler pooler(OtherMode(state.range(0)));
+  const Matrix& in = Input();
+  const PoolSize shape = pooler.OutputShape(kRows, kCols);
+  std::vector<float> out(static_cast<size_t>(shape.time * shape.freq));
+  for (auto _ : state) {
+    pooler.Apply(in.View(), out.data(), nullptr);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  SetRates(state, shape.time * shape.freq);
+}
+BENCHMARK(BM_PoolMode)->DenseRange(0, 5)->ArgNames({"which"})->Unit(benchmark::kMillisecond);
+
 // The bandwidth reference: reading and writing the same matrix once.
 void BM_Memcpy(benchmark::State& state) {
   const Matrix& in = Input();

@@ -42,12 +42,13 @@
 //                 clamp(i*n + j - (m - 1) / 2, 0, T - 1). Output [ceil(T/n), m*F].
 //
 // Numerics: max, stack and adaptive-max copy input values (bit-identical to
-// torch, NaN payloads and signed zeros included). avg, adaptive-avg and lp
-// compute in double (lp including x^p and the root) and round once, so they
-// agree with torch run in float64 to about 1e-7 relative; torch in float32
-// rounds every partial sum (and every x^p), which with cancelling signs
-// moves its own result by up to ~1e-4 (avg) or ~1e-3 (lp, odd p), and a
-// window whose float32 sum or x^p overflows in torch stays finite here.
+// torch, NaN payloads and signed zeros included). avg and adaptive-avg sum in
+// double and round once, so they agree with torch run in float64 to about
+// 1e-7 relative; lp does too (integer powers x^p in double, others with
+// powf, whose terms share a sign; the final root in float as torch). torch
+// in float32 rounds every partial sum (and every x^p), which with cancelling
+// signs moves its own result by up to ~1e-4 (avg) or ~1e-3 (lp, odd p), and
+// a window whose float32 sum overflows in torch stays finite here.
 // Cost per output does not grow with the kernel: along time, windows much
 // larger than the stride use van Herk / Gil-Werman prefix and suffix blocks;
 // along frequency (a short row), power-of-two doubling (log2 of the kernel,
