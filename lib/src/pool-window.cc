@@ -499,7 +499,7 @@ class WindowEngine final : public RowPoolEngine {
     const int64_t k = freq_.kernel;
     if (k >= 5 && freq_.stride < k) {
       while ((int64_t{2} << f_levels_) <= k) ++f_levels_;
-      level_.resize(static_cast<size_t>((f_levels_ + 1) * in_cols_));
+      level_.resize(static_cast<size_t>(f_levels_ * in_cols_));
     }
   }
 
@@ -602,24 +602,31 @@ class WindowEngine final : public RowPoolEngine {
   // levels of n's binary digits, highest first, at consecutive positions:
   // disjoint pieces in scan order, so exact for max (order) and sums (no
   // overlap, no subtraction). O(log k) vector passes over the row.
-  V* Level(int64_t a) { return level_.data() + a * in_cols_; }
+  // Levels 1.. are stored; level 0 is the input row itself.
+  V* Level(int64_t a) { return level_.data() + (a - 1) * in_cols_; }
 
   void PoolFreqDoubling(const In* x, int64_t base, V* __restrict y) {
     const int64_t d = freq_.dilation;
     const int64_t n = in_cols_;
     {
-      V* __restrict l0 = Level(0);
-      for (int64_t q = 0; q < n; ++q) l0[q] = P::Load(x, q, base);
+      const int64_t len = n - d;
+      V* __restrict l1 = Level(1);
+      if constexpr (std::is_same<In, V>::value && !kIndex) {
+        CombineRowsTo<P>(l1, x, x + d, len);
+      } else {
+        for (int64_t q = 0; q < len; ++q)
+          l1[q] = P::Combine(P::Load(x, q, base), P::Load(x, q + d, base));
+      }
     }
-    for (int64_t a = 1; a <= f_levels_; ++a) {
+    for (int64_t a = 2; a <= f_levels_; ++a) {
       const int64_t half = (int64_t{1} << (a - 1)) * d;
       const int64_t len = n - ((int64_t{1} << a) - 1) * d;
       const V* __restrict lower = Level(a - 1);
       V* __restrict upper = Level(a);
       CombineRowsTo<P>(upper, lower, lower + half, len);
     }
-    for (int64_t o = 0; o < f_begin_; ++o) y[o] = FoldLevels(base, o);
-    for (int64_t o = f_end_; o < out_cols_; ++o) y[o] = FoldLevels(base, o);
+    for (int64_t o = 0; o < f_begin_; ++o) y[o] = FoldLevels(x, base, o);
+    for (int64_t o = f_end_; o < out_cols_; ++o) y[o] = FoldLevels(x, base, o);
     if (f_begin_ >= f_end_) return;
     // Interior windows all have `kernel` taps: the same pieces for every output.
     const int64_t s = freq_.stride;
@@ -629,6 +636,14 @@ class WindowEngine final : public RowPoolEngine {
     bool first = true;
     for (; a >= 0; --a) {
       if (!(k & (int64_t{1} << a))) continue;
+      if (a == 0) {  // the last single tap, from the input row
+        const int64_t shift = off;
+        for (int64_t o = f_begin_; o < f_end_; ++o) {
+          const V v = P::Load(x, o * s + shift, base);
+          y[o] = first ? v : P::Combine(y[o], v);
+        }
+        break;
+      }
       const V* __restrict level = Level(a);
       if (s == 1) {
         CombineInterior<1>(level, off, first, y);
@@ -660,7 +675,7 @@ class WindowEngine final : public RowPoolEngine {
     }
   }
 
-  V FoldLevels(int64_t base, int64_t o) {
+  V FoldLevels(const In* x, int64_t base, int64_t o) {
     const int64_t taps = f_taps_[o];
     int64_t pos = f_first_[o];
     if (taps == 0) return P::Empty(base + pos);
@@ -668,7 +683,7 @@ class WindowEngine final : public RowPoolEngine {
     bool first = true;
     for (int64_t a = f_levels_; a >= 0; --a) {
       if (!(taps & (int64_t{1} << a))) continue;
-      const V v = Level(a)[pos];
+      const V v = a == 0 ? P::Load(x, pos, base) : Level(a)[pos];
       acc = first ? v : P::CombineScalar(acc, v);
       first = false;
       pos += (int64_t{1} << a) * freq_.dilation;
@@ -745,7 +760,7 @@ class WindowEngine final : public RowPoolEngine {
   std::vector<int64_t> f_first_, f_taps_, f_padded_;
   int64_t f_begin_ = 0, f_end_ = 0;  // outputs with every tap inside the row
   int64_t f_levels_ = 0;             // doubling levels (0: direct loops)
-  std::vector<V> level_;             // (f_levels_ + 1) rows of in_cols_
+  std::vector<V> level_;             // levels 1..f_levels_, in_cols_ each
 };
 
 }  // namespace
