@@ -3,11 +3,17 @@
 // [start_index(i), end_index(i)) with start = floor(i * in / out) and
 // end = ceil((i + 1) * in / out), computed in integers. Cells may overlap, so
 // the work is at most a few times the input whatever the output size.
+//
+// All cells of an output row are scanned together, input row by input row:
+// each cell still sees its elements in torch's row-major order (rows in
+// order, columns in order within a row), and the cells' independent chains
+// overlap in the pipeline instead of one long chain per cell.
 #include <algorithm>
 #include <limits>
 #include <vector>
 
 #include "pool-engine.h"
+#include "pool-select.h"
 
 namespace featpool {
 namespace internal {
@@ -29,36 +35,50 @@ void AdaptivePool(const PoolOptions& opts, MatrixView in, int64_t out_rows, int6
     col_begin[j] = StartIndex(j, out_cols, in.cols);
     col_end[j] = EndIndex(j, out_cols, in.cols);
   }
+  std::vector<double> sums(static_cast<size_t>(out_cols));
+  std::vector<int64_t> best_index(static_cast<size_t>(out_cols));
   for (int64_t i = 0; i < out_rows; ++i) {
     const int64_t r0 = StartIndex(i, out_rows, in.rows);
     const int64_t r1 = EndIndex(i, out_rows, in.rows);
-    float* out_row = out + i * out_cols;
-    for (int64_t j = 0; j < out_cols; ++j) {
-      const int64_t c0 = col_begin[j];
-      const int64_t c1 = col_end[j];
-      if (is_max) {
-        // cpu_adaptive_max_pool: row-major scan, replace when greater or NaN.
-        float best = -std::numeric_limits<float>::infinity();
-        int64_t best_index = r0 * in.cols + c0;
-        for (int64_t r = r0; r < r1; ++r) {
-          const float* row = in.Row(r);
-          for (int64_t c = c0; c < c1; ++c) {
-            const float v = row[c];
-            if (v > best || v != v) {
-              best = v;
-              best_index = r * in.cols + c;
+    float* best = out + i * out_cols;
+    if (is_max) {
+      // cpu_adaptive_max_pool: start from -inf with the cell's first index;
+      // replace when greater or NaN.
+      for (int64_t j = 0; j < out_cols; ++j) {
+        best[j] = -std::numeric_limits<float>::infinity();
+        best_index[j] = r0 * in.cols + col_begin[j];
+      }
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* row = in.Row(r);
+        if (indices) {
+          for (int64_t j = 0; j < out_cols; ++j) {
+            for (int64_t c = col_begin[j]; c < col_end[j]; ++c) {
+              SelectMaxIndexed(&best[j], &best_index[j], row[c], r * in.cols + c);
             }
           }
+        } else {
+          for (int64_t j = 0; j < out_cols; ++j) {
+            float m = best[j];
+            for (int64_t c = col_begin[j]; c < col_end[j]; ++c) m = SelectMax(m, row[c]);
+            best[j] = m;
+          }
         }
-        out_row[j] = best;
-        if (indices) indices[i * out_cols + j] = best_index;
-      } else {
-        double sum = 0.0;
-        for (int64_t r = r0; r < r1; ++r) {
-          const float* row = in.Row(r);
-          for (int64_t c = c0; c < c1; ++c) sum += row[c];
+      }
+      if (indices) std::copy(best_index.begin(), best_index.end(), indices + i * out_cols);
+    } else {
+      std::fill(sums.begin(), sums.end(), 0.0);
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* row = in.Row(r);
+        for (int64_t j = 0; j < out_cols; ++j) {
+          double sum = sums[j];
+          for (int64_t c = col_begin[j]; c < col_end[j]; ++c) sum += row[c];
+          sums[j] = sum;
         }
-        out_row[j] = static_cast<float>(sum / static_cast<double>((r1 - r0) * (c1 - c0)));
+      }
+      const double rows = static_cast<double>(r1 - r0);
+      for (int64_t j = 0; j < out_cols; ++j) {
+        best[j] =
+            static_cast<float>(sums[j] / (rows * static_cast<double>(col_end[j] - col_begin[j])));
       }
     }
   }

@@ -41,6 +41,7 @@
 
 #include "featpool/error.h"
 #include "pool-engine.h"
+#include "pool-select.h"
 
 namespace featpool {
 namespace internal {
@@ -90,16 +91,7 @@ struct MaxPolicy {
   static V Load(const float* x, int64_t pos, int64_t /*base*/) { return x[pos]; }
   // `b > a ? b : a` is x86 maxps(b, a) (ties keep a); only a NaN b differs.
   static V Combine(V a, V b) { return b != b ? b : (b > a ? b : a); }
-  static V CombineScalar(V a, V b) {
-#ifdef __SSE2__
-    const __m128 va = _mm_set_ss(a);
-    const __m128 vb = _mm_set_ss(b);
-    const __m128 take = _mm_or_ps(_mm_cmplt_ss(va, vb), _mm_cmpunord_ss(vb, vb));
-    return _mm_cvtss_f32(_mm_or_ps(_mm_and_ps(take, vb), _mm_andnot_ps(take, va)));
-#else
-    return Combine(a, b);
-#endif
-  }
+  static V CombineScalar(V a, V b) { return SelectMax(a, b); }
   static V Empty(int64_t /*index*/) { return kMinusInf; }
 };
 
@@ -135,17 +127,9 @@ struct MaxIndexPolicy {
     int64_t i;
   };
   static V Load(const float* x, int64_t pos, int64_t base) { return {x[pos], base + pos}; }
-  // Branchless: on random data the compare is a coin flip per element.
   static V Combine(V a, V b) {
-    const int64_t take = -static_cast<int64_t>((b.v > a.v) | (b.v != b.v));
-    uint32_t av, bv;
-    std::memcpy(&av, &a.v, sizeof av);
-    std::memcpy(&bv, &b.v, sizeof bv);
-    const uint32_t bits = (bv & static_cast<uint32_t>(take)) | (av & ~static_cast<uint32_t>(take));
-    V r;
-    std::memcpy(&r.v, &bits, sizeof bits);
-    r.i = (b.i & take) | (a.i & ~take);
-    return r;
+    SelectMaxIndexed(&a.v, &a.i, b.v, b.i);
+    return a;
   }
   static V CombineScalar(V a, V b) { return Combine(a, b); }
   static V Empty(int64_t index) { return {kMinusInf, index}; }
