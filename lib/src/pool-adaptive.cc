@@ -4,10 +4,10 @@
 // end = ceil((i + 1) * in / out), computed in integers. Cells may overlap, so
 // the work is at most a few times the input whatever the output size.
 //
-// All cells of an output row are scanned together, input row by input row:
-// each cell still sees its elements in torch's row-major order (rows in
-// order, columns in order within a row), and the cells' independent chains
-// overlap in the pipeline instead of one long chain per cell.
+// With indices, all cells of an output row are scanned together, input row
+// by input row: each cell still sees its elements in torch's row-major order
+// (rows in order, columns in order within a row), and the cells' independent
+// chains overlap in the pipeline instead of one long chain per cell.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -37,6 +37,7 @@ void AdaptivePool(const PoolOptions& opts, MatrixView in, int64_t out_rows, int6
   }
   std::vector<double> sums(static_cast<size_t>(out_cols));
   std::vector<int64_t> best_index(static_cast<size_t>(out_cols));
+  std::vector<float> column_max(static_cast<size_t>(in.cols));
   for (int64_t i = 0; i < out_rows; ++i) {
     const int64_t r0 = StartIndex(i, out_rows, in.rows);
     const int64_t r1 = EndIndex(i, out_rows, in.rows);
@@ -48,23 +49,36 @@ void AdaptivePool(const PoolOptions& opts, MatrixView in, int64_t out_rows, int6
         best[j] = -std::numeric_limits<float>::infinity();
         best_index[j] = r0 * in.cols + col_begin[j];
       }
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* row = in.Row(r);
-        if (indices) {
+      if (indices) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const float* row = in.Row(r);
           for (int64_t j = 0; j < out_cols; ++j) {
             for (int64_t c = col_begin[j]; c < col_end[j]; ++c) {
               SelectMaxIndexed(&best[j], &best_index[j], row[c], r * in.cols + c);
             }
           }
-        } else {
-          for (int64_t j = 0; j < out_cols; ++j) {
-            float m = best[j];
-            for (int64_t c = col_begin[j]; c < col_end[j]; ++c) m = SelectMax(m, row[c]);
-            best[j] = m;
+        }
+        std::copy(best_index.begin(), best_index.end(), indices + i * out_cols);
+        continue;
+      }
+      // Values only: any order of comparisons gives the maximum's value, and
+      // its bits are unique unless it is a zero (-0.0 and +0.0 tie) or a NaN
+      // (payloads). So reduce the rows first (contiguous, vectorised), then
+      // each cell's columns, and rescan in torch's order only the cells whose
+      // result is a zero or NaN.
+      std::copy(in.Row(r0), in.Row(r0) + in.cols, column_max.begin());
+      for (int64_t r = r0 + 1; r < r1; ++r) SelectMaxRows(column_max.data(), in.Row(r), in.cols);
+      for (int64_t j = 0; j < out_cols; ++j) {
+        float m = column_max[col_begin[j]];
+        for (int64_t c = col_begin[j] + 1; c < col_end[j]; ++c) m = SelectMax(m, column_max[c]);
+        if (m == 0.0f || m != m) {
+          m = -std::numeric_limits<float>::infinity();
+          for (int64_t r = r0; r < r1; ++r) {
+            for (int64_t c = col_begin[j]; c < col_end[j]; ++c) m = SelectMax(m, in(r, c));
           }
         }
+        best[j] = m;
       }
-      if (indices) std::copy(best_index.begin(), best_index.end(), indices + i * out_cols);
     } else {
       std::fill(sums.begin(), sums.end(), 0.0);
       for (int64_t r = r0; r < r1; ++r) {

@@ -37,6 +37,26 @@ inline void SelectMaxIndexed(float* a, int64_t* a_index, float b, int64_t b_inde
   *a_index = (b_index & take) | (*a_index & ~take);
 }
 
+#ifdef __SSE2__
+// SelectMax on four lanes. maxps(b, a) is `b > a ? b : a`, which is the
+// selection except where b is NaN; that lane is masked in.
+inline __m128 SelectMax4(__m128 a, __m128 b) {
+  const __m128 nan = _mm_cmpunord_ps(b, b);
+  return _mm_or_ps(_mm_and_ps(nan, b), _mm_andnot_ps(nan, _mm_max_ps(b, a)));
+}
+#endif
+
+// acc[i] = SelectMax(acc[i], b[i]).
+inline void SelectMaxRows(float* __restrict acc, const float* __restrict b, int64_t n) {
+  int64_t i = 0;
+#ifdef __SSE2__
+  for (; i + 4 <= n; i += 4) {
+    _mm_storeu_ps(acc + i, SelectMax4(_mm_loadu_ps(acc + i), _mm_loadu_ps(b + i)));
+  }
+#endif
+  for (; i < n; ++i) acc[i] = SelectMax(acc[i], b[i]);
+}
+
 }  // namespace internal
 }  // namespace featpool
 

@@ -96,11 +96,6 @@ struct MaxPolicy {
 };
 
 #ifdef __SSE2__
-// The same selection on four lanes.
-inline __m128 CombineMax4(__m128 a, __m128 b) {
-  const __m128 take = _mm_or_ps(_mm_cmplt_ps(a, b), _mm_cmpunord_ps(b, b));
-  return _mm_or_ps(_mm_and_ps(take, b), _mm_andnot_ps(take, a));
-}
 
 // The max of n >= 8 contiguous floats, as torch's in-order scan gives it.
 // Any order of comparisons yields the maximum's value, and its bits are
@@ -109,9 +104,9 @@ inline __m128 CombineMax4(__m128 a, __m128 b) {
 inline float MaxOfContiguous(const float* w, int64_t n) {
   __m128 acc = _mm_loadu_ps(w);
   int64_t j = 4;
-  for (; j + 4 <= n; j += 4) acc = CombineMax4(acc, _mm_loadu_ps(w + j));
-  acc = CombineMax4(acc, _mm_movehl_ps(acc, acc));
-  acc = CombineMax4(acc, _mm_shuffle_ps(acc, acc, 1));
+  for (; j + 4 <= n; j += 4) acc = SelectMax4(acc, _mm_loadu_ps(w + j));
+  acc = SelectMax4(acc, _mm_movehl_ps(acc, acc));
+  acc = SelectMax4(acc, _mm_shuffle_ps(acc, acc, 1));
   float m = _mm_cvtss_f32(acc);
   for (; j < n; ++j) m = MaxPolicy::CombineScalar(m, w[j]);
   if (m != 0.0f && m == m) return m;
@@ -226,15 +221,6 @@ class LpPowers {
   int exponent_ = 0;
 };
 
-#ifdef __SSE2__
-// CombineMax4 with maxps: maxps(b, a) is `b > a ? b : a`, which is the
-// selection except where b is NaN. One operation fewer than CombineMax4.
-inline __m128 CombineMax4Fast(__m128 a, __m128 b) {
-  const __m128 nan = _mm_cmpunord_ps(b, b);
-  return _mm_or_ps(_mm_and_ps(nan, b), _mm_andnot_ps(nan, _mm_max_ps(b, a)));
-}
-#endif
-
 // out[i] = Combine(a[i], b[i]): the elementwise step of every row operation.
 template <class P>
 void CombineRowsTo(typename P::V* __restrict out, const typename P::V* __restrict a,
@@ -243,7 +229,7 @@ void CombineRowsTo(typename P::V* __restrict out, const typename P::V* __restric
 #ifdef __SSE2__
   if constexpr (std::is_same<P, MaxPolicy>::value) {
     for (; i + 4 <= n; i += 4) {
-      _mm_storeu_ps(out + i, CombineMax4Fast(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+      _mm_storeu_ps(out + i, SelectMax4(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
     }
     for (; i < n; ++i) out[i] = P::CombineScalar(a[i], b[i]);
     return;
@@ -259,7 +245,7 @@ void CombineRowsInto(typename P::V* __restrict acc, const typename P::V* __restr
 #ifdef __SSE2__
   if constexpr (std::is_same<P, MaxPolicy>::value) {
     for (; i + 4 <= n; i += 4) {
-      _mm_storeu_ps(acc + i, CombineMax4Fast(_mm_loadu_ps(acc + i), _mm_loadu_ps(b + i)));
+      _mm_storeu_ps(acc + i, SelectMax4(_mm_loadu_ps(acc + i), _mm_loadu_ps(b + i)));
     }
     for (; i < n; ++i) acc[i] = P::CombineScalar(acc[i], b[i]);
     return;
