@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <thread>
 
 #include "featpool/error.h"
 #include "featpool/pooler.h"
@@ -371,4 +372,29 @@ TEST_CASE("output size follows torch's pooling_output_shape", "[pooler]") {
   CHECK(PoolOutputSize(2, 5, 1, 2, 1, false) == 2);
   CHECK(PoolOutputSize(3, 4, 1, 0, 1, false) == 0);
   CHECK(PoolOutputSize(1, 2, 1, 1, 2, false) == 1);
+}
+
+TEST_CASE("one Pooler serves several threads at once", "[pooler]") {
+  pool_fixtures::Fixtures& fx = pool_fixtures::Load();
+  const Matrix& in = fx.Input("fbank200x80");
+  PoolOptions opts;
+  opts.mode = PoolMode::kAvg;
+  opts.kernel = {8, 8};
+  opts.stride = PoolSize{1, 1};
+  opts.padding = {4, 4};
+  const Pooler pooler(opts);
+  Matrix want;
+  pooler.Apply(in.View(), &want);
+  std::vector<Matrix> got(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int repeat = 0; repeat < 20; ++repeat) pooler.Apply(in.View(), &got[i]);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const Matrix& m : got) {
+    REQUIRE(m.rows() == want.rows());
+    CHECK(std::memcmp(m.data(), want.data(), sizeof(float) * want.rows() * want.cols()) == 0);
+  }
 }
