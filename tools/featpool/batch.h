@@ -1,6 +1,6 @@
 // Batch extraction for dataset preparation: many inputs, -j worker threads,
 // .npy-per-utterance or Kaldi ark/scp output, manifest.jsonl, progress,
-// sharding, --resume and --strict. See BATCH.md for the user's view.
+// sharding, --resume and --strict. README.md, "Dataset preparation", is the user's view.
 #ifndef FEATPOOL_TOOLS_BATCH_H_
 #define FEATPOOL_TOOLS_BATCH_H_
 
@@ -46,7 +46,7 @@ using TransformFactory = std::function<UtteranceTransform()>;
 struct BatchConfig {
   std::vector<std::string> inputs;
   std::string output;
-  std::string manifest;  // empty: the default place (see BATCH.md)
+  std::string manifest;  // empty: the default place (see README.md, "Manifest and summary")
   DatasetOptions dataset;
   ShardSpec shard;
   int32_t jobs = 0;  // worker threads; 0 = every CPU this process may use
