@@ -4,24 +4,7 @@
 # '\4' int32 cols, float32 data; scp "key ark:offset" with the offset at
 # "\0B"), against the .npy outputs; ark:- on stdout; and 4 shards run with GNU
 # parallel whose union equals one unsharded run.
-set -euo pipefail
-: "${FEATPOOL:?}" "${FEATPOOL_SOURCE_DIR:?}" "${TEST_TMPDIR:?}"
-rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR" && cd "$TEST_TMPDIR"
-# Sanitizer reports must not pass for the expected exit status 1.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null && "$p" -c "import numpy" 2>/dev/null; then PY=$p; break; fi
-done
-[[ -n "$PY" ]] || { echo "FAIL: needs python3 with numpy (tools/install-deps.sh --tests)"; exit 1; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-  local want=$1; shift
-  local got=0
-  "$@" || got=$?
-  [[ $got == "$want" ]] || fail "exit status $got, expected $want: $*"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 cat > kaldi_ark.py <<'PY'
 """Independent reader of Kaldi binary float-matrix archives."""

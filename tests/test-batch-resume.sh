@@ -6,24 +6,7 @@
 # finalised; the resumed run redoes only what is missing and its result is
 # byte-identical to an uninterrupted run. Also: a second run on the same
 # output is refused, and --resume never reuses outputs made with other options.
-set -euo pipefail
-: "${FEATPOOL:?}" "${FEATPOOL_SOURCE_DIR:?}" "${TEST_TMPDIR:?}"
-rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR" && cd "$TEST_TMPDIR"
-# Sanitizer reports must not pass for the expected exit status 1.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null && "$p" -c "import numpy" 2>/dev/null; then PY=$p; break; fi
-done
-[[ -n "$PY" ]] || { echo "FAIL: needs python3 with numpy (tools/install-deps.sh --tests)"; exit 1; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-  local want=$1; shift
-  local got=0
-  "$@" || got=$?
-  [[ $got == "$want" ]] || fail "exit status $got, expected $want: $*"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # wait_lines FILE N PID: until FILE has at least N lines or process PID has
 # ended (60 s at most).
 wait_lines() {

@@ -4,17 +4,7 @@
 # float64 input, every streamable and adaptive mode's shape, indices, clear
 # errors for bad inputs and flag values (naming the flag as typed), and
 # extract --pool equal to extract then pool, for one file and a batch.
-set -euo pipefail
-: "${FEATPOOL:?}" "${FEATPOOL_SOURCE_DIR:?}" "${TEST_TMPDIR:?}"
-rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR" && cd "$TEST_TMPDIR"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null && "$p" -c "import numpy" 2>/dev/null; then PY=$p; break; fi
-done
-[[ -n "$PY" ]] || { echo "FAIL: needs python3 with numpy (tools/install-deps.sh --tests)"; exit 1; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 FIX="$FEATPOOL_SOURCE_DIR/tests/data/pool"
 WAV="$FEATPOOL_SOURCE_DIR/data/speech-16k.wav"
 IN="$FIX/input-fbank200x80.npy"
