@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "featpool/error.h"
+#include "number-text.h"
 
 namespace featpool {
 namespace {
@@ -20,12 +21,6 @@ constexpr WindowName kWindowNames[] = {
     {WindowType::kBlackman, "blackman"},       {WindowType::kSine, "sine"},
 };
 
-std::string Str(float value) {
-  std::string s = std::to_string(value);
-  s.erase(s.find_last_not_of('0') + 1);
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
 
 }  // namespace
 
@@ -62,40 +57,40 @@ int32_t FrameExtractionOptions::PaddedWindowSize() const {
 
 void FrameExtractionOptions::Validate() const {
   if (!(samp_freq > 0) || !std::isfinite(samp_freq)) {
-    throw Error("invalid --sample-frequency=" + Str(samp_freq) + ": must be positive");
+    throw Error("invalid --sample-frequency=" + NumberText(samp_freq) + ": must be positive");
   }
   if (!(frame_shift_ms > 0) || !std::isfinite(frame_shift_ms)) {
-    throw Error("invalid --frame-shift=" + Str(frame_shift_ms) + ": must be positive");
+    throw Error("invalid --frame-shift=" + NumberText(frame_shift_ms) + ": must be positive");
   }
   if (!(frame_length_ms > 0) || !std::isfinite(frame_length_ms)) {
-    throw Error("invalid --frame-length=" + Str(frame_length_ms) + ": must be positive");
+    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": must be positive");
   }
   if (WindowShift() < 1) {
-    throw Error("invalid --frame-shift=" + Str(frame_shift_ms) +
-                ": shorter than one sample at " + Str(samp_freq) + " Hz");
+    throw Error("invalid --frame-shift=" + NumberText(frame_shift_ms) +
+                ": shorter than one sample at " + NumberText(samp_freq) + " Hz");
   }
   if (WindowSize() < 2) {
-    throw Error("invalid --frame-length=" + Str(frame_length_ms) +
-                ": shorter than two samples at " + Str(samp_freq) + " Hz");
+    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) +
+                ": shorter than two samples at " + NumberText(samp_freq) + " Hz");
   }
   if (WindowSize() > 1 << 24) {
-    throw Error("invalid --frame-length=" + Str(frame_length_ms) + ": too long");
+    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": too long");
   }
   if (PaddedWindowSize() % 2 != 0) {
-    throw Error("invalid --frame-length=" + Str(frame_length_ms) + ": a window of " +
+    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": a window of " +
                 std::to_string(WindowSize()) +
                 " samples is odd and --round-to-power-of-two=false; the real FFT needs "
                 "an even size");
   }
   if (!(dither >= 0) || !std::isfinite(dither)) {
-    throw Error("invalid --dither=" + Str(dither) + ": must be >= 0");
+    throw Error("invalid --dither=" + NumberText(dither) + ": must be >= 0");
   }
   if (!(preemph_coeff >= 0 && preemph_coeff <= 1)) {
-    throw Error("invalid --preemphasis-coefficient=" + Str(preemph_coeff) +
+    throw Error("invalid --preemphasis-coefficient=" + NumberText(preemph_coeff) +
                 ": must be in [0, 1]");
   }
   if (!std::isfinite(blackman_coeff)) {
-    throw Error("invalid --blackman-coeff=" + Str(blackman_coeff));
+    throw Error("invalid --blackman-coeff=" + NumberText(blackman_coeff));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "featpool/error.h"
+#include "number-text.h"
 
 namespace featpool {
 
@@ -21,9 +22,7 @@ inline float WindowedLogEnergy(const float* window, int32_t size) {
 
 inline float LogEnergyFloor(float energy_floor) {
   if (!(energy_floor >= 0) || !std::isfinite(energy_floor)) {
-    char value[32];
-    std::snprintf(value, sizeof(value), "%g", energy_floor);
-    throw Error(std::string("invalid --energy-floor=") + value + ": must be >= 0");
+    throw Error("invalid --energy-floor=" + NumberText(energy_floor) + ": must be >= 0");
   }
   return energy_floor > 0 ? std::log(energy_floor) : 0.0f;
 }

@@ -4,19 +4,9 @@
 #include <string>
 
 #include "featpool/error.h"
+#include "number-text.h"
 
 namespace featpool {
-namespace {
-
-std::string Str(double value) {
-  std::string s = std::to_string(value);
-  s.erase(s.find_last_not_of('0') + 1);
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
-}  // namespace
-
 double MelScale(double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); }
 double InverseMelScale(double mel) { return 700.0 * (std::exp(mel / 1127.0) - 1.0); }
 
@@ -34,10 +24,10 @@ MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& fram
   const double high_freq = opts.high_freq > 0 ? opts.high_freq : nyquist + opts.high_freq;
   if (low_freq < 0 || low_freq >= nyquist || high_freq <= 0 || high_freq > nyquist ||
       high_freq <= low_freq) {
-    throw Error("invalid --low-freq=" + Str(opts.low_freq) + " / --high-freq=" +
-                Str(opts.high_freq) + ": need 0 <= low-freq < high-freq <= Nyquist (" +
-                Str(nyquist) + " Hz); a high-freq <= 0 is an offset from Nyquist, here " +
-                Str(high_freq) + " Hz");
+    throw Error("invalid --low-freq=" + NumberText(opts.low_freq) + " / --high-freq=" +
+                NumberText(opts.high_freq) + ": need 0 <= low-freq < high-freq <= Nyquist (" +
+                NumberText(nyquist) + " Hz); a high-freq <= 0 is an offset from Nyquist, here " +
+                NumberText(high_freq) + " Hz");
   }
   const double fft_bin_width = sample_freq / padded;
   const double mel_low = MelScale(low_freq);
@@ -66,8 +56,8 @@ MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& fram
     if (first == -1) {
       throw Error("invalid --num-mel-bins=" + std::to_string(opts.num_bins) + ": mel bin " +
                   std::to_string(bin) + " covers no FFT bin (too many bins for a " +
-                  std::to_string(padded) + "-point FFT between " + Str(low_freq) + " and " +
-                  Str(high_freq) + " Hz)");
+                  std::to_string(padded) + "-point FFT between " + NumberText(low_freq) + " and " +
+                  NumberText(high_freq) + " Hz)");
     }
     // Kaldi replicates an HTK quirk in htk_mode.
     if (opts.htk_mode && bin == 0 && mel_low != 0.0) weights_[offset] = 0.0f;
