@@ -11,10 +11,12 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "featpool/audio-source.h"
 #include "featpool/error.h"
+#include "featpool/extract-file.h"
 #include "featpool/online-feature.h"
 
 using namespace featpool;
@@ -168,4 +170,39 @@ TEST_CASE("misuse of the online extractor is an error", "[online-feature]") {
   online.InputFinished();
   CHECK_THROWS_AS(online.AcceptWaveform(16000.0f, wave.data(), 10), Error);
   CHECK(online.IsFinished());
+}
+
+TEST_CASE("extractors in parallel threads give the serial results", "[online-feature]") {
+  // One extractor per stream, any number of streams at once (run under ASan in
+  // the sanitizer build): the files are read and computed concurrently.
+  const std::vector<std::string> files = {FEATPOOL_SAMPLE_DATA "/speech-16k.wav",
+                                          FEATPOOL_SAMPLE_DATA "/speech-8k.wav",
+                                          FEATPOOL_SAMPLE_DATA "/speech-48k.wav"};
+  std::vector<FeatureOptions> configs;
+  for (FeatureType type : {FeatureType::kFbank, FeatureType::kMfcc, FeatureType::kSpectrogram}) {
+    configs.push_back(Options(type, true, 25.0f));
+    configs.push_back(Options(type, false, 25.0f));
+  }
+  std::vector<Matrix> serial;
+  for (const FeatureOptions& opts : configs) {
+    for (const std::string& file : files) {
+      serial.push_back(ExtractFile(file, opts, AudioReadOptions()).features);
+    }
+  }
+  std::vector<Matrix> parallel(serial.size());
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < parallel.size(); i += 4) {
+        parallel[i] = ExtractFile(files[i % files.size()], configs[i / files.size()],
+                                  AudioReadOptions()).features;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (size_t i = 0; i < serial.size(); ++i) {
+    INFO("case " << i);
+    REQUIRE(serial[i].rows() > 0);
+    CHECK(Identical(serial[i].View(), parallel[i].View()));
+  }
 }

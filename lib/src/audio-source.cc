@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "featpool/error.h"
 
@@ -83,6 +84,10 @@ std::string TruncationNote(SNDFILE* file) {
 SNDFILE* OpenOrThrow(const std::string& path, SF_INFO* sf_info) {
   CheckPathIsReadableFile(path);
   std::memset(sf_info, 0, sizeof(*sf_info));
+  // libsndfile reports why an open failed through one global error, so
+  // concurrent opens (batch workers) would read each other's reason.
+  static std::mutex open_mutex;
+  std::unique_lock<std::mutex> lock(open_mutex);
   SNDFILE* file = sf_open(path.c_str(), SFM_READ, sf_info);
   if (file == nullptr) {
     throw Error(Quote(path) + ": not a readable audio file (" + sf_strerror(nullptr) + ")");
