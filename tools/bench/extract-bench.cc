@@ -3,39 +3,26 @@
 // (tiled). Counters: "x_realtime" is seconds of audio per second of CPU.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "bench-audio.h"
+#include "bench-counters.h"
 #include "featpool/featpool.h"
 
 namespace featpool {
 namespace {
 
-constexpr double kSeconds = 600.0;
-constexpr float kRate = 16000.0f;
-
-const std::vector<float>& Speech600s() {
-  static const std::vector<float> wave = [] {
-    AudioReadOptions opts;
-    const std::vector<float> sample = ReadAudio(FEATPOOL_SAMPLE_DATA "/speech-16k.wav", opts);
-    std::vector<float> tiled(static_cast<size_t>(kSeconds * kRate));
-    for (size_t i = 0; i < tiled.size(); ++i) tiled[i] = sample[i % sample.size()];
-    return tiled;
-  }();
-  return wave;
-}
+using bench::kRate;
+using bench::SetRealTime;
+using bench::Speech600s;
+constexpr double kSeconds = bench::kLongSeconds;
 
 FeatureOptions Options(FeatureType type) {
   FeatureOptions opts;
   opts.type = type;
   opts.fbank.mel_opts.num_bins = 80;
   return opts;
-}
-
-void SetRealTime(benchmark::State& state, double seconds_per_iteration) {
-  state.counters["x_realtime"] = benchmark::Counter(
-      seconds_per_iteration * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_Extract(benchmark::State& state, FeatureType type) {
@@ -78,31 +65,16 @@ BENCHMARK(BM_Streaming10ms)->Unit(benchmark::kMillisecond);
 
 // File in, .npy out: decoding, extraction and writing, as `featpool extract`.
 void BM_FileToNpy(benchmark::State& state) {
-  const std::string wav = "featpool-bench-600s.wav";
-  const std::string npy = "featpool-bench-600s.npy";
-  {
-    const std::vector<float>& wave = Speech600s();
-    std::vector<int16_t> pcm(wave.size());
-    for (size_t i = 0; i < wave.size(); ++i) pcm[i] = static_cast<int16_t>(wave[i]);
-    std::FILE* f = std::fopen(wav.c_str(), "wb");
-    const uint32_t data_bytes = static_cast<uint32_t>(pcm.size() * 2);
-    const uint32_t riff = 36 + data_bytes, fmt = 16, rate = 16000, byte_rate = 32000;
-    const uint16_t pcm_tag = 1, channels = 1, align = 2, bits = 16;
-    std::fwrite("RIFF", 1, 4, f); std::fwrite(&riff, 4, 1, f); std::fwrite("WAVEfmt ", 1, 8, f);
-    std::fwrite(&fmt, 4, 1, f); std::fwrite(&pcm_tag, 2, 1, f); std::fwrite(&channels, 2, 1, f);
-    std::fwrite(&rate, 4, 1, f); std::fwrite(&byte_rate, 4, 1, f); std::fwrite(&align, 2, 1, f);
-    std::fwrite(&bits, 2, 1, f); std::fwrite("data", 1, 4, f); std::fwrite(&data_bytes, 4, 1, f);
-    std::fwrite(pcm.data(), 2, pcm.size(), f);
-    std::fclose(f);
-  }
+  const bench::ScratchDir dir;
+  const std::string wav = dir.File("600s.wav");
+  const std::string npy = dir.File("600s.npy");
+  bench::WriteSpeechWav(wav, static_cast<int64_t>(kSeconds * kRate));
   const FeatureOptions opts = Options(FeatureType::kFbank);
   for (auto _ : state) {
     FileFeatures result = ExtractFile(wav, opts, AudioReadOptions());
     WriteNpy(npy, result.features.View());
   }
   SetRealTime(state, kSeconds);
-  std::remove(wav.c_str());
-  std::remove(npy.c_str());
 }
 BENCHMARK(BM_FileToNpy)->Unit(benchmark::kMillisecond)->UseRealTime();
 
