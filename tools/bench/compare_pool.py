@@ -8,6 +8,8 @@ are CPU time of the process (best of --repeat for torch), so a busy machine
 disturbs them less than wall time would.
 
     /usr/bin/python3 tools/bench/compare_pool.py [--bench build/tools/bench/featpool-pool-bench]
+
+tools/bench/compare.py runs this comparison too (compare()), with the rest.
 """
 import argparse
 import json
@@ -82,6 +84,43 @@ def time_op(fn, repeat):
     return best * 1e3
 
 
+def compare(bench, repeat=3, min_time=0.5):
+    """Runs both and prints the table; returns {label: (featpool ms, torch ms)}."""
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    x = (torch.randn(1, 1, ROWS, COLS) * 3.0 - 8.0).contiguous()
+
+    ours = run_featpool(bench, min_time)
+    memcpy_ms = ours["memcpy"]
+    in_mb = ROWS * COLS * 4 / 1e6
+    results = {"memcpy": (memcpy_ms, None)}
+    print("100000 x 80 float32, one thread, CPU ms (featpool: Google Benchmark mean; "
+          "torch %s: best of %d)" % (torch.__version__, repeat))
+    print("memcpy of the matrix: %.2f ms (%.0f MB/s)" % (memcpy_ms, in_mb / memcpy_ms * 1e3))
+    print("%-22s %12s %10s %10s %12s %9s" % ("pooling", "featpool ms", "MB/s", "% memcpy",
+                                              "torch ms", "speed-up"))
+    keys = sorted((k for k in ours if k != "memcpy" and k[0] != "other"),
+                  key=lambda k: (k[0] != "max", k[1], -k[2]))
+    rows = []
+    for mode, kernel, stride in keys:
+        label = "%s %dx%d stride %d" % (mode, kernel, kernel, stride)
+        rows.append((label, ours[(mode, kernel, stride)],
+                     lambda m=mode, k=kernel, s=stride: time_torch(m, k, s, x, repeat)))
+    for which, (label, op) in enumerate(OTHER):
+        if ("other", which) in ours:
+            rows.append((label, ours[("other", which)],
+                         lambda op=op: time_op(lambda: op(F, torch, x), repeat)))
+    for label, ms, torch_time in rows:
+        torch_ms = torch_time()
+        results[label] = (ms, torch_ms)
+        print("%-22s %12.2f %10.0f %9.0f%% %12.1f %8.1fx" % (
+            label, ms, in_mb / ms * 1e3, 100.0 * memcpy_ms / ms, torch_ms, torch_ms / ms))
+        sys.stdout.flush()
+    return results
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     default = os.path.join(here, "..", "..", "build", "tools", "bench", "featpool-pool-bench")
@@ -91,38 +130,7 @@ def main():
     parser.add_argument("--min-time", type=float, default=0.5,
                         help="featpool: --benchmark_min_time per shape (s)")
     args = parser.parse_args()
-
-    import torch
-    torch.set_num_threads(1)
-    torch.manual_seed(1)
-    x = (torch.randn(1, 1, ROWS, COLS) * 3.0 - 8.0).contiguous()
-
-    ours = run_featpool(args.bench, args.min_time)
-    memcpy_ms = ours["memcpy"]
-    in_mb = ROWS * COLS * 4 / 1e6
-    print("100000 x 80 float32, one thread, CPU ms (featpool: Google Benchmark mean; "
-          "torch %s: best of %d)" % (torch.__version__, args.repeat))
-    print("memcpy of the matrix: %.2f ms (%.0f MB/s)" % (memcpy_ms, in_mb / memcpy_ms * 1e3))
-    print("%-22s %12s %10s %10s %12s %9s" % ("pooling", "featpool ms", "MB/s", "% memcpy",
-                                              "torch ms", "speed-up"))
-    keys = sorted((k for k in ours if k != "memcpy" and k[0] != "other"),
-                  key=lambda k: (k[0] != "max", k[1], -k[2]))
-    for mode, kernel, stride in keys:
-        ms = ours[(mode, kernel, stride)]
-        torch_ms = time_torch(mode, kernel, stride, x, args.repeat)
-        print("%-22s %12.2f %10.0f %9.0f%% %12.1f %8.1fx" % (
-            "%s %dx%d stride %d" % (mode, kernel, kernel, stride), ms, in_mb / ms * 1e3,
-            100.0 * memcpy_ms / ms, torch_ms, torch_ms / ms))
-        sys.stdout.flush()
-    import torch.nn.functional as F
-    for which, (label, op) in enumerate(OTHER):
-        if ("other", which) not in ours:
-            continue
-        ms = ours[("other", which)]
-        torch_ms = time_op(lambda: op(F, torch, x), args.repeat)
-        print("%-22s %12.2f %10.0f %9.0f%% %12.1f %8.1fx" % (
-            label, ms, in_mb / ms * 1e3, 100.0 * memcpy_ms / ms, torch_ms, torch_ms / ms))
-        sys.stdout.flush()
+    compare(args.bench, args.repeat, args.min_time)
 
 
 if __name__ == "__main__":
