@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -49,10 +50,18 @@ inline std::vector<float> TiledSpeech(double seconds, int64_t offset = 0) {
   return wave;
 }
 
-// 600 s of speech: the input of the extraction benchmarks and of compare.py.
-constexpr double kLongSeconds = 600.0;
-inline const std::vector<float>& Speech600s() {
-  static const std::vector<float> wave = TiledSpeech(kLongSeconds);
+// With FEATPOOL_BENCH_SMOKE set (the smoke test), the benchmarks shrink
+// their inputs so that they only show they run.
+inline bool Smoke() {
+  static const bool smoke = std::getenv("FEATPOOL_BENCH_SMOKE") != nullptr;
+  return smoke;
+}
+
+// 600 s of speech (5 s in a smoke run): the input of the extraction
+// benchmarks and of compare.py.
+inline double LongSeconds() { return Smoke() ? 5.0 : 600.0; }
+inline const std::vector<float>& LongSpeech() {
+  static const std::vector<float> wave = TiledSpeech(LongSeconds());
   return wave;
 }
 

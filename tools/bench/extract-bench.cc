@@ -14,9 +14,8 @@ namespace featpool {
 namespace {
 
 using bench::kRate;
+using bench::LongSpeech;
 using bench::SetRealTime;
-using bench::Speech600s;
-constexpr double kSeconds = bench::kLongSeconds;
 
 FeatureOptions Options(FeatureType type) {
   FeatureOptions opts;
@@ -26,13 +25,13 @@ FeatureOptions Options(FeatureType type) {
 }
 
 void BM_Extract(benchmark::State& state, FeatureType type) {
-  const std::vector<float>& wave = Speech600s();
+  const std::vector<float>& wave = LongSpeech();
   const FeatureOptions opts = Options(type);
   for (auto _ : state) {
     Matrix features = ComputeFeatures(opts, kRate, wave.data(), static_cast<int64_t>(wave.size()));
     benchmark::DoNotOptimize(features.data());
   }
-  SetRealTime(state, kSeconds);
+  SetRealTime(state, bench::LongSeconds());
 }
 BENCHMARK_CAPTURE(BM_Extract, fbank80, FeatureType::kFbank)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Extract, mfcc13, FeatureType::kMfcc)->Unit(benchmark::kMillisecond);
@@ -41,7 +40,7 @@ BENCHMARK_CAPTURE(BM_Extract, spectrogram, FeatureType::kSpectrogram)
 
 // A microphone's 10 ms chunks; the caller releases frames as it consumes them.
 void BM_Streaming10ms(benchmark::State& state) {
-  const std::vector<float>& wave = Speech600s();
+  const std::vector<float>& wave = LongSpeech();
   const FeatureOptions opts = Options(FeatureType::kFbank);
   const int64_t chunk = 160;
   for (auto _ : state) {
@@ -59,22 +58,22 @@ void BM_Streaming10ms(benchmark::State& state) {
     extractor.InputFinished();
     benchmark::DoNotOptimize(checksum);
   }
-  SetRealTime(state, kSeconds);
+  SetRealTime(state, bench::LongSeconds());
 }
 BENCHMARK(BM_Streaming10ms)->Unit(benchmark::kMillisecond);
 
 // File in, .npy out: decoding, extraction and writing, as `featpool extract`.
 void BM_FileToNpy(benchmark::State& state) {
   const bench::ScratchDir dir;
-  const std::string wav = dir.File("600s.wav");
-  const std::string npy = dir.File("600s.npy");
-  bench::WriteSpeechWav(wav, static_cast<int64_t>(kSeconds * kRate));
+  const std::string wav = dir.File("long.wav");
+  const std::string npy = dir.File("long.npy");
+  bench::WriteSpeechWav(wav, static_cast<int64_t>(bench::LongSeconds() * kRate));
   const FeatureOptions opts = Options(FeatureType::kFbank);
   for (auto _ : state) {
     FileFeatures result = ExtractFile(wav, opts, AudioReadOptions());
     WriteNpy(npy, result.features.View());
   }
-  SetRealTime(state, kSeconds);
+  SetRealTime(state, bench::LongSeconds());
 }
 BENCHMARK(BM_FileToNpy)->Unit(benchmark::kMillisecond)->UseRealTime();
 

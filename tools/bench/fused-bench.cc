@@ -35,7 +35,7 @@ PoolOptions Max2x2() {
 }
 
 void BM_FusedOffline(benchmark::State& state, bool pool) {
-  const std::vector<float>& wave = bench::Speech600s();
+  const std::vector<float>& wave = bench::LongSpeech();
   const FeatureOptions opts = Fbank80();
   const Pooler pooler(Max2x2());
   for (auto _ : state) {
@@ -47,7 +47,7 @@ void BM_FusedOffline(benchmark::State& state, bool pool) {
     }
     benchmark::DoNotOptimize(features.data());
   }
-  bench::SetRealTime(state, bench::kLongSeconds);
+  bench::SetRealTime(state, bench::LongSeconds());
 }
 BENCHMARK_CAPTURE(BM_FusedOffline, extract, false)
     ->Name("BM_Fused/offline/extract")
@@ -57,7 +57,7 @@ BENCHMARK_CAPTURE(BM_FusedOffline, extract_pool, true)
     ->Unit(benchmark::kMillisecond);
 
 void BM_FusedStreaming(benchmark::State& state, bool pool) {
-  const std::vector<float>& wave = bench::Speech600s();
+  const std::vector<float>& wave = bench::LongSpeech();
   const int64_t total = static_cast<int64_t>(wave.size());
   const FeatureOptions opts = Fbank80();
   constexpr int64_t kChunk = 160;  // 10 ms
@@ -88,7 +88,7 @@ void BM_FusedStreaming(benchmark::State& state, bool pool) {
     if (pool) pooler.InputFinished();
     benchmark::DoNotOptimize(checksum);
   }
-  bench::SetRealTime(state, bench::kLongSeconds);
+  bench::SetRealTime(state, bench::LongSeconds());
 }
 BENCHMARK_CAPTURE(BM_FusedStreaming, extract, false)
     ->Name("BM_Fused/streaming/extract")

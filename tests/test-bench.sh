@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Smoke run of the extraction, fused, batch and memory benchmarks on small
+# inputs (FEATPOOL_BENCH_SMOKE): they run and print the JSON counters
+# tools/bench/compare.py reads. No timing is checked. Skipped when the
+# benchmarks were not built (no libbenchmark-dev).
+set -euo pipefail
+: "${FEATPOOL_BUILD_DIR:?}" "${TEST_TMPDIR:?}"
+rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR" && cd "$TEST_TMPDIR"
+BENCH="$FEATPOOL_BUILD_DIR/tools/bench"
+if [[ ! -x "$BENCH/featpool-bench" ]]; then
+  echo "test-bench: skipped (benchmarks not built: install libbenchmark-dev)"
+  exit 0
+fi
+export FEATPOOL_BENCH_SMOKE=1 TMPDIR="$TEST_TMPDIR"
+run() {  # run NAME FILTER
+  "$BENCH/featpool-$1-bench" --benchmark_filter="$2" --benchmark_min_time=0.001 \
+    --benchmark_format=json >"$1.json"
+}
+run extract 'BM_Extract/fbank80|BM_Streaming10ms|BM_FileToNpy'
+run fused 'BM_Fused'
+run batch 'BM_Batch'
+run memory 'seconds:60/'
+# The streaming memory program on its own, under the peak-RSS runner.
+"$BENCH/featpool-peak-rss" peak.json "$BENCH/featpool-stream-memory" 2 >stream.json
+# Nothing may be left in the scratch directory (the benchmarks clean up).
+leftover=$(find . -mindepth 1 -maxdepth 1 -name 'featpool-bench-*')
+[[ -z "$leftover" ]] || { echo "FAIL: left behind: $leftover"; exit 1; }
+
+PY=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null; then PY=$p; break; fi
+done
+[[ -n "$PY" ]] || { echo "FAIL: needs python3"; exit 1; }
+"$PY" - <<'PY'
+import json
+
+def runs(name, expected, counters):
+    rs = json.load(open(name + ".json"))["benchmarks"]
+    names = sorted(r["name"] for r in rs)
+    assert names == sorted(expected), (name, names)
+    for r in rs:
+        assert not r.get("error_occurred"), r
+        for c in counters:
+            assert r[c] > 0, (c, r)
+    return {r["name"]: r for r in rs}
+
+runs("extract", ["BM_Extract/fbank80", "BM_Streaming10ms", "BM_FileToNpy/real_time"],
+     ["x_realtime"])
+runs("fused", ["BM_Fused/%s/%s" % (p, k) for p in ("offline", "streaming")
+               for k in ("extract", "extract_max2x2")], ["x_realtime"])
+runs("batch", ["BM_Batch/jobs:1/real_time", "BM_Batch/jobs:2/real_time"],
+     ["files/s", "x_realtime"])
+mem = runs("memory", ["BM_CommandMemory/seconds:60/iterations:1/real_time",
+                      "BM_StreamMemory/seconds:60/iterations:1/real_time"], ["peak_rss_MiB"])
+cmd = mem["BM_CommandMemory/seconds:60/iterations:1/real_time"]
+# 60 s of 80-bin fbank: 5998 frames of 80 float32 and the .npy header.
+assert abs(cmd["output_MiB"] - (5998 * 80 * 4 + 128) / 2**20) < 1e-3, cmd
+stream = json.load(open("stream.json"))
+assert stream["seconds"] == 2.0 and stream["frames"] == 198 and stream["rows"] == 99, stream
+assert stream["peak_rss_kib"] > 0, stream
+peak = json.load(open("peak.json"))
+assert peak["status"] == 0 and peak["peak_rss_kib"] > 0, peak
+print("test-bench: every benchmark ran")
+PY
