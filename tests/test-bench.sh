@@ -16,7 +16,7 @@ run() {  # run NAME FILTER
   "$BENCH/featpool-$1-bench" --benchmark_filter="$2" --benchmark_min_time=0.001 \
     --benchmark_format=json >"$1.json"
 }
-run extract 'BM_Extract/fbank80|BM_Streaming10ms|BM_FileToNpy'
+run extract 'BM_Extract/fbank80|BM_Streaming10ms/spectrogram|BM_FileToNpy'
 run fused 'BM_Fused'
 run batch 'BM_Batch'
 run memory 'seconds:60/'
@@ -44,7 +44,7 @@ def runs(name, expected, counters):
             assert r[c] > 0, (c, r)
     return {r["name"]: r for r in rs}
 
-runs("extract", ["BM_Extract/fbank80", "BM_Streaming10ms", "BM_FileToNpy/real_time"],
+runs("extract", ["BM_Extract/fbank80", "BM_Streaming10ms/spectrogram", "BM_FileToNpy/real_time"],
      ["x_realtime"])
 runs("fused", ["BM_Fused/%s/%s" % (p, k) for p in ("offline", "streaming")
                for k in ("extract", "extract_max2x2")], ["x_realtime"])

@@ -116,38 +116,42 @@ def extraction(bench_dir, repeat, targets):
     x = torch.from_numpy(speech_600s().astype(np.float32)).unsqueeze(0)
     common = dict(sample_frequency=RATE, dither=0.0, energy_floor=0.0)
     cases = [
-        ("fbank 80", "BM_Extract/fbank80",
-         lambda: kaldi.fbank(x, num_mel_bins=80, **common)),
-        ("mfcc 13", "BM_Extract/mfcc13",
+        ("fbank 80", "fbank80", lambda: kaldi.fbank(x, num_mel_bins=80, **common)),
+        ("mfcc 13", "mfcc13",
          lambda: kaldi.mfcc(x, num_ceps=13, num_mel_bins=23, use_energy=True, **common)),
-        ("spectrogram", "BM_Extract/spectrogram", lambda: kaldi.spectrogram(x, **common)),
+        ("spectrogram", "spectrogram", lambda: kaldi.spectrogram(x, **common)),
     ]
     frames = int((SECONDS * RATE - 400) // 160) + 1
-    print("%-13s %11s %10s %9s %11s %10s %9s" % ("feature", "featpool ms", "x realtime",
-                                                   "us/frame", "torch ms", "x realtime",
-                                                   "speed-up"))
-    ms = {}
+    print("%-13s %11s %10s %9s %11s %10s %9s  %s" % (
+        "feature", "featpool ms", "x realtime", "us/frame", "torch ms", "x realtime",
+        "speed-up", "featpool streaming 10 ms chunks"))
+    ms, stream = {}, {}
     for label, name, op in cases:
-        ms[label] = ours[name]["cpu_ms"]
+        ms[label] = ours["BM_Extract/" + name]["cpu_ms"]
+        stream[label] = ours["BM_Streaming10ms/" + name]["cpu_ms"]
         torch_ms = best_cpu_ms(op, repeat)
-        print("%-13s %11.1f %10.0f %9.2f %11.1f %10.0f %8.1fx" % (
+        print("%-13s %11.1f %10.0f %9.2f %11.1f %10.0f %8.1fx  %.1f ms, %.0fx, %.2fx offline" % (
             label, ms[label], SECONDS * 1e3 / ms[label], ms[label] * 1e3 / frames, torch_ms,
-            SECONDS * 1e3 / torch_ms, torch_ms / ms[label]))
+            SECONDS * 1e3 / torch_ms, torch_ms / ms[label], stream[label],
+            SECONDS * 1e3 / stream[label], stream[label] / ms[label]))
         sys.stdout.flush()
-    stream_ms = ours["BM_Streaming10ms"]["cpu_ms"]
-    print("%-13s %11.1f %10.0f %9.2f   (fbank 80, 10 ms chunks; %.2fx offline)" % (
-        "streaming", stream_ms, SECONDS * 1e3 / stream_ms, stream_ms * 1e3 / frames,
-        stream_ms / ms["fbank 80"]))
+    print("(offline: ComputeFeatures into a new matrix, whose pages the kernel faults in and "
+          "zeroes; streaming: frames released, nothing grows)")
     fb = ms["fbank 80"]
     targets.add("fbank 80 extraction >= 3000x real time",
                 "%.0fx (%.2f us/frame)" % (SECONDS * 1e3 / fb, fb * 1e3 / frames),
                 SECONDS * 1e3 / fb >= 3000)
     for label in ("mfcc 13", "spectrogram"):
-        targets.add("%s within 15%% of fbank" % label,
+        targets.add("%s within 15%% of fbank (offline)" % label,
                     "%.0fx, %+.0f%% time" % (SECONDS * 1e3 / ms[label], 100 * (ms[label] / fb - 1)),
                     ms[label] <= 1.15 * fb)
-    targets.add("streaming 10 ms chunks <= 1.2x offline", "%.2fx" % (stream_ms / fb),
-                stream_ms <= 1.2 * fb)
+        sfb = stream["fbank 80"]
+        targets.add("%s within 15%% of fbank (streaming)" % label,
+                    "%.0fx, %+.0f%% time" % (SECONDS * 1e3 / stream[label],
+                                            100 * (stream[label] / sfb - 1)),
+                    stream[label] <= 1.15 * sfb)
+    targets.add("streaming 10 ms chunks <= 1.2x offline (fbank)",
+                "%.2fx" % (stream["fbank 80"] / fb), stream["fbank 80"] <= 1.2 * fb)
 
 
 def command(build, repeat, targets):
