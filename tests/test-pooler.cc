@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <thread>
@@ -396,5 +397,41 @@ TEST_CASE("one Pooler serves several threads at once", "[pooler]") {
   for (const Matrix& m : got) {
     REQUIRE(m.rows() == want.rows());
     CHECK(std::memcmp(m.data(), want.data(), sizeof(float) * want.rows() * want.cols()) == 0);
+  }
+}
+
+// avg 2x2 stride 2 runs vector loops chosen for the CPU (AVX2 or SSE2); both
+// must give what the documented rule gives one value at a time: the four
+// values summed in double, as (row pair) + (row pair), times 1/4, rounded
+// once to float.
+TEST_CASE("avg 2x2 stride 2 is the double sum rounded once, bit for bit", "[pooler]") {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> mantissa(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> exponent(-40, 40);  // sums that round in float
+  PoolOptions opts;
+  opts.mode = PoolMode::kAvg;
+  opts.kernel = {2, 2};
+  const Pooler pooler(opts);
+  for (const int64_t cols : {80, 81, 7, 2, 3}) {
+    const int64_t rows = 37;
+    Matrix in(rows, cols);
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      in.data()[i] = std::ldexp(mantissa(rng), exponent(rng));
+    }
+    Matrix out;
+    pooler.Apply(in.View(), &out);
+    REQUIRE(out.rows() == rows / 2);
+    REQUIRE(out.cols() == cols / 2);
+    int mismatches = 0;
+    for (int64_t t = 0; t < out.rows(); ++t) {
+      for (int64_t f = 0; f < out.cols(); ++f) {
+        const double top = static_cast<double>(in(2 * t, 2 * f)) + in(2 * t, 2 * f + 1);
+        const double bottom = static_cast<double>(in(2 * t + 1, 2 * f)) + in(2 * t + 1, 2 * f + 1);
+        const float expected = static_cast<float>((top + bottom) * 0.25);
+        if (std::memcmp(&expected, &out(t, f), sizeof(float)) != 0) ++mismatches;
+      }
+    }
+    INFO("cols " << cols);
+    CHECK(mismatches == 0);
   }
 }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "cpu-dispatch.h"
+
 namespace featpool {
 
 // ln(max(x, FLT_EPSILON)); NaN stays NaN, +inf stays +inf.
@@ -67,17 +69,13 @@ inline float LogFloored(float x) {
 
 namespace internal {
 
+// The loop, and its AVX2 build (8 values a vector instead of 4; see
+// cpu-dispatch.h for why both give the same bits).
 inline void LogFlooredLoop(float* x, int32_t n) {
   for (int32_t i = 0; i < n; ++i) x[i] = LogFloored(x[i]);
 }
-
-// The same loop compiled for AVX2 (8 values a vector instead of SSE2's 4),
-// picked at run time so that the default build still runs on any x86-64.
-// AVX2 brings no FMA and the loop uses only IEEE single-precision add, mul,
-// sub and integer bit operations, so both versions give the same bits.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__AVX2__)
-#define FEATPOOL_LOG_AVX2_DISPATCH 1
-__attribute__((target("avx2"))) inline void LogFlooredLoopAvx2(float* x, int32_t n) {
+#ifdef FEATPOOL_AVX2_DISPATCH
+FEATPOOL_TARGET_AVX2 inline void LogFlooredLoopAvx2(float* x, int32_t n) {
   for (int32_t i = 0; i < n; ++i) x[i] = LogFloored(x[i]);
 }
 #endif
@@ -86,9 +84,8 @@ __attribute__((target("avx2"))) inline void LogFlooredLoopAvx2(float* x, int32_t
 
 // x[i] = LogFloored(x[i]) for i < n, bit for bit.
 inline void LogFlooredInPlace(float* x, int32_t n) {
-#ifdef FEATPOOL_LOG_AVX2_DISPATCH
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) {
+#ifdef FEATPOOL_AVX2_DISPATCH
+  if (internal::UseAvx2()) {
     internal::LogFlooredLoopAvx2(x, n);
     return;
   }
