@@ -23,7 +23,7 @@ ROWS, COLS = 100000, 80
 
 def run_featpool(bench, min_time):
     out = subprocess.run(
-        [bench, "--benchmark_format=json", "--benchmark_filter=BM_Pool/|BM_PoolMode/|BM_Memcpy",
+        [bench, "--benchmark_format=json", "--benchmark_filter=BM_Pool/|BM_PoolIndices/|BM_PoolMode/|BM_Memcpy",
          "--benchmark_min_time=%g" % min_time],
         check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
     results = {}
@@ -37,20 +37,24 @@ def run_featpool(bench, min_time):
         if b["name"].startswith("BM_PoolMode/"):
             results[("other", int(fields["which"]))] = ms
             continue
-        # BM_Pool/mode:0/kernel:2/stride:2
-        key = ("max" if fields["mode"] == "0" else "avg", int(fields["kernel"]),
-               int(fields["stride"]))
+        # BM_Pool/mode:0/kernel:2/stride:2, BM_PoolIndices/kernel:2/stride:2
+        if b["name"].startswith("BM_PoolIndices/"):
+            mode = "max+indices"
+        else:
+            mode = "max" if fields["mode"] == "0" else "avg"
+        key = (mode, int(fields["kernel"]), int(fields["stride"]))
         results[key] = ms
     return results
 
 
 def time_torch(mode, kernel, stride, x, repeat):
     import torch.nn.functional as F
-    op = F.max_pool2d if mode == "max" else F.avg_pool2d
+    op = F.avg_pool2d if mode == "avg" else F.max_pool2d
+    extra = {"return_indices": True} if mode == "max+indices" else {}
     best = float("inf")
     for _ in range(repeat):
         start = time.process_time()
-        op(x, kernel, stride)
+        op(x, kernel, stride, **extra)
         best = min(best, time.process_time() - start)
     return best * 1e3
 
@@ -99,10 +103,11 @@ def compare(bench, repeat=3, min_time=0.5):
     print("100000 x 80 float32, one thread, CPU ms (featpool: Google Benchmark mean; "
           "torch %s: best of %d)" % (torch.__version__, repeat))
     print("memcpy of the matrix: %.2f ms (%.0f MB/s)" % (memcpy_ms, in_mb / memcpy_ms * 1e3))
-    print("%-22s %12s %10s %10s %12s %9s" % ("pooling", "featpool ms", "MB/s", "% memcpy",
+    print("%-26s %12s %10s %10s %12s %9s" % ("pooling", "featpool ms", "MB/s", "% memcpy",
                                               "torch ms", "speed-up"))
+    order = {"max": 0, "avg": 1, "max+indices": 2}
     keys = sorted((k for k in ours if k != "memcpy" and k[0] != "other"),
-                  key=lambda k: (k[0] != "max", k[1], -k[2]))
+                  key=lambda k: (order[k[0]], k[1], -k[2]))
     rows = []
     for mode, kernel, stride in keys:
         label = "%s %dx%d stride %d" % (mode, kernel, kernel, stride)
@@ -115,7 +120,7 @@ def compare(bench, repeat=3, min_time=0.5):
     for label, ms, torch_time in rows:
         torch_ms = torch_time()
         results[label] = (ms, torch_ms)
-        print("%-22s %12.2f %10.0f %9.0f%% %12.1f %8.1fx" % (
+        print("%-26s %12.2f %10.0f %9.0f%% %12.1f %8.1fx" % (
             label, ms, in_mb / ms * 1e3, 100.0 * memcpy_ms / ms, torch_ms, torch_ms / ms))
         sys.stdout.flush()
     return results
