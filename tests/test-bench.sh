@@ -3,34 +3,28 @@
 # inputs (FEATPOOL_BENCH_SMOKE): they run and print the JSON counters
 # tools/bench/compare.py reads. No timing is checked. Skipped when the
 # benchmarks were not built (no libbenchmark-dev).
-set -euo pipefail
-: "${FEATPOOL_BUILD_DIR:?}" "${TEST_TMPDIR:?}"
-rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR" && cd "$TEST_TMPDIR"
+source "$(dirname "$0")/common.sh"
+: "${FEATPOOL_BUILD_DIR:?}"
 BENCH="$FEATPOOL_BUILD_DIR/tools/bench"
 if [[ ! -x "$BENCH/featpool-bench" ]]; then
   echo "test-bench: skipped (benchmarks not built: install libbenchmark-dev)"
   exit 0
 fi
 export FEATPOOL_BENCH_SMOKE=1 TMPDIR="$TEST_TMPDIR"
-run() {  # run NAME FILTER
+bench() {  # bench NAME FILTER
   "$BENCH/featpool-$1-bench" --benchmark_filter="$2" --benchmark_min_time=0.001 \
     --benchmark_format=json >"$1.json"
 }
-run extract 'BM_Extract/fbank80|BM_Streaming10ms/spectrogram|BM_FileToNpy'
-run fused 'BM_Fused'
-run batch 'BM_Batch'
-run memory 'seconds:60/'
+bench extract 'BM_Extract/fbank80|BM_Streaming10ms/spectrogram|BM_FileToNpy'
+bench fused 'BM_Fused'
+bench batch 'BM_Batch'
+bench memory 'seconds:60/'
 # The streaming memory program on its own, under the peak-RSS runner.
 "$BENCH/featpool-peak-rss" peak.json "$BENCH/featpool-stream-memory" 2 >stream.json
 # Nothing may be left in the scratch directory (the benchmarks clean up).
 leftover=$(find . -mindepth 1 -maxdepth 1 -name 'featpool-bench-*')
-[[ -z "$leftover" ]] || { echo "FAIL: left behind: $leftover"; exit 1; }
+[[ -z "$leftover" ]] || fail "left behind: $leftover"
 
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null; then PY=$p; break; fi
-done
-[[ -n "$PY" ]] || { echo "FAIL: needs python3"; exit 1; }
 "$PY" - <<'PY'
 import json
 
