@@ -160,35 +160,21 @@ struct FeatureArgs {
     frame.blackman_coeff = blackman_coeff;
     frame.snip_edges = snip_edges;
     frame.dither_seed = dither_seed;
-    frame.Validate();
 
-    MelBanksOptions mel;
-    mel.num_bins = num_mel_bins;
-    mel.low_freq = low_freq;
-    mel.high_freq = high_freq;
-
-    FeatureOptions opts;
-    opts.type = type;
-    opts.fbank.frame_opts = frame;
-    opts.fbank.mel_opts = mel;
-    opts.fbank.use_energy = use_energy.value_or(false);
-    opts.fbank.energy_floor = energy_floor;
-    opts.fbank.raw_energy = raw_energy;
-    opts.fbank.htk_compat = htk_compat;
-    opts.fbank.use_log_fbank = use_log_fbank;
-    opts.fbank.use_power = use_power;
-    opts.mfcc.frame_opts = frame;
-    opts.mfcc.mel_opts = mel;
-    opts.mfcc.num_ceps = num_ceps;
-    opts.mfcc.use_energy = use_energy.value_or(true);
-    opts.mfcc.energy_floor = energy_floor;
-    opts.mfcc.raw_energy = raw_energy;
-    opts.mfcc.cepstral_lifter = cepstral_lifter;
-    opts.mfcc.htk_compat = htk_compat;
-    opts.spectrogram.frame_opts = frame;
-    opts.spectrogram.energy_floor = energy_floor;
-    opts.spectrogram.raw_energy = raw_energy;
-    return opts;
+    CommonFeatureOptions common;
+    common.frame = frame;
+    common.mel.num_bins = num_mel_bins;
+    common.mel.low_freq = low_freq;
+    common.mel.high_freq = high_freq;
+    common.use_energy = use_energy;
+    common.energy_floor = energy_floor;
+    common.raw_energy = raw_energy;
+    common.htk_compat = htk_compat;
+    common.use_log_fbank = use_log_fbank;
+    common.use_power = use_power;
+    common.num_ceps = num_ceps;
+    common.cepstral_lifter = cepstral_lifter;
+    return common.For(type);
   }
 };
 

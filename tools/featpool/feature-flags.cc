@@ -22,45 +22,45 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
   const char* audio = "Audio input";
   app->add_option("--feature", f->feature, "Feature type: fbank, mfcc or spectrogram")
       ->capture_default_str()->group(feat);
-  app->add_option("--sample-frequency", f->frame.samp_freq,
+  app->add_option("--sample-frequency", f->common.frame.samp_freq,
                   "Sample rate the features are computed at (Hz); other rates are resampled")
       ->capture_default_str()->group(frame);
-  app->add_option("--frame-length", f->frame.frame_length_ms, "Frame length in milliseconds")
+  app->add_option("--frame-length", f->common.frame.frame_length_ms, "Frame length in milliseconds")
       ->capture_default_str()->group(frame);
-  app->add_option("--frame-shift", f->frame.frame_shift_ms, "Frame shift in milliseconds")
+  app->add_option("--frame-shift", f->common.frame.frame_shift_ms, "Frame shift in milliseconds")
       ->capture_default_str()->group(frame);
-  app->add_option("--dither", f->frame.dither,
+  app->add_option("--dither", f->common.frame.dither,
                   "Gaussian dither standard deviation; 0 = off (Kaldi's default is 1)")
       ->capture_default_str()->group(frame);
-  app->add_option("--dither-seed", f->frame.dither_seed, "Seed of the dither generator")
+  app->add_option("--dither-seed", f->common.frame.dither_seed, "Seed of the dither generator")
       ->capture_default_str()->group(frame);
-  app->add_option("--preemphasis-coefficient", f->frame.preemph_coeff,
+  app->add_option("--preemphasis-coefficient", f->common.frame.preemph_coeff,
                   "Pre-emphasis coefficient; 0 = off")
       ->capture_default_str()->group(frame);
-  app->add_flag("--remove-dc-offset", f->frame.remove_dc_offset,
+  app->add_flag("--remove-dc-offset", f->common.frame.remove_dc_offset,
                 WithDefault("Subtract each frame's mean", "--remove-dc-offset",
-                            f->frame.remove_dc_offset))
+                            f->common.frame.remove_dc_offset))
       ->capture_default_str()->group(frame);
   app->add_option("--window-type", f->window_type,
                   "Window: hamming, hanning, povey, rectangular, sine or blackman")
       ->capture_default_str()->group(frame);
-  app->add_option("--blackman-coeff", f->frame.blackman_coeff, "Blackman window coefficient")
+  app->add_option("--blackman-coeff", f->common.frame.blackman_coeff, "Blackman window coefficient")
       ->capture_default_str()->group(frame);
-  app->add_flag("--round-to-power-of-two", f->frame.round_to_power_of_two,
+  app->add_flag("--round-to-power-of-two", f->common.frame.round_to_power_of_two,
                 WithDefault("Zero-pad frames to a power of two for the FFT",
-                            "--round-to-power-of-two", f->frame.round_to_power_of_two))
+                            "--round-to-power-of-two", f->common.frame.round_to_power_of_two))
       ->capture_default_str()->group(frame);
-  app->add_flag("--snip-edges", f->frame.snip_edges,
+  app->add_flag("--snip-edges", f->common.frame.snip_edges,
                 WithDefault("true: only whole frames inside the signal; false: frames centred "
                             "on multiples of the shift, edges reflected (count = (N + shift/2) "
                             "/ shift)",
-                            "--snip-edges", f->frame.snip_edges))
+                            "--snip-edges", f->common.frame.snip_edges))
       ->capture_default_str()->group(frame);
-  app->add_option("--num-mel-bins", f->mel.num_bins, "Number of triangular mel bins (>= 3)")
+  app->add_option("--num-mel-bins", f->common.mel.num_bins, "Number of triangular mel bins (>= 3)")
       ->capture_default_str()->group(mel);
-  app->add_option("--low-freq", f->mel.low_freq, "Low cutoff of the mel bins (Hz)")
+  app->add_option("--low-freq", f->common.mel.low_freq, "Low cutoff of the mel bins (Hz)")
       ->capture_default_str()->group(mel);
-  app->add_option("--high-freq", f->mel.high_freq,
+  app->add_option("--high-freq", f->common.mel.high_freq,
                   "High cutoff of the mel bins (Hz); <= 0 is an offset from Nyquist")
       ->capture_default_str()->group(mel);
   f->use_energy_flag =
@@ -68,29 +68,29 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
                     "Add log energy (fbank: extra column 0; MFCC: replaces C0). Default "
                     "false for fbank, true for mfcc, as in Kaldi")
           ->group(feat);
-  app->add_option("--energy-floor", f->energy_floor,
+  app->add_option("--energy-floor", f->common.energy_floor,
                   "Floor on the energy (absolute, not log); 0 = no floor")
       ->capture_default_str()->group(feat);
-  app->add_flag("--raw-energy", f->raw_energy,
+  app->add_flag("--raw-energy", f->common.raw_energy,
                 WithDefault("Energy before pre-emphasis and window (false: after the window)",
-                            "--raw-energy", f->raw_energy))
+                            "--raw-energy", f->common.raw_energy))
       ->capture_default_str()->group(feat);
-  app->add_flag("--htk-compat", f->htk_compat,
+  app->add_flag("--htk-compat", f->common.htk_compat,
                 WithDefault("HTK order: energy (or C0) last; MFCC without energy scales C0 by "
                             "sqrt(2)",
-                            "--htk-compat", f->htk_compat))
+                            "--htk-compat", f->common.htk_compat))
       ->capture_default_str()->group(feat);
-  app->add_flag("--use-log-fbank", f->use_log_fbank,
+  app->add_flag("--use-log-fbank", f->common.use_log_fbank,
                 WithDefault("fbank: log of the mel energies", "--use-log-fbank",
-                            f->use_log_fbank))
+                            f->common.use_log_fbank))
       ->capture_default_str()->group(feat);
-  app->add_flag("--use-power", f->use_power,
+  app->add_flag("--use-power", f->common.use_power,
                 WithDefault("fbank: power spectrum (false: magnitude)", "--use-power",
-                            f->use_power))
+                            f->common.use_power))
       ->capture_default_str()->group(feat);
-  app->add_option("--num-ceps", f->num_ceps, "mfcc: number of cepstra, C0 included")
+  app->add_option("--num-ceps", f->common.num_ceps, "mfcc: number of cepstra, C0 included")
       ->capture_default_str()->group(feat);
-  app->add_option("--cepstral-lifter", f->cepstral_lifter, "mfcc: lifter coefficient; 0 = off")
+  app->add_option("--cepstral-lifter", f->common.cepstral_lifter, "mfcc: lifter coefficient; 0 = off")
       ->capture_default_str()->group(feat);
   app->add_option("--channel", f->channel,
                   "Channel of a multi-channel file: -1 = channel 0 with a warning, N, or mix")
@@ -102,41 +102,15 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
 }
 
 FeatureOptions FeatureFlags::ToOptions() const {
-  FeatureOptions opts;
-  opts.type = ParseFeatureType(feature);
-  FrameExtractionOptions frame_opts = frame;
-  frame_opts.window_type = ParseWindowType(window_type);
-  frame_opts.Validate();
-
-  opts.fbank.frame_opts = frame_opts;
-  opts.fbank.mel_opts = mel;
-  opts.fbank.use_energy = use_energy;
-  opts.fbank.energy_floor = energy_floor;
-  opts.fbank.raw_energy = raw_energy;
-  opts.fbank.htk_compat = htk_compat;
-  opts.fbank.use_log_fbank = use_log_fbank;
-  opts.fbank.use_power = use_power;
-
-  opts.mfcc.frame_opts = frame_opts;
-  opts.mfcc.mel_opts = mel;
-  opts.mfcc.num_ceps = num_ceps;
-  opts.mfcc.use_energy = use_energy_flag->count() > 0 ? use_energy : true;
-  opts.mfcc.energy_floor = energy_floor;
-  opts.mfcc.raw_energy = raw_energy;
-  opts.mfcc.cepstral_lifter = cepstral_lifter;
-  opts.mfcc.htk_compat = htk_compat;
-
-  opts.spectrogram.frame_opts = frame_opts;
-  opts.spectrogram.energy_floor = energy_floor;
-  opts.spectrogram.raw_energy = raw_energy;
-
-  MakeFeatureComputer(opts);  // validates the chosen type's options now
-  return opts;
+  CommonFeatureOptions options = common;
+  options.frame.window_type = ParseWindowType(window_type);
+  if (use_energy_flag->count() > 0) options.use_energy = use_energy;
+  return options.For(ParseFeatureType(feature));
 }
 
 AudioReadOptions FeatureFlags::ToAudioOptions() const {
   AudioReadOptions opts;
-  opts.target_sample_rate = frame.samp_freq;
+  opts.target_sample_rate = common.frame.samp_freq;
   opts.resample = !no_resample;
   if (channel == "mix") {
     opts.channel = AudioReadOptions::kMixChannels;

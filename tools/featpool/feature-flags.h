@@ -15,18 +15,10 @@ namespace cli {
 
 struct FeatureFlags {
   std::string feature = "fbank";
-  FrameExtractionOptions frame;
   std::string window_type = "povey";
-  MelBanksOptions mel = FbankOptions::MakeMelOptions();
-  bool use_energy = false;  // Kaldi: false for fbank, true for MFCC (see ToOptions)
+  CommonFeatureOptions common;  // every other feature flag is bound here
+  bool use_energy = false;      // set in `common` only when the flag is given
   CLI::Option* use_energy_flag = nullptr;
-  float energy_floor = 0.0f;
-  bool raw_energy = true;
-  bool htk_compat = false;
-  bool use_log_fbank = true;
-  bool use_power = true;
-  int32_t num_ceps = 13;
-  float cepstral_lifter = 22.0f;
   std::string channel = "-1";
   bool no_resample = false;
 

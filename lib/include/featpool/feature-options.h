@@ -4,7 +4,9 @@
 #ifndef FEATPOOL_FEATURE_OPTIONS_H_
 #define FEATPOOL_FEATURE_OPTIONS_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "featpool/fbank.h"
 #include "featpool/feature-computer.h"
@@ -20,6 +22,27 @@ struct FeatureOptions {
   SpectrogramOptions spectrogram;
 
   const FrameExtractionOptions& frame_opts() const;
+};
+
+// Every feature option once, as Kaldi's command-line flags (and featpool's
+// Python keywords) give them, with Kaldi's defaults; For() copies them into
+// the option set of one feature type. This is the one place that knows which
+// option belongs to which type.
+struct CommonFeatureOptions {
+  FrameExtractionOptions frame;
+  MelBanksOptions mel = FbankOptions::MakeMelOptions();  // fbank, MFCC
+  std::optional<bool> use_energy;  // unset: Kaldi's default, false for fbank, true for MFCC
+  float energy_floor = 0.0f;
+  bool raw_energy = true;
+  bool htk_compat = false;         // fbank, MFCC
+  bool use_log_fbank = true;       // fbank
+  bool use_power = true;           // fbank
+  int32_t num_ceps = 13;           // MFCC
+  float cepstral_lifter = 22.0f;   // MFCC
+
+  // Options of `type` (all three sets are filled); validates the chosen
+  // type's options, throwing Error naming the option.
+  FeatureOptions For(FeatureType type) const;
 };
 
 // Validates the options of the chosen type; throws Error naming the option.
