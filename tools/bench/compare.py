@@ -98,7 +98,7 @@ class Targets:
         self.rows.append((target, figure, met))
 
     def print(self):
-        print("\n== Targets (issue 6)")
+        print("\n== Targets")
         width = max(len(t) for t, _, _ in self.rows)
         for target, figure, met in self.rows:
             print("%-*s  %-34s %s" % (width, target, figure, "met" if met else "NOT MET"))
