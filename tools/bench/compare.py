@@ -81,15 +81,6 @@ def run_bench(program, bench_filter, repeat, min_time=None):
     return best
 
 
-def best_cpu_ms(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best * 1e3
-
-
 class Targets:
     def __init__(self):
         self.rows = []
@@ -129,7 +120,7 @@ def extraction(bench_dir, repeat, targets):
     for label, name, op in cases:
         ms[label] = ours["BM_Extract/" + name]["cpu_ms"]
         stream[label] = ours["BM_Streaming10ms/" + name]["cpu_ms"]
-        torch_ms = best_cpu_ms(op, repeat)
+        torch_ms = compare_pool.time_op(op, repeat)
         print("%-13s %11.1f %10.0f %9.2f %11.1f %10.0f %8.1fx  %.1f ms, %.0fx, %.2fx offline" % (
             label, ms[label], SECONDS * 1e3 / ms[label], ms[label] * 1e3 / frames, torch_ms,
             SECONDS * 1e3 / torch_ms, torch_ms / ms[label], stream[label],
