@@ -3,6 +3,7 @@
 #define FEATPOOL_FEATPOOL_H_
 
 #include "featpool/audio-source.h"
+#include "featpool/compressed-matrix.h"
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
