@@ -5,10 +5,13 @@
 //  * the decoder's floats equal the reference decoder's, bit for bit;
 //  * decoding is within Kaldi's quantisation error (bounds below);
 //  * malformed bytes are rejected before anything is allocated.
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -307,4 +310,74 @@ TEST_CASE("compressed matrix: method names and numbers", "[compressed]") {
   for (const char* bad : {"0", "8", "", "01", "fast", "Auto"}) {
     CHECK_THROWS_AS(ParseCompressionMethod(bad), Error);
   }
+}
+
+namespace {
+
+std::string ScratchDir(const std::string& name) {
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("featpool-test-compressed-" + std::to_string(getpid()) + "-" + name))
+                              .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("compressed matrix: archives scan, read and resume", "[compressed][kaldi-io]") {
+  // The fixture archives: keys m1..m7 at the offsets cases.txt gives.
+  const std::vector<Case> cases = ReadCases();
+  for (const std::string name : {"fbank40", "rows1", "rows8", "int16"}) {
+    INFO(name);
+    const std::vector<KaldiArkRecord> records = ScanKaldiArk(kDir + name + ".ark");
+    const Matrix m = ReadNpy(kDir + name + ".npy");
+    size_t i = 0;
+    for (const Case& c : cases) {
+      if (c.name != name || c.error) continue;
+      REQUIRE(i < records.size());
+      CHECK(records[i].key == "m" + std::to_string(c.method));
+      CHECK(records[i].compressed);
+      CHECK(records[i].offset == c.offset - 2);
+      CHECK(records[i].end == c.offset + c.bytes);
+      CHECK(records[i].rows == m.rows());
+      CHECK(records[i].cols == m.cols());
+      const Matrix decoded = ReadKaldiMatrix(kDir + name + ".ark", records[i].offset);
+      CHECK(SameBits(decoded, ReadKaldiMatrix(kDir + name + ".decoded.ark", c.decoded_offset)));
+      ++i;
+    }
+    CHECK(i == records.size());
+  }
+
+  // The writer: what Kaldi's copy-feats --compress=true writes, scp offsets
+  // included; a cut-short archive keeps exactly its whole records.
+  const std::string dir = ScratchDir("writer");
+  const Matrix a = ReadNpy(kDir + "fbank40.npy");
+  const Matrix b = ReadNpy(kDir + "rows5.npy");
+  for (int method = 1; method <= 7; ++method) {
+    INFO("method " << method);
+    const auto cm = static_cast<CompressionMethod>(method);
+    KaldiArkWriter writer(dir + "/c.ark", dir + "/c.scp");
+    writer.SetCompression(cm);
+    writer.Open();
+    CHECK(writer.Write("a", a.View()) == 2);
+    const int64_t b_offset = writer.Write("b", b.View());
+    writer.Commit();
+    const std::string expected = std::string("a \0B", 4) + CompressMatrix(a.View(), cm) +
+                                 std::string("b \0B", 4) + CompressMatrix(b.View(), cm);
+    const std::string ark = ReadFile(dir + "/c.ark");
+    CHECK(ark == expected);
+    CHECK(b_offset == static_cast<int64_t>(expected.find(std::string("b \0B", 4)) + 2));
+    CHECK(ReadFile(dir + "/c.scp") ==
+          "a " + dir + "/c.ark:2\nb " + dir + "/c.ark:" + std::to_string(b_offset) + "\n");
+    for (size_t cut = 0; cut <= ark.size(); cut += (method == 1 ? 1 : 97)) {
+      std::ofstream(dir + "/cut.ark", std::ios::binary).write(ark.data(), cut);
+      int64_t valid = -1;
+      const std::vector<KaldiArkRecord> records = ScanKaldiArk(dir + "/cut.ark", &valid);
+      const size_t whole = cut == ark.size() ? 2 : cut >= static_cast<size_t>(b_offset) - 2 ? 1 : 0;
+      REQUIRE(records.size() == whole);
+      CHECK(valid == (whole == 0 ? 0 : records.back().end));
+    }
+  }
+  std::filesystem::remove_all(dir);
 }

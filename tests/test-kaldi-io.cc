@@ -182,7 +182,7 @@ TEST_CASE("readers reject what is not a binary float matrix", "[kaldi-io]") {
   const std::string dir = TempDir("reject");
   WriteAll(dir + "/text.ark", "utt1  [\n 1 2 3 ]\n");
   CHECK_THROWS_WITH(ScanKaldiArk(dir + "/text.ark"), Catch::Contains("text"));
-  WriteAll(dir + "/cm.ark", std::string("utt1 \0BCM ", 10) + std::string(40, '\0'));
+  WriteAll(dir + "/cm.ark", std::string("utt1 \0BCM4 ", 11) + std::string(40, '\0'));
   CHECK_THROWS_WITH(ScanKaldiArk(dir + "/cm.ark"), Catch::Contains("compressed"));
   CHECK_THROWS_WITH(ReadKaldiMatrix(dir + "/cm.ark", 5), Catch::Contains("compressed"));
   WriteAll(dir + "/short.ark", kUtt1Record.substr(0, 30));

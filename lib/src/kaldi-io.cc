@@ -60,9 +60,10 @@ bool ReadInt32(std::FILE* file, const std::string& path, int32_t* value) {
   return true;
 }
 
-enum class MatrixToken { kFloat, kDouble };
+enum class MatrixToken { kFloat, kDouble, kCompressed };
 
-// Reads "\0B" and the "FM "/"DM " token; false at the end of the file.
+// Reads "\0B" and the "FM "/"DM " token, or the first three bytes of a
+// compressed matrix's token; false at the end of the file.
 bool ReadMatrixStart(std::FILE* file, const std::string& path, MatrixToken* token) {
   char start[5];
   if (std::fread(start, 1, 5, file) != 5) return false;
@@ -76,7 +77,7 @@ bool ReadMatrixStart(std::FILE* file, const std::string& path, MatrixToken* toke
   } else if (std::memcmp(start + 2, "DM ", 3) == 0) {
     *token = MatrixToken::kDouble;
   } else if (start[2] == 'C' && start[3] == 'M') {
-    throw Error(Quote(path) + ": compressed matrices (CM) are not supported");
+    *token = MatrixToken::kCompressed;
   } else {
     throw Error(Quote(path) + ": not a Kaldi float matrix (token '" + std::string(start + 2, 2) +
                 "')");
@@ -89,6 +90,21 @@ void CheckShape(const std::string& path, int32_t rows, int32_t cols) {
     throw Error(Quote(path) + ": bad matrix size " + std::to_string(rows) + " x " +
                 std::to_string(cols));
   }
+}
+
+// The token and header of the compressed matrix at `offset` + 2 (past
+// "\0B"); false if the file ends inside them. Leaves the position past them.
+bool ReadCompressedHeader(std::FILE* file, const std::string& path, int64_t offset,
+                          CompressedMatrixHeader* header) {
+  char bytes[kMaxCompressedHeaderBytes];
+  if (std::fseek(file, offset + 2, SEEK_SET) != 0) return false;
+  const size_t n = std::fread(bytes, 1, sizeof(bytes), file);
+  try {
+    if (!ReadCompressedMatrixHeader(bytes, n, header)) return false;
+  } catch (const Error& e) {
+    throw Error(Quote(path) + ": " + e.what());
+  }
+  return std::fseek(file, offset + 2 + header->header_bytes, SEEK_SET) == 0;
 }
 
 }  // namespace
@@ -139,6 +155,19 @@ std::vector<KaldiArkRecord> ScanKaldiArk(const std::string& path, int64_t* valid
     record.offset = valid + static_cast<int64_t>(record.key.size()) + 1;
     MatrixToken token;
     if (!ReadMatrixStart(file.get(), path, &token)) break;
+    if (token == MatrixToken::kCompressed) {
+      CompressedMatrixHeader h;
+      if (!ReadCompressedHeader(file.get(), path, record.offset, &h)) break;
+      record.compressed = true;
+      record.rows = h.rows;
+      record.cols = h.cols;
+      record.end = record.offset + 2 + h.total_bytes;
+      if (record.end > size) break;  // data cut short
+      if (std::fseek(file.get(), record.end, SEEK_SET) != 0) break;
+      valid = record.end;
+      records.push_back(std::move(record));
+      continue;
+    }
     if (token != MatrixToken::kFloat) {
       throw Error(Quote(path) + ": record " + Quote(record.key) + " is a double matrix; " +
                   "expected float (FM)");
@@ -164,10 +193,33 @@ Matrix ReadKaldiMatrix(const std::string& path, int64_t offset) {
     throw Error(Quote(where) + ": cannot seek");
   }
   MatrixToken token;
+  if (!ReadMatrixStart(file.get(), where, &token)) {
+    throw Error(Quote(where) + ": truncated matrix header");
+  }
+  if (token == MatrixToken::kCompressed) {
+    CompressedMatrixHeader h;
+    if (!ReadCompressedHeader(file.get(), where, offset, &h)) {
+      throw Error(Quote(where) + ": truncated compressed matrix header");
+    }
+    // The length comes from the header: check it against the file before
+    // allocating.
+    if (offset + 2 + h.total_bytes > FileSize(file.get())) {
+      throw Error(Quote(where) + ": truncated compressed matrix data");
+    }
+    std::string bytes(static_cast<size_t>(h.total_bytes), '\0');
+    if (std::fseek(file.get(), offset + 2, SEEK_SET) != 0 ||
+        std::fread(&bytes[0], 1, bytes.size(), file.get()) != bytes.size()) {
+      throw Error(Quote(where) + ": truncated compressed matrix data");
+    }
+    try {
+      return DecompressMatrix(bytes.data(), bytes.size());
+    } catch (const Error& e) {
+      throw Error(Quote(where) + ": " + e.what());
+    }
+  }
   int32_t rows = 0;
   int32_t cols = 0;
-  if (!ReadMatrixStart(file.get(), where, &token) || !ReadInt32(file.get(), where, &rows) ||
-      !ReadInt32(file.get(), where, &cols)) {
+  if (!ReadInt32(file.get(), where, &rows) || !ReadInt32(file.get(), where, &cols)) {
     throw Error(Quote(where) + ": truncated matrix header");
   }
   CheckShape(where, rows, cols);
@@ -319,6 +371,19 @@ int64_t KaldiArkWriter::Write(const std::string& key, MatrixView matrix) {
   const int64_t offset = position_ + static_cast<int64_t>(key.size()) + 1;
   buffer_.assign(key);
   buffer_.push_back(' ');
+  if (compress_) {
+    buffer_.append("\0B", 2);
+    try {
+      AppendCompressedMatrix(matrix, method_, &buffer_);
+    } catch (const Error& e) {
+      throw Error("matrix " + Quote(key) + ": " + e.what());
+    }
+    WriteAll(buffer_.data(), buffer_.size());
+    if (!scp_path_.empty()) {
+      scp_text_ += key + " " + ark_path_ + ":" + std::to_string(offset) + "\n";
+    }
+    return offset;
+  }
   buffer_ +=
       KaldiMatrixHeader(static_cast<int32_t>(matrix.rows), static_cast<int32_t>(matrix.cols));
   WriteAll(buffer_.data(), buffer_.size());

@@ -359,7 +359,8 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c,
 // recorded offsets. Keeps those records; returns which utterances to skip.
 std::vector<char> PlanArkResume(const std::vector<Utterance>& utts,
                                 const std::map<std::string, PreviousEntry>& previous,
-                                const std::string& ark_path, KaldiArkWriter* writer) {
+                                const std::string& ark_path, bool compressed,
+                                KaldiArkWriter* writer) {
   const std::vector<KaldiArkRecord> records = writer->OpenForResume();
   std::vector<char> skip(utts.size(), 0);
   size_t r = 0;
@@ -369,6 +370,7 @@ std::vector<char> PlanArkResume(const std::vector<Utterance>& utts,
     const PreviousEntry& e = it->second;
     if (e.ok()) {
       if (r == records.size() || records[r].key != utts[i].id ||
+          records[r].compressed != compressed ||
           e.Get("shape") != ShapeText(records[r].rows, records[r].cols) ||
           e.Get("output") != ark_path + ":" + std::to_string(records[r].offset)) {
         break;
@@ -518,6 +520,9 @@ int RunBatch(const BatchConfig& c) {
   Progress progress(c.progress);
   const BatchOutput out = ParseBatchOutput(c.output);
   const bool ark = out.kind == BatchOutput::Kind::kArk;
+  if (c.compress && !ark) {
+    throw Error("--compress is for Kaldi archive output (-o ark:... or ark,scp:...)");
+  }
   if (c.resume && ark && out.ark == "-") {
     throw Error("--resume needs outputs in files; -o ark:- writes to stdout");
   }
@@ -557,8 +562,9 @@ int RunBatch(const BatchConfig& c) {
   std::vector<std::string> lines(n);
   std::unique_ptr<KaldiArkWriter> writer;
   if (ark) writer = std::make_unique<KaldiArkWriter>(out.ark, out.scp);
+  if (ark && c.compress) writer->SetCompression(c.compression_method);
   if (c.resume) {
-    skip = ark ? PlanArkResume(utts, previous, out.ark, writer.get())
+    skip = ark ? PlanArkResume(utts, previous, out.ark, c.compress, writer.get())
                : PlanNpyResume(utts, previous, output_path);
   } else if (ark) {
     writer->Open();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "featpool/audio-source.h"
+#include "featpool/compressed-matrix.h"
 #include "featpool/dataset.h"
 #include "featpool/feature-options.h"
 #include "featpool/matrix.h"
@@ -52,6 +53,9 @@ struct BatchConfig {
   int32_t jobs = 0;  // worker threads; 0 = every CPU this process may use
   bool resume = false;
   bool strict = false;
+  // Kaldi copy-feats --compress / --compression-method: ark output only.
+  bool compress = false;
+  CompressionMethod compression_method = CompressionMethod::kAuto;
   ProgressMode progress = ProgressMode::kAuto;
   FeatureOptions features;
   AudioReadOptions audio;

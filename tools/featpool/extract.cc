@@ -59,6 +59,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
     std::string shard;
     bool resume = false;
     bool strict = false;
+    bool compress = false;
+    std::string compression_method = "1";
     std::string progress = "auto";
     std::string manifest;
     PoolFlags pool;
@@ -86,6 +88,16 @@ RunFunction AddExtractCommand(CLI::App& app) {
                 "Skip utterances an interrupted run with the same options already finished")
       ->group(batch);
   sub->add_flag("--strict", state->strict, "Stop at the first bad input file")->group(batch);
+  sub->add_flag("--compress", state->compress,
+                "Kaldi archive output: write compressed matrices, byte for byte as Kaldi's "
+                "copy-feats --compress=true [default: false]")
+      ->group(batch);
+  sub->add_option("--compression-method", state->compression_method,
+                  "With --compress: Kaldi's CompressionMethod 1-7 or its name: 1 auto "
+                  "(speech-feature above 8 rows, else two-byte-auto), 2 speech-feature, "
+                  "3 two-byte-auto, 4 two-byte-signed-integer, 5 one-byte-auto, "
+                  "6 one-byte-unsigned-integer, 7 one-byte-zero-one")
+      ->capture_default_str()->group(batch);
   sub->add_option("--progress", state->progress,
                   "auto (a bar on a terminal, periodic lines otherwise), always (bar) or never")
       ->capture_default_str()->group(batch);
@@ -110,7 +122,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
                     "must be a directory (ending in '/') or a Kaldi wspecifier such as "
                     "ark,scp:feats.ark,feats.scp");
       }
-      for (const char* flag : {"--shard", "--resume", "--manifest"}) {
+      for (const char* flag :
+           {"--shard", "--resume", "--manifest", "--compress", "--compression-method"}) {
         if (sub->count(flag) > 0) {
           throw Error(std::string(flag) + " is for batch output (-o DIR/ or -o ark,scp:...), " +
                       "not for a single .npy");
@@ -145,6 +158,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.jobs = state->jobs;
     config.resume = state->resume;
     config.strict = state->strict;
+    config.compress = state->compress;
+    config.compression_method = ParseCompressionMethod(state->compression_method);
     config.progress = progress;
     config.features = opts;
     config.audio = audio;

@@ -16,6 +16,10 @@
 // An scp line is "key ark-path:offset", the offset of the record's "\0B".
 // An empty matrix is written as Kaldi does: rows = cols = 0.
 //
+// With compression (`copy-feats --compress=true`), "FM " and what follows it
+// are replaced by a compressed matrix: token "CM ", "CM2 " or "CM3 " and its
+// bytes (compressed-matrix.h). Readers here accept both kinds of record.
+//
 // Thread safety: one KaldiArkWriter per archive, used from one thread.
 #ifndef FEATPOOL_KALDI_IO_H_
 #define FEATPOOL_KALDI_IO_H_
@@ -26,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "featpool/compressed-matrix.h"
 #include "featpool/matrix.h"
 
 namespace featpool {
@@ -43,17 +48,19 @@ struct KaldiArkRecord {
   int64_t offset = 0;  // of "\0B"
   int32_t rows = 0;
   int32_t cols = 0;
-  int64_t end = 0;  // one past the last data byte
+  int64_t end = 0;          // one past the last data byte
+  bool compressed = false;  // a "CM"/"CM2"/"CM3" record
 };
 
 // Scans a binary archive of float matrices and returns its complete records
 // in order. Stops quietly at the first record that is cut short (what a
 // killed writer leaves); *valid_bytes (if given) receives the end of the last
 // complete record. Throws Error naming the file if it cannot be opened, or if
-// a record is not a binary float matrix ("FM ").
+// a record is neither a binary float matrix ("FM ") nor a compressed one.
 std::vector<KaldiArkRecord> ScanKaldiArk(const std::string& path, int64_t* valid_bytes = nullptr);
 
-// Reads the float matrix at `offset` ("\0B" position, as in an scp line).
+// Reads the float matrix at `offset` ("\0B" position, as in an scp line):
+// "FM", "DM" (converted to float) or compressed (decoded as Kaldi does).
 Matrix ReadKaldiMatrix(const std::string& path, int64_t offset);
 
 // A Kaldi script file: lines "key rest-of-line" (Kaldi util/kaldi-table.cc
@@ -98,8 +105,15 @@ class KaldiArkWriter {
   // lines are kept too) and drops everything after them.
   void KeepRecords(const std::vector<KaldiArkRecord>& records, size_t count);
 
+  // Every later record is compressed with `method`, as Kaldi's
+  // `copy-feats --compress=true --compression-method=N` writes it.
+  void SetCompression(CompressionMethod method) {
+    compress_ = true;
+    method_ = method;
+  }
+
   // Appends one record; returns the offset of its "\0B". Throws Error for an
-  // invalid key or a write error.
+  // invalid key, a matrix that cannot be compressed, or a write error.
   int64_t Write(const std::string& key, MatrixView matrix);
   // Finalises: rename the archive into place, then write the scp.
   void Commit();
@@ -119,7 +133,9 @@ class KaldiArkWriter {
   bool stream_ = false;  // stdout or a non-regular file: no partial file
   int64_t position_ = 0;
   std::string scp_text_;  // "key ark:offset\n" per record so far
-  std::string buffer_;    // one record's header
+  std::string buffer_;    // one record's header (compressed: the whole record)
+  bool compress_ = false;
+  CompressionMethod method_ = CompressionMethod::kAuto;
 };
 
 }  // namespace featpool
