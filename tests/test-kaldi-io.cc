@@ -2,7 +2,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -209,5 +211,87 @@ TEST_CASE("scp lines split at the first whitespace, value trimmed", "[kaldi-io]"
   CHECK(lines[2].value == "sox x.wav -t wav - |");
   WriteAll(dir + "/bad.scp", "utt1 a.wav\nlonely\n");
   CHECK_THROWS_WITH(ReadKaldiScp(dir + "/bad.scp"), Catch::Contains("line 2"));
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// "key \0B<token> \4<rows>\4<cols>" with rows and cols as given.
+std::string RecordHeader(const std::string& key, const char* token, int32_t rows, int32_t cols) {
+  std::string bytes = key + " " + std::string("\0B", 2) + token + " ";
+  for (int32_t value : {rows, cols}) {
+    uint32_t v;
+    std::memcpy(&v, &value, sizeof(v));
+    bytes.push_back('\4');
+    for (int shift = 0; shift < 32; shift += 8) bytes.push_back(static_cast<char>(v >> shift));
+  }
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("sizes in archive headers are checked before use, errors name key and offset",
+          "[kaldi-io]") {
+  const std::string dir = TempDir("sizes");
+  const std::string ark = dir + "/x.ark";
+  // 2^31-1 x 2^31-1 floats: rows * cols * 4 does not fit in int64.
+  WriteAll(ark, kUtt1Record + RecordHeader("big", "FM", 0x7fffffff, 0x7fffffff));
+  CHECK_THROWS_WITH(ScanKaldiArk(ark),
+                    Catch::Contains("record 'big' at offset 48") && Catch::Contains("too large"));
+  CHECK_THROWS_WITH(ReadKaldiMatrix(ark, 48), Catch::Contains("x.ark:48") &&
+                                                  Catch::Contains("2147483647 x 2147483647") &&
+                                                  Catch::Contains("too large"));
+  // A plausible size that the file cannot hold: the scan stops before it
+  // (a killed writer's last record), the reader says so without allocating
+  // the 16 GiB the header asks for.
+  WriteAll(ark, kUtt1Record + RecordHeader("long", "FM", 1 << 22, 1 << 10) + "tail");
+  int64_t valid = 0;
+  CHECK(ScanKaldiArk(ark, &valid).size() == 1);
+  CHECK(valid == 44);
+  CHECK_THROWS_WITH(ReadKaldiMatrix(ark, 49),
+                    Catch::Contains("needs 17179869184 bytes, 4 left in the file"));
+  WriteAll(ark, RecordHeader("dbl", "DM", 1 << 30, 1 << 2));
+  CHECK_THROWS_WITH(ReadKaldiMatrix(ark, 4), Catch::Contains("needs 34359738368 bytes"));
+  // Negative and half-empty sizes.
+  WriteAll(ark, RecordHeader("neg", "FM", -1, 3));
+  CHECK_THROWS_WITH(ScanKaldiArk(ark),
+                    Catch::Contains("record 'neg' at offset 4: bad matrix size -1 x 3"));
+  CHECK_THROWS_WITH(ReadKaldiMatrix(ark, 4), Catch::Contains("bad matrix size -1 x 3"));
+  WriteAll(ark, RecordHeader("half", "FM", 0, 3));
+  CHECK_THROWS_WITH(ScanKaldiArk(ark), Catch::Contains("bad matrix size 0 x 3"));
+  // Offsets outside the file; a bad size byte names the record.
+  WriteAll(ark, kUtt1Record);
+  CHECK_THROWS_WITH(ReadKaldiMatrix(ark, 45),
+                    Catch::Contains("offset outside the file (44 bytes)"));
+  CHECK_THROWS_WITH(ReadKaldiMatrix(ark, -1), Catch::Contains("offset outside the file"));
+  std::string bad_size = kUtt1Record;
+  bad_size[10] = '\x08';
+  WriteAll(ark, bad_size);
+  CHECK_THROWS_WITH(ScanKaldiArk(ark),
+                    Catch::Contains("record 'utt1' at offset 5: bad integer size byte 8"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("keys and lines from files are quoted with control bytes escaped", "[kaldi-io]") {
+  const std::string dir = TempDir("printable");
+  auto message = [](auto&& call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // The whole message survives a NUL in the key, on one line.
+  const std::string key_error = message([] { CheckKaldiKey(std::string("a\0b\n", 4)); });
+  CHECK(key_error.find("'a\\0b\\n'") != std::string::npos);
+  CHECK(key_error.find("must not contain whitespace") != std::string::npos);
+  WriteAll(dir + "/k.ark", RecordHeader(std::string("u\x1b[2Jt", 6), "DM", 1, 1) + "12345678");
+  CHECK_THAT(message([&] { ScanKaldiArk(dir + "/k.ark"); }),
+             Catch::Contains("record 'u\\x1b[2Jt' at offset 7: a double matrix"));
+  WriteAll(dir + "/w.scp", std::string("utt1 a.wav\nlone\0ly\r\n", 21));
+  const std::string scp_error = message([&] { ReadKaldiScp(dir + "/w.scp"); });
+  CHECK_THAT(scp_error, Catch::Contains("line 2") && Catch::Contains("'lone\\0ly\\r'"));
+  CHECK(scp_error.find('\0') == std::string::npos);
   std::filesystem::remove_all(dir);
 }

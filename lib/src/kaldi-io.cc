@@ -12,13 +12,18 @@
 #include <limits>
 #include <memory>
 
+#include "checked-math.h"
 #include "featpool/error.h"
 #include "featpool/output-file.h"
+#include "printable.h"
 
 namespace featpool {
 namespace {
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
+using internal::AddOverflows;
+using internal::MulOverflows;
+
+std::string Quote(const std::string& s) { return "'" + internal::Printable(s) + "'"; }
 
 std::string PartialPathFor(const std::string& path) {
   const size_t slash = path.find_last_of('/');
@@ -44,14 +49,17 @@ int64_t FileSize(std::FILE* file) {
   return static_cast<int64_t>(st.st_size);
 }
 
+// Messages about a record start with `where`: the quoted file and, where
+// known, the record's key and offset.
+
 // Kaldi base/io-funcs-inl.h ReadBasicType<int32>(binary): a size byte equal
 // to sizeof(int32), then the value in little-endian order. Returns false at
 // the end of the file.
-bool ReadInt32(std::FILE* file, const std::string& path, int32_t* value) {
+bool ReadInt32(std::FILE* file, const std::string& where, int32_t* value) {
   unsigned char bytes[5];
   if (std::fread(bytes, 1, 5, file) != 5) return false;
   if (bytes[0] != 4) {
-    throw Error(Quote(path) + ": bad integer size byte " + std::to_string(bytes[0]) +
+    throw Error(where + ": bad integer size byte " + std::to_string(bytes[0]) +
                 " in a matrix header (expected 4)");
   }
   uint32_t v = static_cast<uint32_t>(bytes[1]) | static_cast<uint32_t>(bytes[2]) << 8 |
@@ -64,11 +72,11 @@ enum class MatrixToken { kFloat, kDouble, kCompressed };
 
 // Reads "\0B" and the "FM "/"DM " token, or the first three bytes of a
 // compressed matrix's token; false at the end of the file.
-bool ReadMatrixStart(std::FILE* file, const std::string& path, MatrixToken* token) {
+bool ReadMatrixStart(std::FILE* file, const std::string& where, MatrixToken* token) {
   char start[5];
   if (std::fread(start, 1, 5, file) != 5) return false;
   if (start[0] != '\0' || start[1] != 'B') {
-    throw Error(Quote(path) +
+    throw Error(where +
                 ": not a binary Kaldi object (no \"\\0B\" marker); text "
                 "archives are not supported");
   }
@@ -79,22 +87,29 @@ bool ReadMatrixStart(std::FILE* file, const std::string& path, MatrixToken* toke
   } else if (start[2] == 'C' && start[3] == 'M') {
     *token = MatrixToken::kCompressed;
   } else {
-    throw Error(Quote(path) + ": not a Kaldi float matrix (token '" + std::string(start + 2, 2) +
-                "')");
+    throw Error(where + ": not a Kaldi float matrix (token " + Quote(std::string(start + 2, 3)) +
+                ")");
   }
   return true;
 }
 
-void CheckShape(const std::string& path, int32_t rows, int32_t cols) {
+// The number of data bytes of a rows x cols matrix of `item_size`-byte
+// values, or Error if the header's sizes are invalid or overflow.
+int64_t DataBytes(const std::string& where, int32_t rows, int32_t cols, int64_t item_size) {
+  const std::string size = std::to_string(rows) + " x " + std::to_string(cols);
   if (rows < 0 || cols < 0 || (rows == 0) != (cols == 0)) {
-    throw Error(Quote(path) + ": bad matrix size " + std::to_string(rows) + " x " +
-                std::to_string(cols));
+    throw Error(where + ": bad matrix size " + size);
   }
+  int64_t bytes = 0;
+  if (MulOverflows(rows, cols, &bytes) || MulOverflows(bytes, item_size, &bytes)) {
+    throw Error(where + ": matrix size " + size + " is too large");
+  }
+  return bytes;
 }
 
 // The token and header of the compressed matrix at `offset` + 2 (past
 // "\0B"); false if the file ends inside them. Leaves the position past them.
-bool ReadCompressedHeader(std::FILE* file, const std::string& path, int64_t offset,
+bool ReadCompressedHeader(std::FILE* file, const std::string& where, int64_t offset,
                           CompressedMatrixHeader* header) {
   char bytes[kMaxCompressedHeaderBytes];
   if (std::fseek(file, offset + 2, SEEK_SET) != 0) return false;
@@ -102,7 +117,7 @@ bool ReadCompressedHeader(std::FILE* file, const std::string& path, int64_t offs
   try {
     if (!ReadCompressedMatrixHeader(bytes, n, header)) return false;
   } catch (const Error& e) {
-    throw Error(Quote(path) + ": " + e.what());
+    throw Error(where + ": " + e.what());
   }
   return std::fseek(file, offset + 2 + header->header_bytes, SEEK_SET) == 0;
 }
@@ -149,35 +164,42 @@ std::vector<KaldiArkRecord> ScanKaldiArk(const std::string& path, int64_t* valid
       record.key.push_back(static_cast<char>(c));
     }
     if (c != ' ') {
-      if (c != EOF) throw Error(Quote(path) + ": record key longer than 64 KiB; not an archive");
+      if (c != EOF) {
+        throw Error(Quote(path) + ": record key at offset " + std::to_string(valid) +
+                    " is longer than 64 KiB; not an archive");
+      }
       break;
     }
     record.offset = valid + static_cast<int64_t>(record.key.size()) + 1;
+    const std::string where = Quote(path) + " record " + Quote(record.key) + " at offset " +
+                              std::to_string(record.offset);
     MatrixToken token;
-    if (!ReadMatrixStart(file.get(), path, &token)) break;
+    if (!ReadMatrixStart(file.get(), where, &token)) break;
     if (token == MatrixToken::kCompressed) {
       CompressedMatrixHeader h;
-      if (!ReadCompressedHeader(file.get(), path, record.offset, &h)) break;
+      if (!ReadCompressedHeader(file.get(), where, record.offset, &h)) break;
       record.compressed = true;
       record.rows = h.rows;
       record.cols = h.cols;
+      if (h.total_bytes > size - record.offset - 2) break;  // data cut short
       record.end = record.offset + 2 + h.total_bytes;
-      if (record.end > size) break;  // data cut short
       if (std::fseek(file.get(), record.end, SEEK_SET) != 0) break;
       valid = record.end;
       records.push_back(std::move(record));
       continue;
     }
     if (token != MatrixToken::kFloat) {
-      throw Error(Quote(path) + ": record " + Quote(record.key) + " is a double matrix; " +
-                  "expected float (FM)");
+      throw Error(where + ": a double matrix (DM); expected float (FM)");
     }
-    if (!ReadInt32(file.get(), path, &record.rows) || !ReadInt32(file.get(), path, &record.cols)) {
+    if (!ReadInt32(file.get(), where, &record.rows) ||
+        !ReadInt32(file.get(), where, &record.cols)) {
       break;
     }
-    CheckShape(path, record.rows, record.cols);
-    record.end = record.offset + 15 + int64_t{record.rows} * record.cols * 4;
-    if (record.end > size) break;  // data cut short
+    const int64_t bytes = DataBytes(where, record.rows, record.cols, 4);
+    // A record whose data would end past the file is what a killed writer
+    // leaves: the scan ends before it. (record.offset + 15 <= size here.)
+    if (bytes > size - record.offset - 15) break;
+    record.end = record.offset + 15 + bytes;
     if (std::fseek(file.get(), record.end, SEEK_SET) != 0) break;
     valid = record.end;
     records.push_back(std::move(record));
@@ -188,52 +210,58 @@ std::vector<KaldiArkRecord> ScanKaldiArk(const std::string& path, int64_t* valid
 
 Matrix ReadKaldiMatrix(const std::string& path, int64_t offset) {
   FilePtr file = OpenForReading(path);
-  const std::string where = path + ":" + std::to_string(offset);
-  if (offset < 0 || std::fseek(file.get(), offset, SEEK_SET) != 0) {
-    throw Error(Quote(where) + ": cannot seek");
+  const int64_t size = FileSize(file.get());
+  const std::string where = Quote(path + ":" + std::to_string(offset));
+  if (offset < 0 || offset > size || std::fseek(file.get(), offset, SEEK_SET) != 0) {
+    throw Error(where + ": offset outside the file (" + std::to_string(size) + " bytes)");
   }
   MatrixToken token;
   if (!ReadMatrixStart(file.get(), where, &token)) {
-    throw Error(Quote(where) + ": truncated matrix header");
+    throw Error(where + ": truncated matrix header");
   }
   if (token == MatrixToken::kCompressed) {
     CompressedMatrixHeader h;
     if (!ReadCompressedHeader(file.get(), where, offset, &h)) {
-      throw Error(Quote(where) + ": truncated compressed matrix header");
+      throw Error(where + ": truncated compressed matrix header");
     }
     // The length comes from the header: check it against the file before
     // allocating.
-    if (offset + 2 + h.total_bytes > FileSize(file.get())) {
-      throw Error(Quote(where) + ": truncated compressed matrix data");
+    if (h.total_bytes > size - offset - 2) {
+      throw Error(where + ": truncated compressed matrix data");
     }
     std::string bytes(static_cast<size_t>(h.total_bytes), '\0');
     if (std::fseek(file.get(), offset + 2, SEEK_SET) != 0 ||
         std::fread(&bytes[0], 1, bytes.size(), file.get()) != bytes.size()) {
-      throw Error(Quote(where) + ": truncated compressed matrix data");
+      throw Error(where + ": truncated compressed matrix data");
     }
     try {
       return DecompressMatrix(bytes.data(), bytes.size());
     } catch (const Error& e) {
-      throw Error(Quote(where) + ": " + e.what());
+      throw Error(where + ": " + e.what());
     }
   }
   int32_t rows = 0;
   int32_t cols = 0;
   if (!ReadInt32(file.get(), where, &rows) || !ReadInt32(file.get(), where, &cols)) {
-    throw Error(Quote(where) + ": truncated matrix header");
+    throw Error(where + ": truncated matrix header");
   }
-  CheckShape(where, rows, cols);
+  const int64_t bytes = DataBytes(where, rows, cols, token == MatrixToken::kFloat ? 4 : 8);
+  if (bytes > size - offset - 15) {
+    throw Error(where + ": truncated matrix data (" + std::to_string(rows) + " x " +
+                std::to_string(cols) + " needs " + std::to_string(bytes) + " bytes, " +
+                std::to_string(size - offset - 15) + " left in the file)");
+  }
   Matrix m(rows, cols);
   const size_t count = static_cast<size_t>(rows) * static_cast<size_t>(cols);
   if (token == MatrixToken::kFloat) {
     if (std::fread(m.data(), sizeof(float), count, file.get()) != count) {
-      throw Error(Quote(where) + ": truncated matrix data");
+      throw Error(where + ": truncated matrix data");
     }
   } else {
     std::vector<double> row(static_cast<size_t>(cols));
     for (int32_t r = 0; r < rows; ++r) {
       if (std::fread(row.data(), sizeof(double), row.size(), file.get()) != row.size()) {
-        throw Error(Quote(where) + ": truncated matrix data");
+        throw Error(where + ": truncated matrix data");
       }
       for (int32_t c = 0; c < cols; ++c) m(r, c) = static_cast<float>(row[c]);
     }
