@@ -104,6 +104,52 @@ fails_with "not a .npy" "$FEATPOOL" pool junk.npy --kernel=2 -o out.npy
 fails_with "missing.npy" "$FEATPOOL" pool missing.npy --kernel=2 -o out.npy
 fails_with "too small" "$FEATPOOL" pool "$IN" --kernel=300x2 -o out.npy
 
+# Malformed headers and sizes: one line on stderr, a non-zero exit, no
+# output, quickly and without allocating what the header claims (np.load
+# rejects each of these files too).
+"$PY" - <<'PY'
+import struct
+def npy(header, major=1, data=b"\0" * 24):
+    h = header.encode("latin1")
+    size = struct.pack("<H" if major == 1 else "<I", len(h))
+    return b"\x93NUMPY" + bytes([major, 0]) + size + h + data
+def save(name, *args, **kw):
+    open(name, "wb").write(npy(*args, **kw))
+good = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n"
+save("v0.npy", good, 0)
+save("v4.npy", good, 4)
+save("descr1m.npy", "{'descr': '" + "x" * (1 << 20) + "', 'fortran_order': False, 'shape': (2, 3)}", 2)
+save("dims.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1," * (1 << 19) + ")}", 2)
+save("int65.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999, 3)}")
+save("product.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296)}")
+save("tib.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1)}")
+save("extra.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 0}")
+save("be.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3)}")
+open("hlen.npy", "wb").write(b"\x93NUMPY\x02\x00\xff\xff\xff\x7f" + good.encode())
+PY
+one_line_error() {
+  local want=$1 file=$2
+  local start=$SECONDS
+  fails_with "$want" "$FEATPOOL" pool "$file" --kernel=1 -o out.npy
+  [[ $(wc -l < err.txt) == 1 ]] || fail "$file: more than one line on stderr: $(head -c 300 err.txt)"
+  grep -qF "$file" err.txt || fail "$file: message does not name the file: $(cat err.txt)"
+  (( SECONDS - start < 10 )) || fail "$file took $((SECONDS - start)) s to reject"
+}
+one_line_error "version 0.0" v0.npy
+one_line_error "version 4.0" v4.npy
+one_line_error "limit of 10000" descr1m.npy
+one_line_error "limit of 10000" dims.npy
+one_line_error "integer too large" int65.npy
+one_line_error "too large" product.npy
+one_line_error "needs 4398046511104 data bytes, the file has 24" tib.npy
+one_line_error "unexpected key 'x'" extra.npy
+one_line_error "big-endian" be.npy
+one_line_error "2147483647 header bytes declared" hlen.npy
+# From a pipe the file size is unknown: the data must arrive first.
+fails_with "truncated" "$FEATPOOL" pool <(cat tib.npy) --kernel=1 -o out.npy
+"$FEATPOOL" pool <(cat "$IN") --kernel=3 --stride=2 -o piped.npy
+cmp -s max.npy piped.npy || fail "a .npy read from a pipe pooled differently"
+
 # --- bad flag values name the flag ---
 fails_with "--kernel" "$FEATPOOL" pool "$IN" -o out.npy
 fails_with "--kernel" "$FEATPOOL" pool "$IN" --kernel=abc -o out.npy
