@@ -119,7 +119,20 @@ grep -q "piped commands are not supported" piped.err || fail "piped scp message:
 printf 'x in/spk00/utt0000.wav\nx in/spk00/utt0007.wav\n' > dup.scp
 run 1 "$FEATPOOL" extract scp:dup.scp -o dup/ 2> dup.err
 grep -q "duplicate utterance ids: 'x'" dup.err || fail "duplicate message: $(cat dup.err)"
-[[ ! -e piped && ! -e dup ]] || fail "outputs created before the input check"
+# Ids from an scp with a NUL or control bytes: the message shows them escaped,
+# whole and on one line (a NUL used to end the message there).
+printf 'a\0b/../.. in/spk00/utt0000.wav\n' > nul.scp
+run 1 "$FEATPOOL" extract scp:nul.scp -o nul/ 2> nul.err
+grep -qF "utterance id 'a\0b/../..' (" nul.err && grep -q "cannot name a file" nul.err \
+  && [[ $(wc -l < nul.err) == 1 ]] || fail "NUL id message: $(od -c nul.err | head)"
+printf 'x\033[2Jy in/spk00/utt0000.wav\n' > esc.scp
+run 1 "$FEATPOOL" extract scp:esc.scp -o ark:esc.ark 2> esc.err
+grep -qF "'x\x1b[2Jy'" esc.err || fail "ESC id message: $(od -c esc.err | head)"
+printf 'n in/spk00/utt0000.wav\0junk\n' > nulpath.scp
+run 1 "$FEATPOOL" extract scp:nulpath.scp -o nulpath/ 2> nulpath.err
+grep -qF "'in/spk00/utt0000.wav\0junk' contains a NUL byte" nulpath.err \
+  || fail "NUL path message: $(cat nulpath.err)"
+[[ ! -e piped && ! -e dup && ! -e nul && ! -e nulpath ]] || fail "outputs created before the input check"
 run 1 "$FEATPOOL" extract in/spk00/utt0000.wav in/spk00/utt0007.wav -o two.npy 2> two.err
 grep -q "must be a directory (ending in '/')" two.err || fail "file -o with several inputs"
 

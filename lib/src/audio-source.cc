@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "featpool/error.h"
+#include "printable.h"
 
 namespace featpool {
 namespace {
@@ -20,7 +21,8 @@ namespace {
 // 16-bit integer scale.
 constexpr float kKaldiScale = 32768.0f;
 
-std::string Quote(const std::string& path) { return "'" + path + "'"; }
+// Paths come from scp files too: control bytes are shown escaped.
+std::string Quote(const std::string& path) { return "'" + internal::Printable(path) + "'"; }
 
 void CheckPathIsReadableFile(const std::string& path) {
   struct stat st;

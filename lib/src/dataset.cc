@@ -13,13 +13,15 @@
 
 #include "featpool/error.h"
 #include "featpool/kaldi-io.h"
+#include "printable.h"
 
 namespace featpool {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
+// Ids and paths come from files and listings: control bytes are shown escaped.
+std::string Quote(const std::string& s) { return "'" + internal::Printable(s) + "'"; }
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -121,6 +123,9 @@ void AddScp(const std::string& scp, std::vector<Utterance>* out) {
                   "); run the command first and list the audio files it writes");
     }
     if (value == "-") throw Error(where + "reading audio from stdin ('-') is not supported");
+    if (value.find('\0') != std::string::npos) {
+      throw Error(where + "the path " + Quote(value) + " contains a NUL byte");
+    }
     if (EndsWithOffset(value) && SizeOf(value) == 0) {
       throw Error(where + "archive offsets (" + Quote(value) +
                   ") are not supported; list audio files");

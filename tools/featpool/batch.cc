@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "../../lib/src/printable.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
 #include "featpool/json-line.h"
@@ -40,7 +41,8 @@ int DefaultThreadCount() {
 
 namespace {
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
+// Ids and paths come from files and listings: control bytes are shown escaped.
+std::string Quote(const std::string& s) { return "'" + internal::Printable(s) + "'"; }
 
 std::string DirName(const std::string& path) {
   const size_t slash = path.find_last_of('/');
