@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <climits>
+#include <limits>
 
 #include "featpool/error.h"
 #include "featpool/frame-extractor.h"
@@ -40,4 +42,53 @@ TEST_CASE("frame options reject nonsense with the option's name", "[frame-extrac
   CHECK_THROWS_WITH(opts.Validate(), Catch::Contains("odd"));
   CHECK_THROWS_WITH(ParseWindowType("hann"), Catch::Contains("--window-type"));
   CHECK(ParseWindowType("blackman") == WindowType::kBlackman);
+}
+
+TEST_CASE("sizes in samples saturate instead of overflowing the int32 cast", "[frame-extractor]") {
+  using Catch::Contains;
+  FrameExtractionOptions opts;
+  opts.frame_length_ms = 1e30f;
+  CHECK(opts.WindowSize() == INT32_MAX);
+  CHECK(opts.PaddedWindowSize() == INT32_MAX);
+  CHECK_THROWS_WITH(opts.Validate(), Contains("--frame-length=1e+30") && Contains("2^24"));
+  opts.frame_length_ms = 3e8f;  // was "shorter than two samples" through the overflowed cast
+  CHECK_THROWS_WITH(opts.Validate(), Contains("--frame-length") && Contains("longer than"));
+  opts = FrameExtractionOptions();
+  opts.samp_freq = 1e38f;
+  CHECK(opts.WindowShift() == INT32_MAX);
+  CHECK_THROWS_WITH(opts.Validate(), Contains("--frame-length") && Contains("1e+38 Hz"));
+  // The limit itself is accepted: 1048.576 s at 16 kHz is 2^24 samples.
+  opts = FrameExtractionOptions();
+  opts.samp_freq = 1000.0f;
+  opts.frame_length_ms = 16777216.0f;
+  CHECK(opts.WindowSize() == kMaxWindowSamples);
+  CHECK_NOTHROW(opts.Validate());
+  opts.frame_length_ms = 16777218.0f;
+  CHECK_THROWS_WITH(opts.Validate(), Contains("--frame-length"));
+  // FrameExtractor validates before it builds the window (a negative size
+  // used to reach std::vector first).
+  opts = FrameExtractionOptions();
+  opts.frame_length_ms = -25.0f;
+  CHECK_THROWS_WITH(FrameExtractor(opts), Contains("--frame-length"));
+}
+
+TEST_CASE("options that make every feature inf or NaN are rejected", "[frame-extractor]") {
+  using Catch::Contains;
+  FrameExtractionOptions opts;
+  opts.dither = 1e38f;
+  CHECK_THROWS_WITH(opts.Validate(), Contains("--dither=1e+38") && Contains("overflows"));
+  opts.dither = 1e6f;  // loud, but finite
+  CHECK_NOTHROW(opts.Validate());
+  opts = FrameExtractionOptions();
+  opts.window_type = WindowType::kBlackman;
+  opts.blackman_coeff = 1e38f;
+  CHECK_THROWS_WITH(opts.Validate(), Contains("--blackman-coeff=1e+38") && Contains("overflows"));
+  opts.blackman_coeff = 0.42f;
+  CHECK_NOTHROW(opts.Validate());
+  // Only the blackman window uses the coefficient.
+  opts.window_type = WindowType::kPovey;
+  opts.blackman_coeff = 1e38f;
+  CHECK_NOTHROW(opts.Validate());
+  opts.blackman_coeff = std::numeric_limits<float>::infinity();
+  CHECK_THROWS_WITH(opts.Validate(), Contains("--blackman-coeff"));
 }

@@ -4,6 +4,7 @@
 // max(0, min(up-slope, down-slope)) in mel), written out here independently.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <string>
@@ -172,4 +173,28 @@ TEST_CASE("mel bank options Kaldi rejects are errors naming the option", "[mel-b
   }
   CHECK(ErrorOf({16000, 25, true, 23, 20, 8000}).empty());
   CHECK(ErrorOf({16000, 25, true, 23, 0, -7000}).empty());
+  // NaN compares false with everything: it used to pass the range check.
+  CHECK_THAT(ErrorOf({16000, 25, true, 23, std::nanf(""), 0}), Contains("--low-freq"));
+  CHECK_THAT(ErrorOf({16000, 25, true, 23, 20, std::nanf("")}), Contains("--high-freq"));
+  // num_bins + 1 must not overflow int32 on the way to the error.
+  CHECK_THAT(ErrorOf({16000, 25, true, 2147483647, 20, 0}),
+             Contains("--num-mel-bins=2147483647") && Contains("covers no FFT bin"));
+}
+
+TEST_CASE("a large mel bank on a long window is built in O(bins + FFT bins)", "[mel-bank]") {
+  // 2^23 FFT bins and 20000 mel bins: testing every FFT bin against every
+  // mel bin was 1.7e11 steps (minutes); the sweep is a few times 2^23.
+  FrameExtractionOptions frame;
+  frame.frame_length_ms = 1000000.0f;  // 16e6 samples, padded to 2^24
+  MelBanksOptions mel;
+  mel.num_bins = 20000;
+  const auto start = std::chrono::steady_clock::now();
+  const MelBank bank(mel, frame);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(bank.NumBins() == 20000);
+  CHECK(seconds < 20.0);  // about 0.2 s in Release; sanitizers are slower
+  int64_t weights = 0;
+  for (int32_t b = 0; b < bank.NumBins(); ++b) weights += bank.Length(b);
+  CHECK(weights <= 2 * (int64_t{1} << 23));  // each FFT bin in at most two triangles
 }

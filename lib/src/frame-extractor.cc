@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "featpool/error.h"
@@ -16,11 +17,10 @@ struct WindowName {
   const char* name;
 };
 constexpr WindowName kWindowNames[] = {
-    {WindowType::kHanning, "hanning"},         {WindowType::kHamming, "hamming"},
-    {WindowType::kPovey, "povey"},             {WindowType::kRectangular, "rectangular"},
-    {WindowType::kBlackman, "blackman"},       {WindowType::kSine, "sine"},
+    {WindowType::kHanning, "hanning"},   {WindowType::kHamming, "hamming"},
+    {WindowType::kPovey, "povey"},       {WindowType::kRectangular, "rectangular"},
+    {WindowType::kBlackman, "blackman"}, {WindowType::kSine, "sine"},
 };
-
 
 }  // namespace
 
@@ -39,17 +39,35 @@ std::string WindowTypeName(WindowType type) {
   return "?";
 }
 
-int32_t FrameExtractionOptions::WindowShift() const {
-  return static_cast<int32_t>(samp_freq * 0.001f * frame_shift_ms);
+namespace {
+
+// samp_freq * 0.001 * ms in float, as Kaldi computes it, truncated to an
+// int32 without the undefined behaviour of casting an out-of-range float:
+// NaN gives 0, values past the int32 range saturate. Validate() rejects both.
+int32_t SamplesIn(float samp_freq, float ms) {
+  const float samples = samp_freq * 0.001f * ms;
+  if (!(samples == samples)) return 0;
+  if (samples >= 2147483648.0f) return INT32_MAX;
+  if (samples <= -2147483648.0f) return INT32_MIN;
+  return static_cast<int32_t>(samples);
 }
 
-int32_t FrameExtractionOptions::WindowSize() const {
-  return static_cast<int32_t>(samp_freq * 0.001f * frame_length_ms);
+// Largest magnitude of the window function (blackman can exceed 1).
+double WindowPeak(const FrameExtractionOptions& o) {
+  if (o.window_type != WindowType::kBlackman) return 1.0;
+  const double a = o.blackman_coeff;
+  return std::fabs(a) + 0.5 + std::fabs(0.5 - a);
 }
+
+}  // namespace
+
+int32_t FrameExtractionOptions::WindowShift() const { return SamplesIn(samp_freq, frame_shift_ms); }
+
+int32_t FrameExtractionOptions::WindowSize() const { return SamplesIn(samp_freq, frame_length_ms); }
 
 int32_t FrameExtractionOptions::PaddedWindowSize() const {
   const int32_t size = WindowSize();
-  if (!round_to_power_of_two) return size;
+  if (!round_to_power_of_two || size > kMaxWindowSamples) return size;
   int32_t padded = 1;
   while (padded < size) padded *= 2;
   return padded;
@@ -65,6 +83,13 @@ void FrameExtractionOptions::Validate() const {
   if (!(frame_length_ms > 0) || !std::isfinite(frame_length_ms)) {
     throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": must be positive");
   }
+  const double size_samples = static_cast<double>(samp_freq * 0.001f * frame_length_ms);
+  if (!(size_samples <= kMaxWindowSamples)) {
+    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": a window of " +
+                NumberText(size_samples) + " samples at " + NumberText(samp_freq) +
+                " Hz is longer than the limit of " + std::to_string(kMaxWindowSamples) +
+                " samples (2^24)");
+  }
   if (WindowShift() < 1) {
     throw Error("invalid --frame-shift=" + NumberText(frame_shift_ms) +
                 ": shorter than one sample at " + NumberText(samp_freq) + " Hz");
@@ -72,9 +97,6 @@ void FrameExtractionOptions::Validate() const {
   if (WindowSize() < 2) {
     throw Error("invalid --frame-length=" + NumberText(frame_length_ms) +
                 ": shorter than two samples at " + NumberText(samp_freq) + " Hz");
-  }
-  if (WindowSize() > 1 << 24) {
-    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": too long");
   }
   if (PaddedWindowSize() % 2 != 0) {
     throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": a window of " +
@@ -90,7 +112,27 @@ void FrameExtractionOptions::Validate() const {
                 ": must be in [0, 1]");
   }
   if (!std::isfinite(blackman_coeff)) {
-    throw Error("invalid --blackman-coeff=" + NumberText(blackman_coeff));
+    throw Error("invalid --blackman-coeff=" + NumberText(blackman_coeff) + ": must be finite");
+  }
+  // Values for which no real audio can give finite features: the power
+  // spectrum (float32) of a frame is at most (size * peak * (1 + preemph) *
+  // max |sample|)^2, and about size * peak^2 * sigma^2 for noise of
+  // deviation sigma. A window that overflows it for full-scale 16-bit audio
+  // (|x| = 32768, Kaldi's scale), or dither whose noise alone overflows it,
+  // turns every frame into inf and NaN.
+  const double size = WindowSize();
+  const double gain = WindowPeak(*this) * (1.0 + preemph_coeff);
+  const double kMaxMagnitude = std::sqrt(static_cast<double>(FLT_MAX));
+  if (size * gain * 32768.0 > kMaxMagnitude) {
+    throw Error("invalid --blackman-coeff=" + NumberText(blackman_coeff) +
+                ": a window this large overflows float32 power spectra of full-scale audio "
+                "(features would be inf or NaN)");
+  }
+  if (std::sqrt(size) * gain * dither > kMaxMagnitude) {
+    throw Error("invalid --dither=" + NumberText(dither) + ": noise this large overflows " +
+                "float32 power spectra of a " + std::to_string(WindowSize()) +
+                "-sample window (features would be inf or NaN); at most " +
+                NumberText(kMaxMagnitude / (std::sqrt(size) * gain)) + " here");
   }
 }
 
@@ -129,15 +171,25 @@ std::vector<float> MakeWindow(const FrameExtractionOptions& opts) {
     const double c = std::cos(a * i);
     double w = 1.0;
     switch (opts.window_type) {
-      case WindowType::kHanning: w = 0.5 - 0.5 * c; break;
-      case WindowType::kHamming: w = 0.54 - 0.46 * c; break;
-      case WindowType::kPovey: w = std::pow(0.5 - 0.5 * c, 0.85); break;
-      case WindowType::kRectangular: w = 1.0; break;
+      case WindowType::kHanning:
+        w = 0.5 - 0.5 * c;
+        break;
+      case WindowType::kHamming:
+        w = 0.54 - 0.46 * c;
+        break;
+      case WindowType::kPovey:
+        w = std::pow(0.5 - 0.5 * c, 0.85);
+        break;
+      case WindowType::kRectangular:
+        w = 1.0;
+        break;
       case WindowType::kBlackman:
         w = opts.blackman_coeff - 0.5 * c + (0.5 - opts.blackman_coeff) * std::cos(2 * a * i);
         break;
       // Kaldi's sine window spans half a period over the frame.
-      case WindowType::kSine: w = std::sin(0.5 * a * i); break;
+      case WindowType::kSine:
+        w = std::sin(0.5 * a * i);
+        break;
     }
     window[static_cast<size_t>(i)] = static_cast<float>(w);
   }
@@ -145,9 +197,10 @@ std::vector<float> MakeWindow(const FrameExtractionOptions& opts) {
 }
 
 FrameExtractor::FrameExtractor(const FrameExtractionOptions& opts)
-    : opts_(opts), window_(MakeWindow(opts)), rng_(opts.dither_seed), gauss_(0.0f, 1.0f) {
-  opts_.Validate();
-}
+    : opts_(opts),
+      window_((opts.Validate(), MakeWindow(opts))),
+      rng_(opts.dither_seed),
+      gauss_(0.0f, 1.0f) {}
 
 namespace {
 

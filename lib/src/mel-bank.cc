@@ -13,8 +13,7 @@ double InverseMelScale(double mel) { return 700.0 * (std::exp(mel / 1127.0) - 1.
 // Kaldi mel-computations.cc MelBanks::MelBanks() without VTLN.
 MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& frame_opts) {
   if (opts.num_bins < 3) {
-    throw Error("invalid --num-mel-bins=" + std::to_string(opts.num_bins) +
-                ": must be at least 3");
+    throw Error("invalid --num-mel-bins=" + std::to_string(opts.num_bins) + ": must be at least 3");
   }
   const double sample_freq = frame_opts.samp_freq;
   const int32_t padded = frame_opts.PaddedWindowSize();
@@ -22,8 +21,8 @@ MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& fram
   const double nyquist = 0.5 * sample_freq;
   const double low_freq = opts.low_freq;
   const double high_freq = opts.high_freq > 0 ? opts.high_freq : nyquist + opts.high_freq;
-  if (low_freq < 0 || low_freq >= nyquist || high_freq <= 0 || high_freq > nyquist ||
-      high_freq <= low_freq) {
+  if (!(low_freq >= 0 && low_freq < nyquist && high_freq > 0 && high_freq <= nyquist &&
+        high_freq > low_freq)) {
     throw Error("invalid --low-freq=" + NumberText(opts.low_freq) + " / --high-freq=" +
                 NumberText(opts.high_freq) + ": need 0 <= low-freq < high-freq <= Nyquist (" +
                 NumberText(nyquist) + " Hz); a high-freq <= 0 is an offset from Nyquist, here " +
@@ -32,26 +31,30 @@ MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& fram
   const double fft_bin_width = sample_freq / padded;
   const double mel_low = MelScale(low_freq);
   const double mel_high = MelScale(high_freq);
-  const double mel_delta = (mel_high - mel_low) / (opts.num_bins + 1);
+  // (num_bins + 1) in double: the same value, without int32 overflow.
+  const double mel_delta = (mel_high - mel_low) / (opts.num_bins + 1.0);
 
+  // The bins' left edges increase, and so does the mel of FFT bin i: the
+  // first FFT bin above a bin's left edge only moves forward, so the bank is
+  // built in O(num_bins + num_fft_bins) (each FFT bin lies in at most two
+  // triangles), not by testing every FFT bin against every mel bin.
+  int32_t start = 0;
   for (int32_t bin = 0; bin < opts.num_bins; ++bin) {
     const double left = mel_low + bin * mel_delta;
-    const double center = mel_low + (bin + 1) * mel_delta;
-    const double right = mel_low + (bin + 2) * mel_delta;
+    const double center = mel_low + (bin + 1.0) * mel_delta;
+    const double right = mel_low + (bin + 2.0) * mel_delta;
+    while (start < num_fft_bins && !(MelScale(fft_bin_width * start) > left)) ++start;
     int32_t first = -1;
     int32_t last = -1;
     const size_t offset = weights_.size();
-    for (int32_t i = 0; i < num_fft_bins; ++i) {
+    for (int32_t i = start; i < num_fft_bins; ++i) {
       const double mel = MelScale(fft_bin_width * i);
-      if (mel > left && mel < right) {
-        const double weight =
-            mel <= center ? (mel - left) / (center - left) : (right - mel) / (right - center);
-        if (first == -1) first = i;
-        // Zero-fill any gap so the range stays contiguous.
-        weights_.resize(offset + static_cast<size_t>(i - first));
-        weights_.push_back(static_cast<float>(weight));
-        last = i;
-      }
+      if (!(mel < right)) break;
+      const double weight =
+          mel <= center ? (mel - left) / (center - left) : (right - mel) / (right - center);
+      if (first == -1) first = i;
+      weights_.push_back(static_cast<float>(weight));
+      last = i;
     }
     if (first == -1) {
       throw Error("invalid --num-mel-bins=" + std::to_string(opts.num_bins) + ": mel bin " +

@@ -4,8 +4,8 @@
 #include <cfloat>
 #include <cmath>
 
-#include "featpool/error.h"
 #include "fast-log.h"
+#include "featpool/error.h"
 #include "log-energy.h"
 
 namespace featpool {
@@ -30,12 +30,13 @@ MfccComputer::MfccComputer(const MfccOptions& opts)
     throw Error("invalid --cepstral-lifter: must be finite");
   }
   // Kaldi ComputeDctMatrix(): orthonormal DCT-II, first num_ceps rows.
-  dct_.resize(static_cast<size_t>(opts_.num_ceps * bins));
+  dct_.resize(static_cast<size_t>(opts_.num_ceps) * static_cast<size_t>(bins));
   for (int32_t k = 0; k < opts_.num_ceps; ++k) {
     for (int32_t n = 0; n < bins; ++n) {
       const double value = k == 0 ? std::sqrt(1.0 / bins)
                                   : std::sqrt(2.0 / bins) * std::cos(M_PI / bins * (n + 0.5) * k);
-      dct_[static_cast<size_t>(k * bins + n)] = static_cast<float>(value);
+      dct_[static_cast<size_t>(k) * static_cast<size_t>(bins) + static_cast<size_t>(n)] =
+          static_cast<float>(value);
     }
   }
   // Kaldi ComputeLifterCoeffs()
@@ -59,9 +60,10 @@ void MfccComputer::Compute(float raw_log_energy, float* window, float* feature) 
   LogFlooredInPlace(mel_.data(), bins);
   const int32_t ceps = opts_.num_ceps;
   for (int32_t k = 0; k < ceps; ++k) {
-    const float* row = dct_.data() + static_cast<size_t>(k * bins);
+    const float* row = dct_.data() + static_cast<size_t>(k) * static_cast<size_t>(bins);
     double sum = 0.0;
-    for (int32_t n = 0; n < bins; ++n) sum += static_cast<double>(row[n]) * mel_[static_cast<size_t>(n)];
+    for (int32_t n = 0; n < bins; ++n)
+      sum += static_cast<double>(row[n]) * mel_[static_cast<size_t>(n)];
     feature[k] = static_cast<float>(sum) * lifter_[static_cast<size_t>(k)];
   }
   if (opts_.use_energy) {
