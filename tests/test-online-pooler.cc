@@ -214,3 +214,46 @@ TEST_CASE("released rows free memory and TakeRows moves the rest", "[online-pool
   CHECK(rest(9, 2) == 299.0f);
   CHECK(pooler.ReadyRows().rows == 0);
 }
+
+TEST_CASE("streaming memory follows the frames, not kernel, dilation or stack size",
+          "[online-pooler]") {
+  // Each of these used to allocate by the option: a ring of kernel rows, a
+  // table entry per dilation class, m frames of stacking.
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  Matrix x(10, 4);
+  for (int64_t i = 0; i < 40; ++i) x.data()[i] = normal(rng);
+  PoolOptions big_kernel;
+  big_kernel.kernel = {200000001, 1};
+  big_kernel.padding = {100000000, 0};
+  PoolOptions big_dilation;
+  big_dilation.kernel = {10, 1};
+  big_dilation.stride = PoolSize{1, 1};
+  big_dilation.dilation = {1000000000, 1};
+  PoolOptions big_stack;
+  big_stack.mode = PoolMode::kStack;
+  big_stack.stack_frames = 1000001;  // rows of 4e6 values: within the bound
+  big_stack.stack_stride = 6;
+  for (const PoolOptions* options : {&big_kernel, &big_dilation, &big_stack}) {
+    const PoolOptions& o = *options;
+    OnlinePooler online(o, 4);
+    online.AcceptFrames(x.View());
+    online.InputFinished();
+    if (options == &big_dilation) {
+      CHECK(online.NumRowsReady() == 0);  // every window reaches past the input
+      continue;
+    }
+    Matrix offline;
+    Pooler(o).Apply(x.View(), &offline);
+    const Matrix rows = online.TakeRows();
+    REQUIRE(rows.rows() == offline.rows());
+    REQUIRE(rows.cols() == offline.cols());
+    CHECK(std::memcmp(rows.data(), offline.data(),
+                      sizeof(float) * static_cast<size_t>(rows.rows() * rows.cols())) == 0);
+  }
+  big_stack.stack_frames = 5000000;  // one row of 2e7 values from frames of 4
+  CHECK_THROWS_WITH(OnlinePooler(big_stack, 4), Catch::Contains("--stack-frames=5000000"));
+  OnlinePooler online(big_kernel, 4);
+  CHECK_THROWS_WITH(online.FramesNeededForRow(INT64_MAX), Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(online.FramesNeededForRow(-1), Catch::Contains("out of range"));
+}

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -85,8 +86,9 @@ void BruteMax(const Matrix& x, const PoolOptions& o, Matrix* out, std::vector<in
       int64_t w0 = ow * s.freq - o.padding.freq;
       const int64_t h1 = std::min(h0 + (o.kernel.time - 1) * o.dilation.time + 1, x.rows());
       const int64_t w1 = std::min(w0 + (o.kernel.freq - 1) * o.dilation.freq + 1, x.cols());
-      while (h0 < 0) h0 += o.dilation.time;
-      while (w0 < 0) w0 += o.dilation.freq;
+      // torch's `while (h0 < 0) h0 += dilation`, in one step for huge padding.
+      if (h0 < 0) h0 += (-h0 + o.dilation.time - 1) / o.dilation.time * o.dilation.time;
+      if (w0 < 0) w0 += (-w0 + o.dilation.freq - 1) / o.dilation.freq * o.dilation.freq;
       float best = -std::numeric_limits<float>::infinity();
       int64_t best_index = h0 * x.cols() + w0;
       for (int64_t h = h0; h < h1; h += o.dilation.time) {
@@ -434,4 +436,86 @@ TEST_CASE("avg 2x2 stride 2 is the double sum rounded once, bit for bit", "[pool
     INFO("cols " << cols);
     CHECK(mismatches == 0);
   }
+}
+
+TEST_CASE("kernel, padding and stride far beyond the input cost O(input)", "[pooler]") {
+  // A 10x4 input pooled with a 200000001-row kernel and 1e8 rows of padding
+  // is valid in torch and gives one row; the time ring used to be sized by
+  // the kernel (8.6 GB), and a 2e9 stride by a table of 2e9 entries.
+  const Matrix x = RandomFeatures(10, 4, 11, false);
+  struct Case {
+    PoolMode mode;
+    PoolSize kernel, stride, padding;
+    bool count_include_pad;
+  };
+  const Case cases[] = {
+      {PoolMode::kMax, {200000001, 1}, {200000001, 1}, {100000000, 0}, true},
+      {PoolMode::kMax, {200000001, 3}, {1, 1}, {100000000, 1}, true},
+      {PoolMode::kAvg, {200000001, 1}, {200000001, 1}, {100000000, 0}, true},
+      {PoolMode::kAvg, {200000001, 1}, {200000001, 1}, {100000000, 0}, false},
+      {PoolMode::kMax, {3, 1}, {2000000000, 1}, {0, 0}, true},
+      {PoolMode::kAvg, {1, 200000001}, {1, 1}, {0, 100000000}, true},
+  };
+  for (const Case& c : cases) {
+    PoolOptions o;
+    o.mode = c.mode;
+    o.kernel = c.kernel;
+    o.stride = c.stride;
+    o.padding = c.padding;
+    o.count_include_pad = c.count_include_pad;
+    INFO(PoolModeName(c.mode) << " kernel " << c.kernel.time << "x" << c.kernel.freq << " stride "
+                              << c.stride.time << " padding " << c.padding.time);
+    Matrix got, want;
+    std::vector<int64_t> want_indices;
+    Pooler(o).Apply(x.View(), &got);
+    if (c.mode == PoolMode::kMax) {
+      BruteMax(x, o, &want, &want_indices);
+    } else {
+      BruteAvg(x, o, &want);
+    }
+    REQUIRE(got.rows() == want.rows());
+    REQUIRE(got.cols() == want.cols());
+    CHECK(std::memcmp(got.data(), want.data(), sizeof(float) * got.rows() * got.cols()) == 0);
+  }
+}
+
+TEST_CASE("outputs far larger than the input are refused, naming the option", "[pooler]") {
+  using Catch::Contains;
+  PoolOptions o;
+  o.mode = PoolMode::kStack;
+  o.stack_frames = int64_t{1} << 62;  // m * F overflowed: a crash, or a segfault in Python
+  CHECK_THROWS_WITH(o.Validate(), Contains("--stack-frames"));
+  o.stack_frames = 7;
+  o.stack_stride = int64_t{1} << 62;
+  CHECK_THROWS_WITH(o.Validate(), Contains("--stack-stride"));
+  o.stack_stride = 6;
+  o.stack_frames = 5000000;  // 2 rows of 2e7 values from a 10x4 input
+  CHECK_THROWS_WITH(Pooler(o).OutputShape(10, 4),
+                    Contains("--stack-frames=5000000") && Contains("more than 16 times"));
+  o.stack_frames = 100;  // large, but bounded: each block is a clamped input frame
+  const Matrix x = RandomFeatures(10, 4, 3, false);
+  Matrix out;
+  Pooler(o).Apply(x.View(), &out);
+  REQUIRE(out.rows() == 2);
+  REQUIRE(out.cols() == 400);
+  for (int64_t i = 0; i < 2; ++i) {
+    for (int64_t j = 0; j < 100; ++j) {
+      const int64_t frame = std::clamp<int64_t>(i * 6 + j - 49, 0, 9);
+      CHECK(std::memcmp(out.Row(i) + j * 4, x.Row(frame), 4 * sizeof(float)) == 0);
+    }
+  }
+
+  PoolOptions a;
+  a.mode = PoolMode::kAdaptiveAvg;
+  a.output_size = PoolSize{4000000000, 4000000000};  // the product overflows int64
+  CHECK_THROWS_WITH(Pooler(a).OutputShape(10, 4), Contains("--output-size=4000000000x4000000000"));
+  a.output_size = PoolSize{100000000000, kKeep};
+  CHECK_THROWS_WITH(Pooler(a).OutputShape(10, 4), Contains("--output-size=100000000000xkeep"));
+  a.output_size = PoolSize{20, 25};  // torch upsamples a 2x3 input this far
+  CHECK(Pooler(a).OutputShape(2, 3) == PoolSize{20, 25});
+
+  // A negative size is shown as the number it is ("keep" only for output_size).
+  PoolOptions k;
+  k.kernel = PoolSize{-1, -1};
+  CHECK_THROWS_WITH(k.Validate(), Contains("got -1x-1"));
 }

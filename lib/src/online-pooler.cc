@@ -106,6 +106,15 @@ Matrix OnlinePooler::TakeRows() {
 }
 
 int64_t OnlinePooler::FramesNeededForRow(int64_t row) const {
+  // Rows far past any input would overflow row * stride.
+  int64_t stride = 1;
+  if (opts_.mode == PoolMode::kStack) stride = opts_.stack_stride;
+  if (opts_.mode == PoolMode::kMax || opts_.mode == PoolMode::kAvg || opts_.mode == PoolMode::kLp) {
+    stride = opts_.EffectiveStride().time;
+  }
+  if (row < 0 || row > (int64_t{1} << 62) / stride) {
+    throw Error("OnlinePooler: row " + std::to_string(row) + " is out of range");
+  }
   return engine_->FramesNeededForRow(row);
 }
 

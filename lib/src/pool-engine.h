@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "featpool/matrix.h"
 #include "featpool/pooler.h"
@@ -66,6 +67,10 @@ void RunEngine(RowPoolEngine* engine, MatrixView in, float* out, int64_t* indice
 // adaptive-max / adaptive-avg over the whole input (offline only).
 void AdaptivePool(const PoolOptions& opts, MatrixView in, int64_t out_rows, int64_t out_cols,
                   float* out, int64_t* indices);
+
+// Throws Error "<what> is more than 16 times the input ..." if
+// `out_elements` exceeds the bound of pooler.h (kMaxPoolGrowthFactor).
+void CheckPoolGrowth(int64_t out_elements, int64_t in_elements, const std::string& what);
 
 // Floor and ceiling division for any signs of `a` (b > 0).
 inline int64_t FloorDiv(int64_t a, int64_t b) {

@@ -5,9 +5,12 @@
 // row i is ready once frame i*n + m - 1 - (m - 1) / 2 has arrived, or at the
 // end of the input.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "checked-math.h"
 #include "pool-engine.h"
 
 namespace featpool {
@@ -17,15 +20,19 @@ namespace {
 class StackEngine final : public RowPoolEngine {
  public:
   StackEngine(const PoolOptions& opts, int64_t cols)
-      : frames_(opts.stack_frames),
-        stride_(opts.stack_stride),
-        left_((opts.stack_frames - 1) / 2),
-        ring_(static_cast<size_t>(opts.stack_frames * cols)) {
+      : frames_(opts.stack_frames), stride_(opts.stack_stride), left_((opts.stack_frames - 1) / 2) {
     in_cols_ = cols;
-    out_cols_ = frames_ * cols;
+    if (MulOverflows(frames_, cols, &out_cols_)) out_cols_ = INT64_MAX;
+    CheckPoolGrowth(out_cols_, cols,
+                    "--stack-frames=" + std::to_string(frames_) + " makes rows of " +
+                        std::to_string(out_cols_) + " values from frames of " +
+                        std::to_string(cols) + ", which");
   }
 
   void AcceptRow(const float* row) override {
+    // The ring fills up to m frames as they arrive (frame t < m in slot t),
+    // so a large m costs memory only for frames that exist.
+    if (rows_in_ < frames_) ring_.resize(static_cast<size_t>((rows_in_ + 1) * in_cols_));
     std::memcpy(Slot(rows_in_), row, sizeof(float) * static_cast<size_t>(in_cols_));
     ++rows_in_;
   }

@@ -39,6 +39,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "checked-math.h"
 #include "cpu-dispatch.h"
 #include "featpool/error.h"
 #include "pool-engine.h"
@@ -49,6 +50,33 @@ namespace internal {
 namespace {
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
+constexpr int64_t kInitialRingRows = 64;
+constexpr int64_t kMaxRingRows = int64_t{1} << 62;
+
+int64_t Gcd(int64_t a, int64_t b) {
+  while (b != 0) {
+    const int64_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+// x with a * x = 1 (mod m), for coprime a and m >= 1 (0 when m == 1).
+int64_t InverseMod(int64_t a, int64_t m) {
+  int64_t old_r = a, r = m, old_x = 1, x = 0;
+  while (r != 0) {
+    const int64_t q = old_r / r;
+    int64_t next = old_r - q * r;
+    old_r = r;
+    r = next;
+    next = old_x - q * x;
+    old_x = x;
+    x = next;
+  }
+  const int64_t inverse = old_x % m;
+  return inverse < 0 ? inverse + m : inverse;
+}
 
 // One axis of a window pool; positions are input rows or columns.
 struct Axis {
@@ -336,20 +364,34 @@ class WindowEngine final : public RowPoolEngine {
     }
     PlanFreq();
     time_blocks_ = time_.UseBlocks();
-    const int64_t span = (time_.kernel - 1) * time_.dilation + 1;
+    // Rows the time axis keeps: a window's span, or two blocks of
+    // kernel * dilation rows (saturated; the options fit in int32 so the
+    // products fit in int64, but a ring is never made that large: it starts
+    // small and doubles while the rows arrive, so memory follows the input,
+    // not the kernel, dilation or padding).
+    int64_t need = 0;
+    if (MulOverflows(time_.kernel, time_.dilation, &need) || need > kMaxRingRows / 2) {
+      need = kMaxRingRows;
+    } else {
+      need = time_blocks_ ? 2 * need + 1 : need - time_.dilation + 1;
+    }
     // A power of two, so a row's slot is a mask, not a division.
-    const int64_t need = time_blocks_ ? 2 * time_.kernel * time_.dilation + 1 : span;
-    cap_ = 1;
-    while (cap_ < need) cap_ *= 2;
-    const size_t ring = static_cast<size_t>(cap_ * out_cols_);
-    block_pos_.assign(static_cast<size_t>(time_.dilation), 0);
+    cap_full_ = 1;
+    while (cap_full_ < need) cap_full_ *= 2;
+    cap_ = std::min<int64_t>(cap_full_, kInitialRingRows);
     // Rows between windows (stride > span) are skipped: row t can be a tap
-    // only if some j*dilation = t + padding (mod stride). (Near the start,
-    // where the window would have o < 0, this may keep a row no window uses.)
-    needed_phase_.assign(static_cast<size_t>(time_.stride), 0);
-    for (int64_t j = 0; j < time_.kernel; ++j)
-      needed_phase_[(j * time_.dilation) % time_.stride] = 1;
+    // only if some j*dilation = t + padding (mod stride), 0 <= j < kernel.
+    // (Near the start, where the window would have o < 0, this may keep a row
+    // no window uses.) With g = gcd(dilation, stride), j exists iff g divides
+    // r = (t + padding) mod stride, and the least j is (r / g) times the
+    // inverse of dilation / g modulo stride / g: O(1) per row, whatever the
+    // kernel and stride.
+    const int64_t g = Gcd(time_.dilation, time_.stride);
+    phase_gcd_ = g;
+    phase_modulus_ = time_.stride / g;
+    phase_inverse_ = InverseMod((time_.dilation / g) % phase_modulus_, phase_modulus_);
     phase_ = time_.padding % time_.stride;
+    const size_t ring = static_cast<size_t>(cap_ * out_cols_);
     h_.resize(ring);
     if (time_blocks_) {
       p_.resize(ring);
@@ -362,7 +404,8 @@ class WindowEngine final : public RowPoolEngine {
 
   void AcceptRow(const float* row) override {
     const int64_t t = rows_in_;
-    const bool needed = time_blocks_ || needed_phase_[phase_] != 0;
+    if (t >= cap_ && cap_ < cap_full_) GrowRing();
+    const bool needed = time_blocks_ || RowIsTap(phase_);
     if (++phase_ == time_.stride) phase_ = 0;
     if (needed) {
       V* h = Ring(h_, t);
@@ -460,11 +503,30 @@ class WindowEngine final : public RowPoolEngine {
  private:
   V* Ring(std::vector<V>& ring, int64_t t) { return ring.data() + (t & (cap_ - 1)) * out_cols_; }
 
+  // Until the ring is full size, every row t < cap_ sits in slot t, which is
+  // its slot in the doubled ring too: growing is a resize.
+  void GrowRing() {
+    while (cap_ <= rows_in_ && cap_ < cap_full_) cap_ *= 2;
+    const size_t ring = static_cast<size_t>(cap_ * out_cols_);
+    h_.resize(ring);
+    if (time_blocks_) {
+      p_.resize(ring);
+      s_.resize(ring);
+    }
+  }
+
+  bool RowIsTap(int64_t phase) const {
+    if (phase % phase_gcd_ != 0) return false;
+    const int64_t least_j = (phase / phase_gcd_) * phase_inverse_ % phase_modulus_;
+    return least_j < time_.kernel;
+  }
+
   void UpdateBlocks(int64_t t) {
     const int64_t d = time_.dilation;
     const int64_t k = time_.kernel;
     // r = (t / d) % k, the row's place in its class's block, kept by counters.
-    int64_t& pos = block_pos_[block_class_];
+    if (block_class_ == static_cast<int64_t>(block_pos_.size())) block_pos_.push_back(0);
+    int64_t& pos = block_pos_[static_cast<size_t>(block_class_)];
     const int64_t r = pos;
     if (++pos == k) pos = 0;
     if (++block_class_ == d) block_class_ = 0;
@@ -763,10 +825,13 @@ class WindowEngine final : public RowPoolEngine {
   // (p_) and suffixes (s_); row t lives in slot t & (cap_ - 1).
   bool time_blocks_ = false;
   int64_t cap_ = 1;                 // ring rows, a power of two
-  std::vector<int64_t> block_pos_;  // per dilation class: (t / d) % k of its next row
+  int64_t cap_full_ = 1;            // the most ring rows the windows need
+  std::vector<int64_t> block_pos_;  // per dilation class seen: (t / d) % k of its next row
   int64_t block_class_ = 0;         // t % d of the next row
-  std::vector<char> needed_phase_;  // by (t + padding) % stride
   int64_t phase_ = 0;               // (t + padding) % stride of the next row
+  int64_t phase_gcd_ = 1;           // gcd(dilation, stride)
+  int64_t phase_modulus_ = 1;       // stride / gcd
+  int64_t phase_inverse_ = 0;       // (dilation / gcd)^-1 mod (stride / gcd)
   std::vector<V> h_, p_, s_;
   std::vector<V> acc_;
   std::vector<double> inverse_;

@@ -1,7 +1,10 @@
 #include "featpool/pooler.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
+#include "checked-math.h"
 #include "featpool/error.h"
 #include "pool-engine.h"
 
@@ -22,10 +25,16 @@ constexpr ModeName kModeNames[] = {
     {PoolMode::kStack, "stack"},
 };
 
-std::string SizeText(const PoolSize& size) {
-  auto one = [](int64_t v) { return v == kKeep ? std::string("keep") : std::to_string(v); };
+// "3x2"; with `keep`, an output_size entry kKeep is "keep" (elsewhere -1 is a
+// bad value and shown as such).
+std::string SizeText(const PoolSize& size, bool keep = false) {
+  auto one = [keep](int64_t v) {
+    return keep && v == kKeep ? std::string("keep") : std::to_string(v);
+  };
   return one(size.time) + "x" + one(size.freq);
 }
+
+constexpr int64_t kIntMax = 2147483647;
 
 bool IsWindowMode(PoolMode mode) {
   return mode == PoolMode::kMax || mode == PoolMode::kAvg || mode == PoolMode::kLp;
@@ -62,7 +71,6 @@ void ValidateWindow(const PoolOptions& o) {
   }
   // torch narrows these to int ("integer out of range"); it also keeps a
   // window's span (kernel - 1) * dilation within int64 here.
-  constexpr int64_t kIntMax = 2147483647;
   const struct {
     const char* flag;
     PoolSize size;
@@ -139,17 +147,19 @@ void PoolOptions::Validate() const {
     for (int64_t v : {output_size->time, output_size->freq}) {
       if (v < 0 && v != kKeep) {
         throw Error("--output-size must be >= 0 or 'keep' on each axis, got " +
-                    SizeText(*output_size));
+                    SizeText(*output_size, true));
       }
     }
   } else {
     RequireDefault(!output_size, "--output-size", "adaptive-max and adaptive-avg pooling", mode);
   }
   if (mode == PoolMode::kStack) {
-    if (stack_frames < 1)
-      throw Error("--stack-frames must be >= 1, got " + std::to_string(stack_frames));
-    if (stack_stride < 1)
-      throw Error("--stack-stride must be >= 1, got " + std::to_string(stack_stride));
+    if (stack_frames < 1 || stack_frames > kIntMax) {
+      throw Error("--stack-frames must be in [1, 2147483647], got " + std::to_string(stack_frames));
+    }
+    if (stack_stride < 1 || stack_stride > kIntMax) {
+      throw Error("--stack-stride must be in [1, 2147483647], got " + std::to_string(stack_stride));
+    }
   } else {
     RequireDefault(stack_frames == 7, "--stack-frames", "stack pooling", mode);
     RequireDefault(stack_stride == 6, "--stack-stride", "stack pooling", mode);
@@ -169,6 +179,35 @@ int64_t PoolOutputSize(int64_t input_size, int64_t kernel, int64_t stride, int64
   // With ceil_mode the last window must start inside the input or the left padding.
   if (ceil_mode && (size - 1) * stride >= input_size + padding) --size;
   return size;
+}
+
+namespace internal {
+
+void CheckPoolGrowth(int64_t out_elements, int64_t in_elements, const std::string& what) {
+  int64_t limit = 0;
+  if (MulOverflows(in_elements, kMaxPoolGrowthFactor, &limit)) limit = INT64_MAX;
+  limit = std::max(limit, kMaxPoolGrowthElements);
+  if (out_elements > limit) {
+    throw Error(what + " is more than " + std::to_string(kMaxPoolGrowthFactor) +
+                " times the input and more than " + std::to_string(kMaxPoolGrowthElements) +
+                " values (2^24): pooling enlarges an input no further than that");
+  }
+}
+
+}  // namespace internal
+
+// Window modes never give more than about the input (an output needs a
+// window of at least one input row inside the padding); the adaptive modes
+// (cells smaller than an element) and stacking (m frames every n) can, and
+// are bounded so that memory follows the input, not the option.
+void Pooler::CheckOutputSize(const PoolSize& shape, int64_t rows, int64_t cols,
+                             const std::string& options) const {
+  int64_t out_elements = 0;
+  if (internal::MulOverflows(shape.time, shape.freq, &out_elements)) out_elements = INT64_MAX;
+  internal::CheckPoolGrowth(
+      out_elements, rows * cols,
+      options + " gives a " + std::to_string(shape.time) + "x" + std::to_string(shape.freq) +
+          " output for a " + std::to_string(rows) + "x" + std::to_string(cols) + " input, which");
 }
 
 Pooler::Pooler(const PoolOptions& opts) : opts_(opts) { opts_.Validate(); }
@@ -201,13 +240,23 @@ PoolSize Pooler::OutputShape(int64_t rows, int64_t cols) const {
       return shape;
     }
     case PoolMode::kAdaptiveMax:
-    case PoolMode::kAdaptiveAvg:
-      return {opts_.output_size->time == kKeep ? rows : opts_.output_size->time,
-              opts_.output_size->freq == kKeep ? cols : opts_.output_size->freq};
+    case PoolMode::kAdaptiveAvg: {
+      const PoolSize shape{opts_.output_size->time == kKeep ? rows : opts_.output_size->time,
+                           opts_.output_size->freq == kKeep ? cols : opts_.output_size->freq};
+      CheckOutputSize(shape, rows, cols, "--output-size=" + SizeText(*opts_.output_size, true));
+      return shape;
+    }
     case PoolMode::kStats:
       return {1, 2 * cols};
-    case PoolMode::kStack:
-      return {internal::CeilDiv(rows, opts_.stack_stride), opts_.stack_frames * cols};
+    case PoolMode::kStack: {
+      int64_t width = 0;
+      if (internal::MulOverflows(opts_.stack_frames, cols, &width)) width = INT64_MAX;
+      const PoolSize shape{internal::CeilDiv(rows, opts_.stack_stride), width};
+      CheckOutputSize(shape, rows, cols,
+                      "--stack-frames=" + std::to_string(opts_.stack_frames) +
+                          " --stack-stride=" + std::to_string(opts_.stack_stride));
+      return shape;
+    }
   }
   throw Error("internal: unknown pooling mode");
 }

@@ -93,6 +93,16 @@ inline bool operator!=(const PoolSize& a, const PoolSize& b) { return !(a == b);
 // An output_size entry that keeps the input's size (torch's None).
 constexpr int64_t kKeep = -1;
 
+// Pooling reduces its input, or enlarges it moderately (stacking m frames
+// every n rows, adaptive cells smaller than an element). An output of more
+// than kMaxPoolGrowthFactor times the input's elements, and more than
+// kMaxPoolGrowthElements (64 MiB of float32), is refused: it comes from a
+// mistyped option and would take memory out of all proportion to the input.
+// Streaming stacking applies the same bound to one output row against one
+// frame.
+constexpr int64_t kMaxPoolGrowthFactor = 16;
+constexpr int64_t kMaxPoolGrowthElements = int64_t{1} << 24;
+
 struct PoolOptions {
   PoolMode mode = PoolMode::kMax;
   PoolSize kernel{0, 0};                // max, avg, lp: required, > 0
@@ -104,8 +114,8 @@ struct PoolOptions {
   int64_t divisor_override = 0;         // avg only; 0 = none (torch None; torch rejects 0)
   double norm_type = 2.0;               // lp: p, non-zero (1/p must exist)
   std::optional<PoolSize> output_size;  // adaptive modes: required, >= 0 or kKeep
-  int64_t stack_frames = 7;             // stack: m >= 1 (Paraformer 7)
-  int64_t stack_stride = 6;             // stack: n >= 1 (Paraformer 6)
+  int64_t stack_frames = 7;             // stack: m in [1, 2^31) (Paraformer 7)
+  int64_t stack_stride = 6;             // stack: n in [1, 2^31) (Paraformer 6)
   bool return_indices = false;          // max, adaptive-max: the pooler computes indices
 
   PoolSize EffectiveStride() const { return stride ? *stride : kernel; }
@@ -134,7 +144,10 @@ class Pooler {
 
   // Output shape for an input of rows x cols. Throws Error where torch
   // rejects the input: an empty input (stack accepts T = 0 and gives no
-  // rows) or an output with a zero-size axis in the window modes.
+  // rows) or an output with a zero-size axis in the window modes; and,
+  // naming the options, for an output of more than kMaxPoolGrowthFactor
+  // times the input's elements and more than kMaxPoolGrowthElements (an
+  // adaptive output_size or stack_frames far beyond the input).
   PoolSize OutputShape(int64_t rows, int64_t cols) const;
 
   // Pools `in` into `out` (resized). With `indices` (max and adaptive-max
@@ -145,6 +158,9 @@ class Pooler {
   void Apply(MatrixView in, float* out, int64_t* indices) const;
 
  private:
+  void CheckOutputSize(const PoolSize& shape, int64_t rows, int64_t cols,
+                       const std::string& options) const;
+
   PoolOptions opts_;
 };
 
