@@ -131,3 +131,18 @@ TEST_CASE("shards partition the inputs, keep input order and balance bytes", "[d
   for (int i = 0; i < 8; ++i) empty[i].id = std::to_string(i);
   for (int32_t k = 1; k <= n; ++k) CHECK(SelectShard(empty, ShardSpec{k, n}).size() == 2);
 }
+
+TEST_CASE("more shards than files: one file each in size order, the rest empty", "[dataset]") {
+  // Nothing is allocated per shard: N = 2^31 - 1 costs as much as N = 3.
+  const std::vector<Utterance> all = {
+      {"a", "a.wav", 100}, {"b", "b.wav", 300}, {"c", "c.wav", 200}};
+  for (int32_t n : {3, 7, 2147483647}) {
+    INFO("N = " << n);
+    CHECK(Ids(SelectShard(all, ShardSpec{1, n})) == std::vector<std::string>{"b"});
+    CHECK(Ids(SelectShard(all, ShardSpec{2, n})) == std::vector<std::string>{"c"});
+    CHECK(Ids(SelectShard(all, ShardSpec{3, n})) == std::vector<std::string>{"a"});
+    CHECK(SelectShard(all, ShardSpec{n, n}).size() == (n == 3 ? 1u : 0u));
+  }
+  CHECK(SelectShard({}, ShardSpec{1, 2147483647}).empty());
+  CHECK(ShardSpec::Parse("1/2147483647").count == 2147483647);
+}

@@ -241,9 +241,16 @@ std::vector<Utterance> SelectShard(const std::vector<Utterance>& all, ShardSpec 
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return all[a].bytes > all[b].bytes; });
   // (load, shard number): the least loaded shard, then the lowest number.
+  // Empty shards tie at load 0 and go by number, and any shard with a file
+  // is loaded more: the first files fill shards 1, 2, ... in turn, so with
+  // more shards than files, shards past the number of files stay empty.
+  // Only the shards that can get a file are tracked (N may be 2^31 - 1).
+  const int32_t used =
+      static_cast<int32_t>(std::min<int64_t>(shard.count, static_cast<int64_t>(all.size())));
+  if (shard.index > used) return {};
   using Load = std::pair<int64_t, int32_t>;
   std::priority_queue<Load, std::vector<Load>, std::greater<Load>> loads;
-  for (int32_t k = 1; k <= shard.count; ++k) loads.push({0, k});
+  for (int32_t k = 1; k <= used; ++k) loads.push({0, k});
   std::vector<char> mine(all.size(), 0);
   for (size_t i : order) {
     Load least = loads.top();

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "featpool/error.h"
 #include "featpool/online-feature.h"
 
 namespace featpool {
@@ -31,13 +32,27 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   extractor.InputFinished();
   result.num_samples = extractor.NumSamplesAccepted();
   result.features = extractor.TakeFrames();
+  CheckFinite(result.features.View(), path);
   return result;
+}
+
+void CheckFinite(MatrixView features, const std::string& source) {
+  const int64_t at = FirstNonFinite(features);
+  if (at < 0) return;
+  const float value = features.data[at];
+  const char* text = value != value ? "nan" : (value > 0 ? "inf" : "-inf");
+  throw Error("'" + source + "': feature value " + text + " (row " +
+              std::to_string(at / features.cols) + ", column " +
+              std::to_string(at % features.cols) +
+              ") is not finite (NaN or inf samples in the audio, or options that overflow "
+              "float32)");
 }
 
 std::string ShortInputMessage(const std::string& path, int64_t num_samples,
                               const FrameExtractionOptions& opts) {
   char seconds[32];
-  std::snprintf(seconds, sizeof(seconds), "%.3f", num_samples / static_cast<double>(opts.samp_freq));
+  std::snprintf(seconds, sizeof(seconds), "%.3f",
+                num_samples / static_cast<double>(opts.samp_freq));
   return "'" + path + "': " + seconds + " s (" + std::to_string(num_samples) +
          " samples) is shorter than one frame (" + std::to_string(opts.WindowSize()) +
          " samples); no features";

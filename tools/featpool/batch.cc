@@ -610,7 +610,11 @@ int RunBatch(const BatchConfig& c) {
   state.files_done = state.already_done;
   progress.Update(state);
 
-  const int threads = c.jobs > 0 ? c.jobs : DefaultThreadCount();
+  // More workers than utterances to process would only wait.
+  int64_t to_do = 0;
+  for (size_t i = 0; i < n; ++i) to_do += skip[i] ? 0 : 1;
+  const int threads = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>({c.jobs > 0 ? c.jobs : DefaultThreadCount(), to_do, kMaxJobs})));
   std::vector<UtteranceTransform> transforms(static_cast<size_t>(threads));
   if (c.transform) {
     for (auto& t : transforms) t = c.transform();

@@ -44,13 +44,18 @@ BatchOutput ParseBatchOutput(const std::string& output);
 using UtteranceTransform = std::function<void(const Matrix& in, Matrix* out)>;
 using TransformFactory = std::function<UtteranceTransform()>;
 
+// The most worker threads (-j): beyond any machine featpool is run on, and a
+// bound on the threads and result buffers an absurd -j would create.
+constexpr int32_t kMaxJobs = 1024;
+
 struct BatchConfig {
   std::vector<std::string> inputs;
   std::string output;
   std::string manifest;  // empty: the default place (see README.md, "Manifest and summary")
   DatasetOptions dataset;
   ShardSpec shard;
-  int32_t jobs = 0;  // worker threads; 0 = every CPU this process may use
+  int32_t jobs = 0;  // worker threads; 0 = every CPU this process may use; at most
+                     // kMaxJobs, and never more than the utterances to process
   bool resume = false;
   bool strict = false;
   // Kaldi copy-feats --compress / --compression-method: ark output only.

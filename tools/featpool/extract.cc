@@ -30,9 +30,9 @@ bool IsDirectory(const std::string& path) {
 // reading), one "name=value" per line in CLI11's fixed order, defaults
 // included: --resume reuses only outputs made with the same text.
 std::string OutputOptionsText(const CLI::App* sub) {
-  static const std::set<std::string> kNotOutput = {
-      "INPUT", "output", "jobs", "ext", "shard", "resume", "strict", "progress", "manifest",
-      "help"};
+  static const std::set<std::string> kNotOutput = {"INPUT",    "output", "jobs",   "ext",
+                                                   "shard",    "resume", "strict", "progress",
+                                                   "manifest", "help"};
   std::istringstream all(sub->config_to_str(true, false));
   std::string text;
   std::string line;
@@ -40,6 +40,15 @@ std::string OutputOptionsText(const CLI::App* sub) {
     if (kNotOutput.count(line.substr(0, line.find('='))) == 0) text += line + "\n";
   }
   return text;
+}
+
+// Features are finite (ExtractFile checks), but lp pooling can overflow
+// float32: a NaN or inf must not pass as a result.
+void CheckPooledFinite(MatrixView pooled) {
+  const int64_t at = FirstNonFinite(pooled);
+  if (at < 0) return;
+  throw Error("pooled feature value (row " + std::to_string(at / pooled.cols) + ", column " +
+              std::to_string(at % pooled.cols) + ") is not finite (float32 overflow)");
 }
 
 }  // namespace
@@ -77,10 +86,13 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "stdout for '-')")
       ->required();
   const char* batch = "Batch (several inputs, DIR/ or ark output)";
-  sub->add_option("-j,--jobs", state->jobs, "Worker threads; 0 = every available CPU")
-      ->capture_default_str()->group(batch);
+  sub->add_option("-j,--jobs", state->jobs,
+                  "Worker threads; 0 = every available CPU; at most 1024 and at most one per input")
+      ->capture_default_str()
+      ->group(batch);
   sub->add_option("--ext", state->ext, "Extensions searched for in directories")
-      ->capture_default_str()->group(batch);
+      ->capture_default_str()
+      ->group(batch);
   sub->add_option("--shard", state->shard,
                   "K/N: process shard K of N (deterministic, balanced by file size)")
       ->group(batch);
@@ -100,7 +112,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
       ->capture_default_str()->group(batch);
   sub->add_option("--progress", state->progress,
                   "auto (a bar on a terminal, periodic lines otherwise), always (bar) or never")
-      ->capture_default_str()->group(batch);
+      ->capture_default_str()
+      ->group(batch);
   sub->add_option("--manifest", state->manifest,
                   "manifest.jsonl path (default: in the output directory, or beside the scp "
                   "or archive; manifest.K-of-N.jsonl with --shard)")
@@ -118,7 +131,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
                               !IsDirectory(state->inputs[0]);
     if (!IsBatchOutput(state->output)) {
       if (!single_input) {
-        throw Error("-o " + state->output + ": with several inputs, a directory or an scp, -o "
+        throw Error("-o " + state->output +
+                    ": with several inputs, a directory or an scp, -o "
                     "must be a directory (ending in '/') or a Kaldi wspecifier such as "
                     "ark,scp:feats.ark,feats.scp");
       }
@@ -142,6 +156,11 @@ RunFunction AddExtractCommand(CLI::App& app) {
         } catch (const Error& e) {
           throw Error("'" + input + "': " + state->pool.Spell(e.what()));
         }
+        try {
+          CheckPooledFinite(pooled.View());
+        } catch (const Error& e) {
+          throw Error("'" + input + "': " + e.what());
+        }
         WriteNpy(state->output, pooled.View());
         return 0;
       }
@@ -154,7 +173,10 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.manifest = state->manifest;
     config.dataset.extensions = ParseExtensions(state->ext);
     if (!state->shard.empty()) config.shard = ShardSpec::Parse(state->shard);
-    if (state->jobs < 0) throw Error("invalid --jobs=" + std::to_string(state->jobs));
+    if (state->jobs < 0 || state->jobs > kMaxJobs) {
+      throw Error("invalid --jobs=" + std::to_string(state->jobs) + ": expected 0 (every CPU) to " +
+                  std::to_string(kMaxJobs));
+    }
     config.jobs = state->jobs;
     config.resume = state->resume;
     config.strict = state->strict;
@@ -171,6 +193,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
           } catch (const Error& e) {
             throw Error(state->pool.Spell(e.what()));  // --pool-kernel, not --kernel
           }
+          CheckPooledFinite(out->View());
         };
       };
     }

@@ -19,11 +19,17 @@ struct FileFeatures {
   std::string warning;      // e.g. which channel of several was used
 };
 
-// Throws Error naming the file for unreadable audio. A file shorter than one
+// Throws Error naming the file for unreadable audio, and (CheckFinite) for a
+// feature value that is NaN or infinite. A file shorter than one
 // frame gives 0 frames, as Kaldi does; callers that need features treat
 // that as an error (see ShortInputMessage()).
 FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
                          const AudioReadOptions& audio_opts);
+
+// Throws Error "'<source>': feature value nan (row 12, column 3) ..." for
+// the first NaN or infinity in `features` (NaN or inf samples in the audio,
+// or options that overflow float32); a bad file must not pass as features.
+void CheckFinite(MatrixView features, const std::string& source);
 
 // "'x.wav': 0.010 s (160 samples) is shorter than one frame (400 samples)"
 std::string ShortInputMessage(const std::string& path, int64_t num_samples,

@@ -54,6 +54,21 @@ class Matrix {
   std::vector<float> data_;
 };
 
+// Flat index r * cols + c of the first NaN or infinity in `m`, or -1. One
+// pass, a multiply-add per element (x * 0 is NaN exactly for inf and NaN).
+inline int64_t FirstNonFinite(MatrixView m) {
+  for (int64_t r = 0; r < m.rows; ++r) {
+    const float* row = m.Row(r);
+    float probe = 0.0f;
+    for (int64_t c = 0; c < m.cols; ++c) probe += row[c] * 0.0f;
+    if (probe == probe) continue;
+    for (int64_t c = 0; c < m.cols; ++c) {
+      if (row[c] * 0.0f != 0.0f) return r * m.cols + c;
+    }
+  }
+  return -1;
+}
+
 }  // namespace featpool
 
 #endif  // FEATPOOL_MATRIX_H_
