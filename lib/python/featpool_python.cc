@@ -10,6 +10,7 @@
 #include <pybind11/stl.h>
 
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@
 
 #include "featpool/audio-source.h"
 #include "featpool/error.h"
+#include "featpool/extract-file.h"
 #include "featpool/feature-options.h"
 #include "featpool/matrix.h"
 #include "featpool/online-feature.h"
@@ -63,18 +65,37 @@ std::string PythonMessage(const std::string& message) {
 }
 
 // Samples: 1-D [samples], or 2-D [channels, samples] as torchaudio takes a
-// waveform, of which row `channel` (-1: the first, as torchaudio) is used.
+// waveform, of which row `channel` (-1: the first, as torchaudio;
+// MIX_CHANNELS: their average, as the command's --channel=mix) is used.
 struct Samples {
   FloatArray array;  // keeps the buffer alive while the GIL is released
+  std::vector<float> mixed;
   const float* data = nullptr;
   int64_t count = 0;
 };
 
+// As AudioSource rejects a file's NaN or inf sample (the features would be
+// NaN), with the same reason.
+void CheckSamplesFinite(const Samples& s) {
+  for (int64_t i = 0; i < s.count; ++i) {
+    if (!std::isfinite(s.data[i])) {
+      throw Error("samples: non-finite sample (NaN or inf) at sample " + std::to_string(i));
+    }
+  }
+}
+
 Samples GetSamples(const FloatArray& array, int32_t channel) {
-  Samples s{array};
+  // The command's --channel takes -1, N >= 0 or mix, and nothing else.
+  if (channel < -1 && channel != AudioReadOptions::kMixChannels) {
+    throw Error("invalid --channel='" + std::to_string(channel) +
+                "': expected -1, a channel number or mix (MIX_CHANNELS)");
+  }
+  Samples s;
+  s.array = array;
   if (array.ndim() == 1) {
     s.data = array.data();
     s.count = array.shape(0);
+    CheckSamplesFinite(s);
     return s;
   }
   if (array.ndim() != 2) {
@@ -82,13 +103,26 @@ Samples GetSamples(const FloatArray& array, int32_t channel) {
                 std::to_string(array.ndim()) + "-D");
   }
   const int64_t channels = array.shape(0);
+  s.count = array.shape(1);
+  if (channel == AudioReadOptions::kMixChannels && channels > 1) {
+    // As AudioSource mixes: a float sum over the channels, divided once.
+    s.mixed.resize(static_cast<size_t>(s.count));
+    for (int64_t i = 0; i < s.count; ++i) {
+      float sum = 0.0f;
+      for (int64_t c = 0; c < channels; ++c) sum += *array.data(c, i);
+      s.mixed[static_cast<size_t>(i)] = sum / static_cast<float>(channels);
+    }
+    s.data = s.mixed.data();
+    CheckSamplesFinite(s);
+    return s;
+  }
   const int64_t c = channel < 0 ? 0 : channel;
   if (c >= channels) {
     throw Error("invalid --channel=" + std::to_string(channel) + ": the waveform has " +
                 std::to_string(channels) + " channel(s)");
   }
   s.data = array.data(c, 0);
-  s.count = array.shape(1);
+  CheckSamplesFinite(s);
   return s;
 }
 
@@ -187,6 +221,7 @@ py::array_t<float> Compute(const FeatureOptions& opts, const FloatArray& array, 
     py::gil_scoped_release release;
     features = ComputeFeatures(opts, opts.frame_opts().samp_freq, s.data, s.count);
   }
+  CheckFinite(features.View(), "samples");  // as the command checks each file
   if (features.rows() == 0) features = Matrix(0, dim);
   return ToArray(std::move(features));
 }
@@ -194,30 +229,30 @@ py::array_t<float> Compute(const FeatureOptions& opts, const FloatArray& array, 
 // The framing keywords shared by every feature function: the C++ parameter
 // list, the Python keyword list and the copy into FeatureArgs, side by side
 // so that they cannot drift apart.
-#define FEATPOOL_FRAME_PARAMS                                                                  \
-  float frame_length, float frame_shift, float dither, float preemphasis_coefficient,         \
-      bool remove_dc_offset, const std::string &window_type, bool round_to_power_of_two,      \
+#define FEATPOOL_FRAME_PARAMS                                                            \
+  float frame_length, float frame_shift, float dither, float preemphasis_coefficient,    \
+      bool remove_dc_offset, const std::string &window_type, bool round_to_power_of_two, \
       float blackman_coeff, bool snip_edges
-#define FEATPOOL_FRAME_KWARGS                                                                  \
-  py::arg("frame_length") = 25.0, py::arg("frame_shift") = 10.0, py::arg("dither") = 0.0,  \
-      py::arg("preemphasis_coefficient") = 0.97, py::arg("remove_dc_offset") = true,         \
-      py::arg("window_type") = "povey", py::arg("round_to_power_of_two") = true,              \
-      py::arg("blackman_coeff") = 0.42, py::arg("snip_edges") = true
-#define FEATPOOL_SET_FRAME_ARGS(a)                                                             \
-  a.frame_length = frame_length;                                                              \
-  a.frame_shift = frame_shift;                                                                \
-  a.dither = dither;                                                                          \
-  a.preemphasis_coefficient = preemphasis_coefficient;                                        \
-  a.remove_dc_offset = remove_dc_offset;                                                      \
-  a.window_type = window_type;                                                                \
-  a.round_to_power_of_two = round_to_power_of_two;                                            \
-  a.blackman_coeff = blackman_coeff;                                                          \
+#define FEATPOOL_FRAME_KWARGS                                                             \
+  py::arg("frame_length") = 25.0, py::arg("frame_shift") = 10.0, py::arg("dither") = 0.0, \
+  py::arg("preemphasis_coefficient") = 0.97, py::arg("remove_dc_offset") = true,          \
+  py::arg("window_type") = "povey", py::arg("round_to_power_of_two") = true,              \
+  py::arg("blackman_coeff") = 0.42, py::arg("snip_edges") = true
+#define FEATPOOL_SET_FRAME_ARGS(a)                     \
+  a.frame_length = frame_length;                       \
+  a.frame_shift = frame_shift;                         \
+  a.dither = dither;                                   \
+  a.preemphasis_coefficient = preemphasis_coefficient; \
+  a.remove_dc_offset = remove_dc_offset;               \
+  a.window_type = window_type;                         \
+  a.round_to_power_of_two = round_to_power_of_two;     \
+  a.blackman_coeff = blackman_coeff;                   \
   a.snip_edges = snip_edges
 // Keywords every function ends with.
 #define FEATPOOL_TAIL_PARAMS std::optional<float> sample_frequency, uint32_t dither_seed
 #define FEATPOOL_TAIL_KWARGS py::arg("sample_frequency") = py::none(), py::arg("dither_seed") = 0
-#define FEATPOOL_SET_TAIL_ARGS(a)         \
-  a.sample_frequency = sample_frequency;  \
+#define FEATPOOL_SET_TAIL_ARGS(a)        \
+  a.sample_frequency = sample_frequency; \
   a.dither_seed = dither_seed
 
 const char kDefaultsDoc[] = R"(
@@ -246,12 +281,16 @@ class PyOnlineExtractor {
     Samples s = GetSamples(array, -1);
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(mutex_);
+    const int32_t before = extractor_.NumFramesReady();
     extractor_.AcceptWaveform(sample_rate, s.data, s.count);
+    CheckNewFrames(before);
   }
   void InputFinished() {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(mutex_);
+    const int32_t before = extractor_.NumFramesReady();
     extractor_.InputFinished();
+    CheckNewFrames(before);
   }
   template <typename F>
   auto Locked(F f) {
@@ -297,6 +336,14 @@ class PyOnlineExtractor {
   }
 
  private:
+  // NaN or inf frames raise, as the offline functions do (the frames stay
+  // in the stream; the caller decides what to do with it).
+  void CheckNewFrames(int32_t before) {
+    const int32_t after = extractor_.NumFramesReady();
+    if (after <= before || before < extractor_.FirstAvailableFrame()) return;
+    CheckFinite({extractor_.Frame(before), after - before, extractor_.Dim()}, "samples");
+  }
+
   std::mutex mutex_;
   OnlineExtractor extractor_;
 };
@@ -328,9 +375,8 @@ void BindFeatures(py::module_& m) {
       py::arg("samples"), py::arg("sample_rate") = 16000.0, py::kw_only(),
       py::arg("num_mel_bins") = 23, FEATPOOL_FRAME_KWARGS, py::arg("low_freq") = 20.0,
       py::arg("high_freq") = 0.0, py::arg("use_energy") = false, py::arg("energy_floor") = 0.0,
-      py::arg("raw_energy") = true, py::arg("htk_compat") = false,
-      py::arg("use_log_fbank") = true, py::arg("use_power") = true, py::arg("channel") = -1,
-      FEATPOOL_TAIL_KWARGS);
+      py::arg("raw_energy") = true, py::arg("htk_compat") = false, py::arg("use_log_fbank") = true,
+      py::arg("use_power") = true, py::arg("channel") = -1, FEATPOOL_TAIL_KWARGS);
 
   m.def(
       "mfcc",
@@ -354,11 +400,11 @@ void BindFeatures(py::module_& m) {
         return Compute(a.ToOptions(FeatureType::kMfcc), samples, channel);
       },
       (std::string("Kaldi MFCC features (compute-mfcc-feats).\n") + kDefaultsDoc).c_str(),
-      py::arg("samples"), py::arg("sample_rate") = 16000.0, py::kw_only(),
-      py::arg("num_ceps") = 13, py::arg("cepstral_lifter") = 22.0, py::arg("num_mel_bins") = 23,
-      FEATPOOL_FRAME_KWARGS, py::arg("low_freq") = 20.0, py::arg("high_freq") = 0.0,
-      py::arg("use_energy") = true, py::arg("energy_floor") = 0.0, py::arg("raw_energy") = true,
-      py::arg("htk_compat") = false, py::arg("channel") = -1, FEATPOOL_TAIL_KWARGS);
+      py::arg("samples"), py::arg("sample_rate") = 16000.0, py::kw_only(), py::arg("num_ceps") = 13,
+      py::arg("cepstral_lifter") = 22.0, py::arg("num_mel_bins") = 23, FEATPOOL_FRAME_KWARGS,
+      py::arg("low_freq") = 20.0, py::arg("high_freq") = 0.0, py::arg("use_energy") = true,
+      py::arg("energy_floor") = 0.0, py::arg("raw_energy") = true, py::arg("htk_compat") = false,
+      py::arg("channel") = -1, FEATPOOL_TAIL_KWARGS);
 
   m.def(
       "spectrogram",
@@ -442,22 +488,20 @@ lock, so sharing one object between threads is safe but pointless.
       .def_property_readonly(
           "is_finished",
           [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.IsFinished(); }); })
-      .def_property_readonly(
-          "num_samples_accepted",
-          [](PyOnlineExtractor& e) {
-            return e.Locked([](auto& x) { return x.NumSamplesAccepted(); });
-          })
+      .def_property_readonly("num_samples_accepted",
+                             [](PyOnlineExtractor& e) {
+                               return e.Locked([](auto& x) { return x.NumSamplesAccepted(); });
+                             })
       .def_property_readonly(
           "dim", [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.Dim(); }); },
           "Columns per frame.")
-      .def_property_readonly(
-          "frame_shift_seconds",
-          [](PyOnlineExtractor& e) {
-            return e.Locked([](auto& x) {
-              return static_cast<double>(x.frame_options().WindowShift()) /
-                     x.frame_options().samp_freq;
-            });
-          })
+      .def_property_readonly("frame_shift_seconds",
+                             [](PyOnlineExtractor& e) {
+                               return e.Locked([](auto& x) {
+                                 return static_cast<double>(x.frame_options().WindowShift()) /
+                                        x.frame_options().samp_freq;
+                               });
+                             })
       .def("get_frame", &PyOnlineExtractor::GetFrame, py::arg("frame"),
            "A copy of one ready frame (1-D).")
       .def("get_frames", &PyOnlineExtractor::GetFrames, py::arg("start") = py::none(),
@@ -494,7 +538,12 @@ PoolSize ToPoolSize(const py::handle& value, const char* name, bool keep = false
                            (keep ? " (None keeps an axis)" : "") + ", got " +
                            py::repr(value).cast<std::string>());
     }
-    return v.cast<int64_t>();
+    try {
+      return v.cast<int64_t>();
+    } catch (const py::cast_error&) {
+      throw Error(std::string(name) + "=" + py::repr(value).cast<std::string>() +
+                  " is out of range");
+    }
   };
   if (py::isinstance<py::sequence>(value) && !py::isinstance<py::str>(value)) {
     const py::sequence seq = value.cast<py::sequence>();
@@ -718,10 +767,10 @@ One object per stream; calls on it are serialised and release the GIL.
                            " cannot stream: adaptive pooling needs the whole input's length "
                            "(use pool())");
              }
-             const PoolOptions opts = MakePoolOptions(
-                 mode, kernel, stride, padding, dilation, ceil_mode, count_include_pad,
-                 divisor_override, norm_type, py::none(), return_indices, stack_frames,
-                 stack_stride);
+             const PoolOptions opts =
+                 MakePoolOptions(mode, kernel, stride, padding, dilation, ceil_mode,
+                                 count_include_pad, divisor_override, norm_type, py::none(),
+                                 return_indices, stack_frames, stack_stride);
              return std::make_unique<PyOnlinePooler>(opts, input_dim);
            }),
            py::arg("input_dim"), py::arg("mode") = "max", py::kw_only(),
@@ -803,7 +852,8 @@ void BindAudio(py::module_& m) {
           int64_t n = 0;
           for (;;) {
             if (n == static_cast<int64_t>(samples.size())) samples.resize(samples.size() + 8192);
-            const int64_t got = source.Read(samples.data() + n, static_cast<int64_t>(samples.size()) - n);
+            const int64_t got =
+                source.Read(samples.data() + n, static_cast<int64_t>(samples.size()) - n);
             if (got == 0) break;
             n += got;
           }

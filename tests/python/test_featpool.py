@@ -680,3 +680,89 @@ def test_online_pooler_latency_and_access():
     for mode in ("adaptive-max", "adaptive-avg"):
         with pytest.raises(featpool.Error, match="cannot stream"):
             featpool.OnlinePooler(10, mode)
+
+
+# --- Limits: what the command rejects, Python rejects, for the same reason ----
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(dither=1e38), r"dither=1e\+38: noise this large overflows"),
+    (dict(window_type="blackman", blackman_coeff=1e38), r"blackman_coeff=1e\+38: a window"),
+    (dict(frame_length=1e30), r"frame_length=1e\+30: .* longer than the limit"),
+    (dict(frame_length=3e8), "frame_length=3e\\+08: .* longer than the limit"),
+    (dict(sample_frequency=1e38), "longer than the limit"),
+    (dict(low_freq=float("nan")), "low_freq=nan"),
+    (dict(num_mel_bins=2147483647), "num_mel_bins=2147483647: mel bin 0 covers no FFT bin"),
+])
+def test_options_that_cannot_give_finite_features_are_rejected(speech, kwargs, match):
+    samples, _ = speech
+    with pytest.raises(featpool.Error, match=match):
+        featpool.fbank(samples[:4000], **kwargs)
+    if COMMAND:  # the command says the same, with its flag spelling
+        flags = kwargs_to_flags(kwargs)
+        done = subprocess.run([COMMAND, "extract", SPEECH, "-o", os.devnull] + flags,
+                              capture_output=True, text=True)
+        assert done.returncode == 1
+        python_spelling = re.sub(r"--([a-z-]+)", lambda m: m.group(1).replace("-", "_"),
+                                 done.stderr.strip().replace("featpool: ", ""))
+        assert re.search(match, python_spelling), (python_spelling, match)
+
+
+def test_non_finite_samples_and_negative_channels_are_rejected(speech):
+    samples, _ = speech
+    x = samples[:4000].copy()
+    x[1234] = np.nan
+    for f in (featpool.fbank, featpool.mfcc, featpool.spectrogram):
+        with pytest.raises(featpool.Error, match="non-finite sample .* at sample 1234"):
+            f(x)
+    x[1234] = np.inf
+    with pytest.raises(featpool.Error, match="non-finite sample"):
+        featpool.fbank(np.stack([samples[:4000], x]), channel=1)
+    ex = featpool.OnlineExtractor("fbank")
+    with pytest.raises(featpool.Error, match="non-finite sample"):
+        ex.accept_waveform(16000, x)
+    # Finite samples whose power spectrum overflows float32: the features are
+    # checked too, as the command checks each file.
+    loud = (np.random.default_rng(3).standard_normal(4000) * 3e37).astype(np.float32)
+    with pytest.raises(featpool.Error, match=r"feature value -?(inf|nan) \(row 0, column \d+\)"):
+        featpool.fbank(loud)
+    # The command's --channel takes -1, N or mix; -2 is MIX_CHANNELS.
+    stereo = np.stack([samples[:4000], samples[4000:8000]])
+    for channel in (-3, -100):
+        with pytest.raises(featpool.Error, match="invalid channel='%d': expected -1" % channel):
+            featpool.fbank(stereo, channel=channel)
+    mixed = featpool.fbank(stereo, channel=featpool.MIX_CHANNELS)
+    np.testing.assert_array_equal(mixed, featpool.fbank((stereo[0] + stereo[1]) / 2))
+    with pytest.raises(featpool.Error, match="channel=2: the waveform has 2"):
+        featpool.fbank(stereo, channel=2)
+
+
+def test_pool_extents_follow_the_input_not_the_option():
+    x = np.arange(40, dtype=np.float32).reshape(10, 4)
+    # Valid in torch, one row; the ring used to be sized by the kernel (8.6 GB).
+    got = featpool.pool(x, "max", kernel=(200000001, 1), padding=(100000000, 0))
+    np.testing.assert_array_equal(got, x.max(axis=0, keepdims=True))
+    got = featpool.pool(x, "max", kernel=3, stride=2000000000)
+    np.testing.assert_array_equal(got, x[:3, :3].max(keepdims=True))
+    pooler = featpool.OnlinePooler(4, "max", kernel=(200000001, 1), padding=(100000000, 0))
+    pooler.accept_frames(x)
+    pooler.input_finished()
+    np.testing.assert_array_equal(pooler.take_rows(), x.max(axis=0, keepdims=True))
+    with pytest.raises(featpool.Error, match="out of range"):
+        pooler.frames_needed_for_row(2**62)
+    # Huge stacking used to overflow m * F and segfault the interpreter.
+    for stack_frames in (2**62, 2**63 - 1, 2**31):
+        with pytest.raises(featpool.Error, match="stack_frames must be in"):
+            featpool.pool(x, "stack", stack_frames=stack_frames)
+        with pytest.raises(featpool.Error, match="stack_frames must be in"):
+            featpool.OnlinePooler(4, "stack", stack_frames=stack_frames)
+    with pytest.raises(featpool.Error, match="stack_frames=2000000000 .* more than 16 times"):
+        featpool.pool(x, "stack", stack_frames=2000000000)
+    with pytest.raises(featpool.Error, match="output_size=4000000000x4000000000 gives"):
+        featpool.pool(x, "adaptive-avg", output_size=4000000000)
+    # A negative kernel is reported as the number given, not as "keep".
+    with pytest.raises(featpool.Error, match=r"kernel must be positive on both axes, got -1x-1"):
+        featpool.pool(x, kernel=-1)
+    with pytest.raises(featpool.Error, match=r"padding must be non-negative, got -2x0"):
+        featpool.pool(x, kernel=4, padding=(-2, 0))
+    with pytest.raises(featpool.Error, match=r"kernel=\(2, 2\*\*70\)|out of range"):
+        featpool.pool(x, kernel=(2, 2**70))
