@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libkissfft-dev libsndfile1-dev libsoxr-dev
           libcli11-dev catch2)
 if [[ "${1:-}" == "--tests" ]]; then
-  packages+=(python3 python3-numpy parallel python3-dev pybind11-dev python3-pytest libbenchmark-dev)
+  packages+=(python3 python3-numpy parallel python3-dev pybind11-dev python3-pytest libbenchmark-dev
+             slurm-wlm slurm-client munge)
 fi
 
 missing=()
