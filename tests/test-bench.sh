@@ -7,8 +7,7 @@ source "$(dirname "$0")/common.sh"
 : "${FEATPOOL_BUILD_DIR:?}"
 BENCH="$FEATPOOL_BUILD_DIR/tools/bench"
 if [[ ! -x "$BENCH/featpool-bench" ]]; then
-  echo "test-bench: skipped (benchmarks not built: install libbenchmark-dev)"
-  exit 0
+  skip "benchmarks not built: install libbenchmark-dev"
 fi
 export FEATPOOL_BENCH_SMOKE=1 TMPDIR="$TEST_TMPDIR"
 bench() {  # bench NAME FILTER

@@ -18,6 +18,8 @@
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
 #include "featpool/online-feature.h"
+#include "featpool/online-pooler.h"
+#include "featpool/pooler.h"
 
 using namespace featpool;
 
@@ -172,9 +174,10 @@ TEST_CASE("misuse of the online extractor is an error", "[online-feature]") {
   CHECK(online.IsFinished());
 }
 
-TEST_CASE("extractors in parallel threads give the serial results", "[online-feature]") {
-  // One extractor per stream, any number of streams at once (run under ASan in
-  // the sanitizer build): the files are read and computed concurrently.
+TEST_CASE("extractors in parallel threads give the serial results", "[online-feature][threads]") {
+  // One extractor per stream, any number of streams at once (run under ASan
+  // and ThreadSanitizer by tools/test.sh): the files are read and computed
+  // concurrently.
   const std::vector<std::string> files = {FEATPOOL_SAMPLE_DATA "/speech-16k.wav",
                                           FEATPOOL_SAMPLE_DATA "/speech-8k.wav",
                                           FEATPOOL_SAMPLE_DATA "/speech-48k.wav"};
@@ -194,8 +197,9 @@ TEST_CASE("extractors in parallel threads give the serial results", "[online-fea
   for (size_t t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (size_t i = t; i < parallel.size(); i += 4) {
-        parallel[i] = ExtractFile(files[i % files.size()], configs[i / files.size()],
-                                  AudioReadOptions()).features;
+        parallel[i] =
+            ExtractFile(files[i % files.size()], configs[i / files.size()], AudioReadOptions())
+                .features;
       }
     });
   }
@@ -204,5 +208,63 @@ TEST_CASE("extractors in parallel threads give the serial results", "[online-fea
     INFO("case " << i);
     REQUIRE(serial[i].rows() > 0);
     CHECK(Identical(serial[i].View(), parallel[i].View()));
+  }
+}
+
+// Streaming objects are per-stream, not shared: eight streams of extractor +
+// pooler at once, each fed in its own chunk sizes, give the results of the
+// same streams run one after another (run under ThreadSanitizer by
+// tools/test.sh). The pooling options are shared, read-only.
+TEST_CASE("eight streaming extractors and poolers in threads give the serial results",
+          "[online-feature][threads]") {
+  const std::vector<float> wave = Speech();
+  PoolOptions pool;
+  pool.mode = PoolMode::kMax;
+  pool.kernel = {4, 3};
+  pool.stride = PoolSize{2, 2};
+  pool.padding = {1, 1};
+  constexpr size_t kStreams = 8;
+  auto stream = [&](size_t s) {
+    const FeatureType type = s % 3 == 0   ? FeatureType::kFbank
+                             : s % 3 == 1 ? FeatureType::kMfcc
+                                          : FeatureType::kSpectrogram;
+    OnlineExtractor extractor(Options(type, s % 2 == 0, 25.0f));
+    OnlinePooler pooler(pool, extractor.Dim());
+    Matrix out(0, pooler.Dim());
+    auto take = [&] {
+      const MatrixView frames = extractor.ReadyFrames();
+      if (frames.rows > 0) pooler.AcceptFrames(frames);
+      extractor.ReleaseFramesBefore(extractor.NumFramesReady());
+      for (int64_t r = pooler.FirstAvailableRow(); r < pooler.NumRowsReady(); ++r) {
+        std::memcpy(out.AppendRow(), pooler.Row(r), sizeof(float) * pooler.Dim());
+      }
+      pooler.ReleaseRowsBefore(pooler.NumRowsReady());
+    };
+    std::mt19937 rng(static_cast<unsigned>(s));
+    std::uniform_int_distribution<int64_t> chunk(1, 4000);
+    for (size_t i = 0; i < wave.size();) {
+      const int64_t n = std::min<int64_t>(chunk(rng), static_cast<int64_t>(wave.size() - i));
+      extractor.AcceptWaveform(16000.0f, wave.data() + i, n);
+      i += static_cast<size_t>(n);
+      take();
+    }
+    extractor.InputFinished();
+    take();
+    pooler.InputFinished();
+    take();
+    return out;
+  };
+  std::vector<Matrix> serial;
+  for (size_t s = 0; s < kStreams; ++s) serial.push_back(stream(s));
+  std::vector<Matrix> parallel(kStreams);
+  std::vector<std::thread> threads;
+  for (size_t s = 0; s < kStreams; ++s) {
+    threads.emplace_back([&, s] { parallel[s] = stream(s); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (size_t s = 0; s < kStreams; ++s) {
+    INFO("stream " << s);
+    REQUIRE(serial[s].rows() > 0);
+    CHECK(Identical(serial[s].View(), parallel[s].View()));
   }
 }

@@ -2,21 +2,14 @@
 # Smoke run of the pooling benchmark (a second or two): it runs, prints JSON
 # that tools/bench/compare_pool.py can read, and its counters are sane.
 # Skipped when the benchmarks were not built (no libbenchmark-dev).
-set -euo pipefail
-: "${FEATPOOL_BUILD_DIR:?}" "${TEST_TMPDIR:?}"
-rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR" && cd "$TEST_TMPDIR"
+source "$(dirname "$0")/common.sh"
+: "${FEATPOOL_BUILD_DIR:?}"
 BENCH="$FEATPOOL_BUILD_DIR/tools/bench/featpool-pool-bench"
 if [[ ! -x "$BENCH" ]]; then
-  echo "test-pool-bench: skipped (benchmarks not built: install libbenchmark-dev)"
-  exit 0
+  skip "benchmarks not built: install libbenchmark-dev"
 fi
 "$BENCH" --benchmark_filter='BM_Pool/mode:[01]/kernel:32/stride:1|BM_Memcpy' \
   --benchmark_min_time=0.01 --benchmark_format=json >bench.json
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null; then PY=$p; break; fi
-done
-[[ -n "$PY" ]] || { echo "FAIL: needs python3"; exit 1; }
 "$PY" - <<'PY'
 import json
 runs = json.load(open("bench.json"))["benchmarks"]

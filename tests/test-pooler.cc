@@ -377,7 +377,7 @@ TEST_CASE("output size follows torch's pooling_output_shape", "[pooler]") {
   CHECK(PoolOutputSize(1, 2, 1, 1, 2, false) == 1);
 }
 
-TEST_CASE("one Pooler serves several threads at once", "[pooler]") {
+TEST_CASE("one Pooler serves several threads at once", "[pooler][threads]") {
   pool_fixtures::Fixtures& fx = pool_fixtures::Load();
   const Matrix& in = fx.Input("fbank200x80");
   PoolOptions opts;
@@ -388,7 +388,7 @@ TEST_CASE("one Pooler serves several threads at once", "[pooler]") {
   const Pooler pooler(opts);
   Matrix want;
   pooler.Apply(in.View(), &want);
-  std::vector<Matrix> got(4);
+  std::vector<Matrix> got(8);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < got.size(); ++i) {
     threads.emplace_back([&, i] {

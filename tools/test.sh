@@ -1,17 +1,45 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, runs every test, then builds again with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again.
+# Installs what is missing, then builds and tests featpool three ways, each in
+# its own build directory with every option given (tools/run.sh's `build` is
+# never reused, so no cached option can switch tests off):
+#   build-test  Release: every test; nothing may skip (FEATPOOL_TESTS_NO_SKIP)
+#   build-asan  Debug, AddressSanitizer + UndefinedBehaviorSanitizer: every
+#               test (the Python module is not built there: its test shows as
+#               skipped)
+#   build-tsan  ThreadSanitizer: the concurrency tests (CTest label threads)
+# Any failure, and a CTest run that finds no tests, fails the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/install-deps.sh --tests
 jobs=$(nproc)
+start=$SECONDS
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$jobs"
-(cd build && ctest --output-on-failure -j"$jobs")
+# configure DIR OPTION...: the options every build states, then OPTION...
+configure() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DFEATPOOL_BUILD_TESTS=ON -DFEATPOOL_BUILD_TOOLS=ON \
+    -DFEATPOOL_BUILD_SHARED=ON -DFEATPOOL_NATIVE=OFF "$@" >/dev/null
+}
+# check DIR CTEST-ARGUMENT...
+check() {
+  local dir=$1; shift
+  (cd "$dir" && ctest --no-tests=error --output-on-failure -j"$jobs" "$@")
+}
 
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFEATPOOL_SANITIZE=ON >/dev/null
+configure build-test -DCMAKE_BUILD_TYPE=Release -DFEATPOOL_SANITIZE=OFF -DFEATPOOL_TSAN=OFF \
+  -DFEATPOOL_PYTHON=ON
+cmake --build build-test -j"$jobs"
+FEATPOOL_TESTS_NO_SKIP=1 check build-test
+
+configure build-asan -DCMAKE_BUILD_TYPE=Debug -DFEATPOOL_SANITIZE=ON -DFEATPOOL_TSAN=OFF \
+  -DFEATPOOL_PYTHON=OFF
 cmake --build build-asan -j"$jobs"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-   ctest --output-on-failure -j"$jobs")
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 check build-asan
+
+configure build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEATPOOL_SANITIZE=OFF -DFEATPOOL_TSAN=ON \
+  -DFEATPOOL_PYTHON=OFF
+cmake --build build-tsan -j"$jobs" --target featpool-tests featpool-command  # no benchmarks
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 check build-tsan -L threads
+
+echo "featpool: tools/test.sh passed in $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
