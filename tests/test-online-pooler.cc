@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <random>
+#include <vector>
 
 #include "featpool/error.h"
 #include "featpool/online-pooler.h"
@@ -256,4 +257,33 @@ TEST_CASE("streaming memory follows the frames, not kernel, dilation or stack si
   OnlinePooler online(big_kernel, 4);
   CHECK_THROWS_WITH(online.FramesNeededForRow(INT64_MAX), Catch::Contains("out of range"));
   CHECK_THROWS_WITH(online.FramesNeededForRow(-1), Catch::Contains("out of range"));
+}
+
+TEST_CASE("an empty stream gives no rows in every mode even with padding", "[online-pooler]") {
+  // The offline Pooler rejects an empty input (stack: no rows); the padding
+  // alone must not make a window (found by tests/fuzz/fuzz-pool-stream).
+  std::vector<PoolOptions> configs(5);
+  configs[0].kernel = {10, 1};
+  configs[0].padding = {5, 0};
+  configs[0].return_indices = true;
+  configs[1].mode = PoolMode::kAvg;
+  configs[1].kernel = {4, 2};
+  configs[1].padding = {2, 1};
+  configs[2].mode = PoolMode::kLp;
+  configs[2].kernel = {2, 2};
+  configs[3].mode = PoolMode::kStats;
+  configs[4].mode = PoolMode::kStack;
+  for (const PoolOptions& opts : configs) {
+    INFO("mode " << PoolModeName(opts.mode));
+    OnlinePooler pooler(opts, 3);
+    pooler.InputFinished();
+    CHECK(pooler.NumRowsReady() == 0);
+    Matrix offline;
+    if (opts.mode == PoolMode::kStack) {
+      Pooler(opts).Apply(MatrixView{nullptr, 0, 3}, &offline);
+      CHECK(offline.rows() == 0);
+    } else {
+      CHECK_THROWS_AS(Pooler(opts).Apply(MatrixView{nullptr, 0, 3}, &offline), Error);
+    }
+  }
 }

@@ -42,6 +42,10 @@ void OnlinePooler::AcceptFrame(const float* frame) {
 void OnlinePooler::InputFinished() {
   if (finished_) return;
   finished_ = true;
+  // An empty stream gives no rows in every mode, as the offline Pooler does
+  // for stack and rejects for the others; the padding alone must not make a
+  // window.
+  if (NumFramesAccepted() == 0) return;
   engine_->Finish();
   Drain();
 }
