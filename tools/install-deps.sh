@@ -3,7 +3,7 @@
 # Usage: tools/install-deps.sh [--tests]   (--tests adds what the tests use)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libkissfft-dev libsndfile1-dev libsoxr-dev
+packages=(build-essential cmake pkg-config libkissfft-dev libsndfile1-dev libsoxr-dev libogg-dev
           libcli11-dev catch2)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(python3 python3-numpy parallel python3-dev pybind11-dev python3-pytest libbenchmark-dev

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "featpool/error.h"
+#include "ogg-pages.h"
 #include "printable.h"
 
 namespace featpool {
@@ -24,7 +25,8 @@ constexpr float kKaldiScale = 32768.0f;
 // Paths come from scp files too: control bytes are shown escaped.
 std::string Quote(const std::string& path) { return "'" + internal::Printable(path) + "'"; }
 
-void CheckPathIsReadableFile(const std::string& path) {
+// Returns true for a regular file (not a pipe or device).
+bool CheckPathIsReadableFile(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     throw Error(Quote(path) + ": " + std::strerror(errno));
@@ -34,6 +36,7 @@ void CheckPathIsReadableFile(const std::string& path) {
   if (S_ISREG(st.st_mode) && st.st_size == 0) {
     throw Error(Quote(path) + " is empty (0 bytes)");
   }
+  return S_ISREG(st.st_mode);
 }
 
 std::string FormatName(int format) {
@@ -46,6 +49,55 @@ std::string FormatName(int format) {
   return info.name;
 }
 
+// One "<chunk> : <size>" or "<chunk> : <size> (should be <actual>)" line of
+// libsndfile's log; actual is -1 without the note.
+struct LoggedSize {
+  std::string name;
+  long long declared = 0;
+  long long actual = -1;
+};
+
+std::vector<LoggedSize> LoggedSizes(const std::string& log) {
+  std::vector<LoggedSize> sizes;
+  size_t begin = 0;
+  while (begin < log.size()) {
+    size_t end = log.find('\n', begin);
+    if (end == std::string::npos) end = log.size();
+    const std::string text = log.substr(begin, end - begin);
+    begin = end + 1;
+    const size_t colon = text.find(':');
+    const size_t name_begin = text.find_first_not_of(" \t");
+    if (colon == std::string::npos || colon == 0 || name_begin >= colon) continue;
+    const char* number = text.c_str() + colon + 1;
+    char* number_end = nullptr;
+    const long long declared = std::strtoll(number, &number_end, 10);
+    if (number_end == number) continue;
+    LoggedSize size;
+    size.name = text.substr(name_begin, text.find_last_not_of(" \t", colon - 1) + 1 - name_begin);
+    size.declared = declared;
+    const size_t should = text.find("(should be ", colon);
+    if (should != std::string::npos)
+      size.actual = std::strtoll(text.c_str() + should + 11, nullptr, 10);
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+std::string Log(SNDFILE* file) {
+  char log[16384];
+  log[0] = '\0';
+  sf_command(file, SFC_GET_LOG_INFO, log, sizeof(log));
+  return log;
+}
+
+// The placeholder sizes of streamed WAVs (0xFFFFFFFF, or 0x7FFFF000 as sox
+// writes to a pipe) mean "read to the end".
+constexpr long long kStreamedSize = 0x7FFFF000LL;
+
+bool IsContainerSize(const std::string& name) {
+  return name == "RIFF" || name == "RIFX" || name == "FORM";
+}
+
 // libsndfile opens a file whose audio data is shorter than its header says,
 // lowers the frame count to what is there and only notes the mismatch in its
 // log, as "<chunk> : <declared> (should be <actual>)": WAV and CAF "data",
@@ -53,38 +105,32 @@ std::string FormatName(int format) {
 // "File ended unexpectedly". Returns what is missing, or "" for a whole file.
 //
 // Not truncation: container sizes of WAV and AIFF ("RIFF", "FORM"), which
-// some writers get wrong and Kaldi only warns about, and the placeholder
-// sizes of streamed WAVs (0xFFFFFFFF, or 0x7FFFF000 as sox writes to a pipe),
-// which mean "read to the end".
-std::string TruncationNote(SNDFILE* file) {
-  char log[16384];
-  log[0] = '\0';
-  sf_command(file, SFC_GET_LOG_INFO, log, sizeof(log));
-  if (std::strstr(log, "ended unexpectedly") != nullptr) return "the stream ends unexpectedly";
-  constexpr long long kStreamedSize = 0x7FFFF000LL;
-  for (const char* line = log; *line != '\0';) {
-    const char* end = std::strchr(line, '\n');
-    if (end == nullptr) end = line + std::strlen(line);
-    const std::string text(line, end);
-    line = *end == '\n' ? end + 1 : end;
-    const size_t colon = text.find(':');
-    const size_t should = text.find("(should be ");
-    if (colon == std::string::npos || should == std::string::npos || should < colon) continue;
-    const size_t name_begin = text.find_first_not_of(" \t");
-    const std::string name =
-        text.substr(name_begin, text.find_last_not_of(" \t", colon - 1) + 1 - name_begin);
-    if (name == "RIFF" || name == "RIFX" || name == "FORM") continue;
-    const long long declared = std::strtoll(text.c_str() + colon + 1, nullptr, 10);
-    const long long actual = std::strtoll(text.c_str() + should + 11, nullptr, 10);
-    if (declared >= kStreamedSize || declared <= actual) continue;
-    return "the header says " + std::to_string(declared) + " bytes of audio data (" + name +
-           "), the file holds " + std::to_string(actual);
+// some writers get wrong and Kaldi only warns about, and streaming
+// placeholders.
+std::string TruncationNote(const std::string& log) {
+  if (log.find("ended unexpectedly") != std::string::npos) return "the stream ends unexpectedly";
+  for (const LoggedSize& size : LoggedSizes(log)) {
+    if (IsContainerSize(size.name) || size.actual < 0) continue;
+    if (size.declared >= kStreamedSize || size.declared <= size.actual) continue;
+    return "the header says " + std::to_string(size.declared) + " bytes of audio data (" +
+           size.name + "), the file holds " + std::to_string(size.actual);
   }
   return "";
 }
 
+// On a pipe libsndfile cannot measure the data, so it turns a streaming
+// placeholder into a frame count (2147483647 for 16-bit mono): the length
+// is unknown.
+bool HasStreamingPlaceholder(const std::string& log) {
+  for (const LoggedSize& size : LoggedSizes(log)) {
+    if (!IsContainerSize(size.name) && size.actual < 0 && size.declared >= kStreamedSize) {
+      return true;
+    }
+  }
+  return false;
+}
+
 SNDFILE* OpenOrThrow(const std::string& path, SF_INFO* sf_info) {
-  CheckPathIsReadableFile(path);
   std::memset(sf_info, 0, sizeof(*sf_info));
   // libsndfile reports why an open failed through one global error, so
   // concurrent opens (batch workers) would read each other's reason.
@@ -117,6 +163,7 @@ AudioInfo MakeInfo(const std::string& path, const SF_INFO& sf_info) {
 }  // namespace
 
 AudioInfo ReadAudioInfo(const std::string& path) {
+  CheckPathIsReadableFile(path);
   SF_INFO sf_info;
   SNDFILE* file = OpenOrThrow(path, &sf_info);
   AudioInfo info = MakeInfo(path, sf_info);
@@ -131,6 +178,9 @@ struct AudioSource::Impl {
   std::vector<float> mono;         // resampler input not yet consumed
   size_t mono_pos = 0;
   int64_t frames_read = 0;
+  // What the last Ogg page declares, at the file's rate; -1 if not an Ogg
+  // file or unknown.
+  int64_t ogg_declared_frames = -1;
   bool file_done = false;
   bool flushed = false;
 
@@ -142,10 +192,21 @@ struct AudioSource::Impl {
 
 AudioSource::AudioSource(const std::string& path, const AudioReadOptions& opts)
     : impl_(new Impl), opts_(opts) {
+  // libsndfile decodes a truncated or damaged Ogg stream as far as it can
+  // and reports success, so the pages are checked first (a regular file
+  // only: a pipe cannot be read twice). Damaged files never reach
+  // libsndfile's Ogg parser, which leaks memory on some of them.
+  const bool regular = CheckPathIsReadableFile(path);
+  internal::OggSummary ogg;
+  const bool is_ogg = regular && internal::LooksLikeOgg(path);
+  if (is_ogg) ogg = internal::CheckOggPages(path);
   SF_INFO sf_info;
   impl_->file = OpenOrThrow(path, &sf_info);
   info_ = MakeInfo(path, sf_info);
-  const std::string truncated = TruncationNote(impl_->file);
+  if (is_ogg) impl_->ogg_declared_frames = internal::DeclaredFrames(ogg, info_.sample_rate);
+  const std::string log = Log(impl_->file);
+  if (!regular && HasStreamingPlaceholder(log)) info_.frames = -1;
+  const std::string truncated = TruncationNote(log);
   if (!truncated.empty()) throw Error(Quote(path) + ": truncated file: " + truncated);
   if (opts_.block_frames < 1) throw Error("block size must be positive");
   if (opts_.channel >= info_.channels) {
@@ -214,12 +275,26 @@ int64_t AudioSource::ReadMono(float* out, int64_t max_frames) {
     out[i] *= kKaldiScale;
   }
   impl_->frames_read += got;
-  if (got == 0 && impl_->frames_read < info_.frames) {
+  if (got == 0) CheckLength();
+  return got;
+}
+
+void AudioSource::CheckLength() {
+  const int64_t declared = impl_->ogg_declared_frames;
+  if (declared >= 0 && impl_->frames_read != declared) {
+    throw Error(Quote(info_.path) +
+                ": corrupt OGG file: the decoded length differs from the declared one (the last "
+                "page declares " +
+                std::to_string(declared) + " samples, decoding gave " +
+                std::to_string(impl_->frames_read) + ")");
+  }
+  if (impl_->frames_read < info_.frames) {
     throw Error(Quote(info_.path) + ": truncated file: the header says " +
                 std::to_string(info_.frames) + " samples, the file holds " +
                 std::to_string(impl_->frames_read));
   }
-  return got;
+  // Now the length is known, also for a pipe.
+  if (info_.frames < 0) info_.frames = impl_->frames_read;
 }
 
 int64_t AudioSource::Read(float* out, int64_t max_samples) {
@@ -243,8 +318,8 @@ int64_t AudioSource::Read(float* out, int64_t max_samples) {
                          &in_done, out, static_cast<size_t>(max_samples), &out_done);
     } else if (!s.flushed) {
       // End of input: ask soxr for the tail it holds back.
-      err = soxr_process(s.resampler, nullptr, 0, nullptr, out,
-                         static_cast<size_t>(max_samples), &out_done);
+      err = soxr_process(s.resampler, nullptr, 0, nullptr, out, static_cast<size_t>(max_samples),
+                         &out_done);
       if (out_done == 0) s.flushed = true;
     } else {
       return 0;

@@ -16,8 +16,6 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   read_opts.target_sample_rate = feature_opts.frame_opts().samp_freq;
   AudioSource source(path, read_opts);
   FileFeatures result;
-  result.info = source.info();
-  result.warning = source.warning();
   // The header's length is only a hint: unknown (-1) for a pipe, and a
   // corrupt header may claim anything, so reserve at most an hour of frames.
   const int64_t hint = std::min<int64_t>(source.ExpectedSamples(),
@@ -30,6 +28,10 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
     extractor.AcceptWaveform(source.sample_rate(), block.data(), got);
   }
   extractor.InputFinished();
+  // After the end of the input: a header that did not know the length (a
+  // pipe) now has the decoded one.
+  result.info = source.info();
+  result.warning = source.warning();
   result.num_samples = extractor.NumSamplesAccepted();
   result.features = extractor.TakeFrames();
   CheckFinite(result.features.View(), path);

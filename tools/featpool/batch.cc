@@ -286,7 +286,9 @@ std::string ManifestLine(const Utterance& u, const Result& r, const std::string&
   if (r.has_info) {
     line.Add("sample_rate", int64_t{r.info.sample_rate});
     line.Add("channels", int64_t{r.info.channels});
-    line.AddNumber("duration", r.info.Duration(), "%.6f");
+    // Unknown before decoding only (a pipe); ExtractFile fills in the decoded
+    // length, so an unknown one is left out rather than written as -1.
+    if (r.info.frames >= 0) line.AddNumber("duration", r.info.Duration(), "%.6f");
   }
   if (r.status == Result::Status::kOk) {
     line.Add("frames", r.frames).Add("dims", r.dims).AddShape("shape", r.rows, r.cols);
@@ -352,6 +354,7 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c,
   } catch (const Error& e) {
     r.status = Result::Status::kFailed;
     r.error = WithPath(e.what(), u.path);
+    r.warning.clear();  // the error is the one thing to say about this file
   }
   return r;
 }
@@ -663,7 +666,7 @@ int RunBatch(const BatchConfig& c) {
       ++state.files_failed;
       report("error: " + r.error);
     }
-    if (!r.warning.empty() && ++warnings <= kMaxWarnings) {
+    if (r.status == Result::Status::kOk && !r.warning.empty() && ++warnings <= kMaxWarnings) {
       report("warning: " + r.warning +
              (warnings == kMaxWarnings ? " (further warnings only in the manifest)" : ""));
     }

@@ -145,7 +145,6 @@ RunFunction AddExtractCommand(CLI::App& app) {
       }
       const std::string& input = state->inputs[0];
       FileFeatures result = ExtractFile(input, opts, audio);
-      if (!result.warning.empty()) std::cerr << "featpool: warning: " << result.warning << "\n";
       if (result.features.rows() == 0) {
         throw Error(ShortInputMessage(input, result.num_samples, opts.frame_opts()));
       }
@@ -161,10 +160,12 @@ RunFunction AddExtractCommand(CLI::App& app) {
         } catch (const Error& e) {
           throw Error("'" + input + "': " + e.what());
         }
-        WriteNpy(state->output, pooled.View());
-        return 0;
+        result.features = std::move(pooled);
       }
       WriteNpy(state->output, result.features.View());
+      // Only for a file that gave features: a failure is reported in one
+      // line, its reason.
+      if (!result.warning.empty()) std::cerr << "featpool: warning: " << result.warning << "\n";
       return 0;
     }
     BatchConfig config;

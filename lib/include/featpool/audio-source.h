@@ -35,8 +35,11 @@ struct AudioInfo {
   std::string encoding;  // e.g. "Signed 16 bit PCM"
   int32_t sample_rate = 0;
   int32_t channels = 0;
-  int64_t frames = 0;    // samples per channel at the file's rate; -1 if unknown
-  double Duration() const { return sample_rate > 0 ? double(frames) / sample_rate : 0.0; }
+  int64_t frames = 0;  // samples per channel at the file's rate; -1 if unknown
+  // Seconds; 0 if unknown (never negative).
+  double Duration() const {
+    return sample_rate > 0 && frames > 0 ? double(frames) / sample_rate : 0.0;
+  }
 };
 
 // Reads the header only. Throws Error naming the file.
@@ -52,6 +55,8 @@ class AudioSource {
   AudioSource(const AudioSource&) = delete;
   AudioSource& operator=(const AudioSource&) = delete;
 
+  // The header; once Read() has returned 0, frames is the decoded length
+  // if the header did not say (-1).
   const AudioInfo& info() const { return info_; }
   float sample_rate() const { return out_rate_; }
   // A note for the user (e.g. "using channel 0 of 2"), empty if none. The
@@ -63,11 +68,14 @@ class AudioSource {
 
   // Reads up to `max_samples` mono samples at the output rate into `out`;
   // returns how many, 0 at the end. Throws Error on a read error, a
-  // truncated file or a non-finite sample.
+  // truncated or damaged file (for Ogg: every page passes its CRC, no page
+  // is missing, every stream ends with its end-of-stream page, and the
+  // decoded length is the one the last page declares) or a non-finite sample.
   int64_t Read(float* out, int64_t max_samples);
 
  private:
   int64_t ReadMono(float* out, int64_t max_frames);
+  void CheckLength();
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
