@@ -196,6 +196,12 @@ class Walker {
                   std::to_string(s.serial) + ")");
     }
     summary_.bytes = offset_;
+    // libsndfile decodes the first link of a chained file only and says
+    // nothing of the rest.
+    if (summary_.audio_streams > 1) {
+      throw Error(Quote(path_) + ": OGG file with " + std::to_string(summary_.audio_streams) +
+                  " audio streams (chained or multiplexed); only single-stream files are read");
+    }
     if (summary_.audio_streams == 0) return;
     const Stream& audio = *Find(audio_serial_);
     if (audio.last_granule >= 0) {

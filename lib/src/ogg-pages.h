@@ -36,11 +36,13 @@ struct OggSummary {
 // gap in a stream's page sequence, a page of a stream that has ended or never
 // began, a granule position that goes backwards, and a file that ends inside
 // a page or before a stream's end-of-stream page (truncation). Bytes after
-// the end of every stream (e.g. a tag some tools append) are ignored.
+// the end of every stream (e.g. a tag some tools append) are ignored. A file
+// with several audio streams (chained or multiplexed) is an error too:
+// libsndfile would decode only the first.
 OggSummary CheckOggPages(const std::string& path);
 
 // The number of frames libsndfile should decode, at `sample_rate`, from the
-// summary: -1 if not known (no audio stream of a known codec, or several).
+// summary: -1 if not known (no audio stream of a known codec).
 int64_t DeclaredFrames(const OggSummary& summary, int32_t sample_rate);
 
 }  // namespace internal
