@@ -3,7 +3,8 @@
 // or bytes removed), a flipped byte in any page, a missing page, a granule
 // position going backwards, a last granule position that promises more than
 // the stream holds, several audio streams. The intact files decode exactly
-// what libsndfile decodes, of the declared length.
+// what libsndfile decodes, of the declared length, also when their granule
+// positions start later than 0.
 #include <ogg/ogg.h>
 #include <sndfile.h>
 #include <unistd.h>
@@ -267,7 +268,7 @@ TEST_CASE("a hole, a flipped byte or a missing page in an OGG file is an error",
   }
 }
 
-TEST_CASE("OGG granule positions: backwards, or promising more than the stream holds",
+TEST_CASE("OGG granule positions: backwards, promising more than the stream holds, or late",
           "[audio-source]") {
   TempDir dir;
   for (const Case& c : kCases) {
@@ -287,6 +288,17 @@ TEST_CASE("OGG granule positions: backwards, or promising more than the stream h
                                                 "the granule position goes backwards at "
                                                 "byte " +
                                                 std::to_string(pages[mid])));
+    // Every granule position moved on by a second: a stream that starts
+    // later than 0 (e.g. cut from a broadcast) is whole.
+    std::string later = ogg;
+    for (size_t p = 0; p + 1 < pages.size(); ++p) {
+      const int64_t g = Granule(ogg, pages[p]);
+      if (g > 0) SetGranule(&later, pages[p], pages[p + 1], g + c.rate * c.granule_per_frame);
+    }
+    dir.Write("granule.ogg", later);
+    const std::vector<float> got = ReadAudio(file, OwnRate());
+    CHECK(got.size() == static_cast<size_t>(c.frames));
+    CHECK(got == DecodeDirectly(file));
     // The last page declares 1000 frames more than were written.
     const size_t last = pages[pages.size() - 2];
     std::string longer = ogg;

@@ -178,9 +178,9 @@ struct AudioSource::Impl {
   std::vector<float> mono;         // resampler input not yet consumed
   size_t mono_pos = 0;
   int64_t frames_read = 0;
-  // What the last Ogg page declares, at the file's rate; -1 if not an Ogg
-  // file or unknown.
-  int64_t ogg_declared_frames = -1;
+  // For an Ogg file: the lengths its granule positions allow, at the file's
+  // rate (max < 0: not an Ogg file, or unknown).
+  internal::FrameRange ogg_frames;
   bool file_done = false;
   bool flushed = false;
 
@@ -203,7 +203,7 @@ AudioSource::AudioSource(const std::string& path, const AudioReadOptions& opts)
   SF_INFO sf_info;
   impl_->file = OpenOrThrow(path, &sf_info);
   info_ = MakeInfo(path, sf_info);
-  if (is_ogg) impl_->ogg_declared_frames = internal::DeclaredFrames(ogg, info_.sample_rate);
+  if (is_ogg) impl_->ogg_frames = internal::DeclaredFrames(ogg, info_.sample_rate);
   const std::string log = Log(impl_->file);
   if (!regular && HasStreamingPlaceholder(log)) info_.frames = -1;
   const std::string truncated = TruncationNote(log);
@@ -280,13 +280,24 @@ int64_t AudioSource::ReadMono(float* out, int64_t max_frames) {
 }
 
 void AudioSource::CheckLength() {
-  const int64_t declared = impl_->ogg_declared_frames;
-  if (declared >= 0 && impl_->frames_read != declared) {
-    throw Error(Quote(info_.path) +
-                ": corrupt OGG file: the decoded length differs from the declared one (the last "
-                "page declares " +
-                std::to_string(declared) + " samples, decoding gave " +
-                std::to_string(impl_->frames_read) + ")");
+  const internal::FrameRange& ogg = impl_->ogg_frames;
+  const int64_t decoded = impl_->frames_read;
+  if (ogg.max >= 0) {
+    // libsndfile's length is the last page's granule position less the
+    // stream's start offset, which only a decoder can tell; the granule
+    // positions bound it.
+    std::string declared;
+    if (info_.frames >= 0 && decoded != info_.frames) {
+      declared = "the last page declares " + std::to_string(info_.frames) + " samples";
+    } else if (decoded < ogg.min || decoded > ogg.max) {
+      declared = "the granule positions declare " + std::to_string(ogg.min) + " to " +
+                 std::to_string(ogg.max) + " samples";
+    }
+    if (!declared.empty()) {
+      throw Error(Quote(info_.path) +
+                  ": corrupt OGG file: the decoded length differs from the declared one (" +
+                  declared + ", decoding gave " + std::to_string(decoded) + ")");
+    }
   }
   if (impl_->frames_read < info_.frames) {
     throw Error(Quote(info_.path) + ": truncated file: the header says " +

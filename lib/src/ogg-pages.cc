@@ -41,6 +41,7 @@ struct Stream {
   bool ended = false;
   OggSummary::Codec codec = OggSummary::Codec::kUnknown;
   int64_t pre_skip = 0;
+  int64_t first_granule = 0;
 };
 
 // The codec from the identification header, the first packet of the
@@ -57,9 +58,7 @@ void Identify(const ogg_page& page, Stream* s) {
   } else if (starts("OpusHead", 8) && n >= 12) {
     s->codec = OggSummary::Codec::kOpus;
     s->pre_skip = b[10] | (b[11] << 8);  // little-endian, 48 kHz samples
-  } else if (starts("\x7f"
-                    "FLAC",
-                    5)) {
+  } else if (starts("\177FLAC", 5)) {
     s->codec = OggSummary::Codec::kFlac;
   } else if (starts("Speex   ", 8)) {
     s->codec = OggSummary::Codec::kSpeex;
@@ -169,6 +168,7 @@ class Walker {
       s->last_page = number;
     }
     // -1: no packet ends on this page.
+    if (granule > 0 && s->first_granule == 0) s->first_granule = granule;
     if (granule != -1) {
       if (granule < s->last_granule) {
         throw Corrupt("the granule position goes backwards" + where + " (" +
@@ -206,6 +206,7 @@ class Walker {
     const Stream& audio = *Find(audio_serial_);
     if (audio.last_granule >= 0) {
       summary_.declared_samples = std::max<int64_t>(audio.last_granule - audio.pre_skip, 0);
+      summary_.first_granule = audio.first_granule;
     }
   }
 
@@ -228,13 +229,20 @@ bool LooksLikeOgg(const std::string& path) {
 
 OggSummary CheckOggPages(const std::string& path) { return Walker(path).Run(); }
 
-int64_t DeclaredFrames(const OggSummary& summary, int32_t sample_rate) {
-  if (summary.audio_streams != 1 || summary.declared_samples < 0) return -1;
-  if (summary.codec != OggSummary::Codec::kOpus) return summary.declared_samples;
-  // Opus granule positions count 48 kHz samples whatever rate the decoder
-  // delivers (RFC 7845 section 4).
-  if (sample_rate <= 0 || 48000 % sample_rate != 0) return -1;
-  return summary.declared_samples / (48000 / sample_rate);
+FrameRange DeclaredFrames(const OggSummary& summary, int32_t sample_rate) {
+  FrameRange range;
+  if (summary.audio_streams != 1 || summary.declared_samples < 0) return range;
+  int64_t per_frame = 1;
+  if (summary.codec == OggSummary::Codec::kOpus) {
+    // Opus granule positions count 48 kHz samples whatever rate the decoder
+    // delivers (RFC 7845 section 4).
+    if (sample_rate <= 0 || 48000 % sample_rate != 0) return range;
+    per_frame = 48000 / sample_rate;
+  }
+  const int64_t latest_start = std::min(summary.first_granule, summary.declared_samples);
+  range.max = summary.declared_samples / per_frame;
+  range.min = (summary.declared_samples - latest_start) / per_frame;
+  return range;
 }
 
 }  // namespace internal

@@ -23,10 +23,13 @@ struct OggSummary {
   enum class Codec { kUnknown, kVorbis, kOpus, kFlac, kSpeex };
   Codec codec = Codec::kUnknown;  // of the first audio stream
   int32_t audio_streams = 0;      // logical streams of a known audio codec
-  // The first audio stream's last granule position minus the Opus pre-skip:
-  // its length in samples, at 48 kHz for Opus, at the stream's rate for the
-  // others; -1 if it has none.
+  // The audio stream's last granule position minus the Opus pre-skip: its
+  // length in samples if it starts at 0 (at 48 kHz for Opus, at the stream's
+  // rate for the others); -1 if it has none.
   int64_t declared_samples = -1;
+  // Its first positive granule position. A stream may start later than 0
+  // (Vorbis I spec A.2, RFC 7845 section 4.5), by at most this much.
+  int64_t first_granule = 0;
   int64_t bytes = 0;  // bytes walked
 };
 
@@ -41,9 +44,14 @@ struct OggSummary {
 // libsndfile would decode only the first.
 OggSummary CheckOggPages(const std::string& path);
 
-// The number of frames libsndfile should decode, at `sample_rate`, from the
-// summary: -1 if not known (no audio stream of a known codec).
-int64_t DeclaredFrames(const OggSummary& summary, int32_t sample_rate);
+// The frame counts, at `sample_rate`, a decoder may deliver for the audio
+// stream: `max` if it starts at 0, `min` if it starts as late as its first
+// audio page allows. max < 0: not known (no audio stream of a known codec).
+struct FrameRange {
+  int64_t min = -1;
+  int64_t max = -1;
+};
+FrameRange DeclaredFrames(const OggSummary& summary, int32_t sample_rate);
 
 }  // namespace internal
 }  // namespace featpool
