@@ -1,15 +1,30 @@
 #include "featpool/command.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <new>
 
 #include "featpool/error.h"
+#include "featpool/std-streams.h"
 #include "featpool/version.h"
 
 namespace featpool {
 namespace cli {
 namespace {
+
+// A config file is a short text: these bound what /dev/zero, /dev/urandom
+// or a mistyped binary file can make the command read.
+constexpr size_t kMaxConfigBytes = size_t{1} << 20;
+constexpr size_t kMaxConfigLine = size_t{64} << 10;
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 std::string Trim(const std::string& s) {
   const size_t begin = s.find_first_not_of(" \t\r");
@@ -18,67 +33,157 @@ std::string Trim(const std::string& s) {
   return s.substr(begin, end - begin + 1);
 }
 
-void AppendConfigFile(const std::string& path, int depth, std::vector<std::string>* out);
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  ~Descriptor() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  int get() const { return fd_; }
 
-void AppendArgs(const std::vector<std::string>& args, int depth, std::vector<std::string>* out) {
+ private:
+  int fd_;
+};
+
+// The whole text of a --config file: a regular file, a pipe (<(...)) or a
+// device, but text, at most kMaxConfigBytes.
+std::string ReadConfigText(const std::string& path) {
+  if (path.empty()) throw Error("--config needs a file name");
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    throw Error("cannot read --config file " + Quote(path) + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) throw Error("--config file " + Quote(path) + " is a directory");
+  Descriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    throw Error("cannot read --config file " + Quote(path) + ": " + std::strerror(errno));
+  }
+  std::string text;
+  char block[1 << 16];
+  while (true) {
+    const ssize_t n = read(fd.get(), block, sizeof(block));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      throw Error("cannot read --config file " + Quote(path) + ": " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    if (std::memchr(block, '\0', static_cast<size_t>(n)) != nullptr) {
+      throw Error("--config file " + Quote(path) +
+                  " is not a text config file (it contains a NUL byte)");
+    }
+    text.append(block, static_cast<size_t>(n));
+    if (text.size() > kMaxConfigBytes) {
+      throw Error("--config file " + Quote(path) + " is larger than 1 MiB; not a config file");
+    }
+  }
+  return text;
+}
+
+void AppendConfigFile(const std::string& path, int depth, std::vector<Argument>* out);
+
+void AppendArgs(const std::vector<Argument>& args, int depth, std::vector<Argument>* out) {
   for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
+    const std::string& arg = args[i].text;
     if (arg.rfind("--config=", 0) == 0) {
       AppendConfigFile(arg.substr(9), depth, out);
     } else if (arg == "--config") {
-      if (i + 1 == args.size()) throw Error("--config needs a file name");
-      AppendConfigFile(args[++i], depth, out);
+      if (i + 1 == args.size()) {
+        throw Error((args[i].origin.empty() ? "" : args[i].origin + ": ") +
+                    "--config needs a file name (--config=FILE)");
+      }
+      AppendConfigFile(args[++i].text, depth, out);
     } else {
-      out->push_back(arg);
+      out->push_back(args[i]);
     }
   }
 }
 
-// Kaldi ParseOptions::ReadConfigFile()
-void AppendConfigFile(const std::string& path, int depth, std::vector<std::string>* out) {
-  if (depth > 8) throw Error("--config files nest too deeply at '" + path + "'");
-  std::ifstream in(path);
-  if (!in) throw Error("cannot read --config file '" + path + "'");
-  std::vector<std::string> args;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
+// Kaldi ParseOptions::ReadConfigFile(): one --name=value per line, '#'
+// starts a comment, blank lines are skipped; errors name FILE:LINE.
+void AppendConfigFile(const std::string& path, int depth, std::vector<Argument>* out) {
+  if (depth > 8) throw Error("--config files nest too deeply at " + Quote(path));
+  const std::string text = ReadConfigText(path);
+  std::vector<Argument> args;
+  size_t start = 0;
+  for (int number = 1; start < text.size(); ++number) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string where = path + ":" + std::to_string(number);
+    if (end - start > kMaxConfigLine) throw Error(where + ": line longer than 64 KiB");
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
     line = Trim(line.substr(0, line.find('#')));
     if (line.empty()) continue;
     if (line.rfind("--", 0) != 0) {
-      throw Error("--config file '" + path + "' line " + std::to_string(number) +
-                  ": expected --name=value, got '" + line + "'");
+      throw Error(where + ": expected --name=value, got " + Quote(line));
     }
-    args.push_back(line);
+    args.push_back({line, where});
   }
   AppendArgs(args, depth + 1, out);
 }
 
-}  // namespace
-
-// Kaldi ParseOptions::Read() reads every --config file before the command
-// line, so a flag on the command line overrides the file wherever it stands:
-// the files' flags go first, right after the subcommand name.
-std::vector<std::string> ExpandConfigFiles(const std::vector<std::string>& args) {
-  std::vector<std::string> from_files;
-  std::vector<std::string> rest;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].rfind("--config=", 0) == 0) {
-      AppendConfigFile(args[i].substr(9), 0, &from_files);
-    } else if (args[i] == "--config") {
-      if (i + 1 == args.size()) throw Error("--config needs a file name");
-      AppendConfigFile(args[++i], 0, &from_files);
-    } else {
-      rest.push_back(args[i]);
-    }
+const CLI::Option* FindOption(const CLI::App& app, const CLI::App* sub, const std::string& name) {
+  if (sub != nullptr) {
+    if (const CLI::Option* o = sub->get_option_no_throw(name)) return o;
   }
-  auto at = std::find_if(rest.begin(), rest.end(),
-                         [](const std::string& a) { return a.empty() || a[0] != '-'; });
-  at = at == rest.end() ? rest.begin() : at + 1;
-  rest.insert(at, from_files.begin(), from_files.end());
-  return rest;
+  return app.get_option_no_throw(name);
 }
 
-int Main(int argc, char** argv) {
+// What CLI11 would misread: "--name=" with an empty value takes the next
+// argument as the value (and ends in "--output is required"); a config line
+// "--" or "--name" without a value, or an unknown name, would be reported
+// without its file and line.
+void CheckArguments(const CLI::App& app, const std::vector<Argument>& args) {
+  const CLI::App* sub = nullptr;
+  for (const Argument& arg : args) {
+    const std::string& text = arg.text;
+    const bool from_file = !arg.origin.empty();
+    const std::string where = from_file ? arg.origin + ": " : "";
+    if (!from_file && text == "--") break;  // the rest is positional
+    if (!from_file && sub == nullptr && !text.empty() && text[0] != '-') {
+      for (const CLI::App* s : app.get_subcommands({})) {
+        if (s->check_name(text)) sub = s;
+      }
+      continue;
+    }
+    if (text.rfind("--", 0) != 0) continue;
+    if (text == "--") throw Error(where + "'--' is not an option; expected --name=value");
+    const size_t equals = text.find('=');
+    const std::string name = text.substr(0, equals);
+    if (from_file && name.find_first_of(" \t") != std::string::npos) {
+      throw Error(where + "expected --name=value without spaces, got " + Quote(text));
+    }
+    const CLI::Option* opt = FindOption(app, sub, name);
+    if (opt == nullptr) {
+      if (from_file) throw Error(where + "unknown option " + name);
+      continue;  // CLI11 names it
+    }
+    const bool flag = opt->get_expected_min() == 0;
+    if (equals != std::string::npos && equals + 1 == text.size()) {
+      throw Error(where + name + " needs a value: got an empty " + Quote(text) + " (" + name +
+                  (flag ? "=true or " + name + "=false)" : "=VALUE)"));
+    }
+    if (from_file && equals == std::string::npos && !flag) {
+      throw Error(where + name + " needs a value (" + name + "=VALUE)");
+    }
+  }
+}
+
+// One line, whatever the message holds.
+std::string OneLine(std::string message) {
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  return message;
+}
+
+int Report(const std::string& message, int status) {
+  std::cerr << "featpool: " << OneLine(message) << "\n";
+  return status;
+}
+
+int Run(int argc, char** argv) {
   CLI::App app("featpool: Kaldi-exact speech features and PyTorch-exact pooling", "featpool");
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", std::string(featpool::version()));
@@ -90,30 +195,77 @@ int Main(int argc, char** argv) {
   add(AddPoolCommand(app));
 
   try {
-    std::vector<std::string> args(argv + 1, argv + argc);
-    args = ExpandConfigFiles(args);
-    std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
+    std::vector<Argument> given;
+    for (int i = 1; i < argc; ++i) given.push_back({argv[i], ""});
+    const std::vector<Argument> expanded = ExpandConfigFiles(given);
+    CheckArguments(app, expanded);
+    std::vector<std::string> args;
+    for (auto it = expanded.rbegin(); it != expanded.rend(); ++it) {
+      args.push_back(it->text);  // CLI11 consumes a reversed vector
+    }
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "featpool: " << e.what() << "\n";
-    return 2;
+    return Report(e.what(), 2);
   } catch (const Error& e) {
-    std::cerr << "featpool: " << e.what() << "\n";
-    return 2;
+    return Report(e.what(), 2);
   }
-  try {
-    for (auto& [command, run] : commands) {
-      if (command->parsed()) return run();
+  int status = 0;
+  for (auto& [command, run] : commands) {
+    if (command->parsed()) status = run();
+  }
+  // What went to stdout (info's report) must have arrived.
+  std::cout.flush();
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+    return Report(std::string("cannot write standard output: ") + std::strerror(errno), 1);
+  }
+  return status;
+}
+
+}  // namespace
+
+// Kaldi ParseOptions::Read() reads every --config file before the command
+// line, so a flag on the command line overrides the file wherever it stands:
+// the files' flags go first, right after the subcommand name.
+std::vector<Argument> ExpandConfigFiles(const std::vector<Argument>& args) {
+  std::vector<Argument> from_files;
+  std::vector<Argument> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i].text;
+    if (arg == "--") {  // the rest is positional
+      rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
     }
-  } catch (const Error& e) {
-    std::cerr << "featpool: " << e.what() << "\n";
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "featpool: out of memory\n";
-    return 1;
+    if (arg.rfind("--config=", 0) == 0) {
+      AppendConfigFile(arg.substr(9), 0, &from_files);
+    } else if (arg == "--config") {
+      if (i + 1 == args.size()) throw Error("--config needs a file name (--config=FILE)");
+      AppendConfigFile(args[++i].text, 0, &from_files);
+    } else {
+      rest.push_back(args[i]);
+    }
   }
-  return 0;
+  auto at = std::find_if(rest.begin(), rest.end(),
+                         [](const Argument& a) { return a.text.empty() || a.text[0] != '-'; });
+  at = at == rest.end() ? rest.begin() : at + 1;
+  rest.insert(at, from_files.begin(), from_files.end());
+  return rest;
+}
+
+int Main(int argc, char** argv) {
+  PrepareStandardStreams();
+  // Whatever escapes a subcommand is one line and a non-zero exit, never an
+  // abort: out of memory where no caller said for what, a library or
+  // standard-library exception, anything else.
+  try {
+    return Run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    return Report("out of memory", 1);
+  } catch (const std::exception& e) {
+    return Report(e.what(), 1);
+  } catch (...) {
+    return Report("unexpected error (an exception of unknown type)", 1);
+  }
 }
 
 }  // namespace cli

@@ -18,14 +18,25 @@ RunFunction AddExtractCommand(CLI::App& app);
 RunFunction AddInfoCommand(CLI::App& app);
 RunFunction AddPoolCommand(CLI::App& app);
 
+// One command-line argument, and where it came from: "" for the command
+// line, "FILE:LINE" for a line of a --config file.
+struct Argument {
+  std::string text;
+  std::string origin;
+};
+
 // Expands every --config=FILE (Kaldi conf files: one --name=value per line,
 // '#' comments). As in Kaldi, the files' flags come first (right after the
 // subcommand name), so the command line overrides them wherever it sets them.
-// Throws featpool::Error naming the file or line.
-std::vector<std::string> ExpandConfigFiles(const std::vector<std::string>& args);
+// A config file must be text (no NUL byte), at most 1 MiB, lines at most
+// 64 KiB; a directory is refused. Throws featpool::Error naming the file, or
+// FILE:LINE for a bad line.
+std::vector<Argument> ExpandConfigFiles(const std::vector<Argument>& args);
 
-// Runs the command; returns the exit status. Errors are printed as one line
-// "featpool: <message>" on stderr.
+// Runs the command; returns the exit status: 2 for a bad command line or
+// config file, 1 for a failure while running. Every error, whatever its type,
+// is printed as one line "featpool: <message>" on stderr. Sets up the
+// standard descriptors and SIGXFSZ first (std-streams.h).
 int Main(int argc, char** argv);
 
 }  // namespace cli
