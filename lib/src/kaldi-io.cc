@@ -122,6 +122,19 @@ bool ReadCompressedHeader(std::FILE* file, const std::string& where, int64_t off
   return std::fseek(file, offset + 2 + header->header_bytes, SEEK_SET) == 0;
 }
 
+// A descriptor that is not 0, 1 or 2: with a standard descriptor closed,
+// open() would return it, and whatever the process writes to stdout would
+// land in the archive (or the archive on a terminal). Closes `fd`; returns
+// the new one, or -1 with errno set.
+int AboveStandardDescriptors(int fd) {
+  if (fd < 0 || fd > 2) return fd;
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  const int err = errno;
+  close(fd);
+  errno = err;
+  return moved;
+}
+
 }  // namespace
 
 // Kaldi util/text-utils.cc IsToken()
@@ -312,7 +325,7 @@ KaldiArkWriter::~KaldiArkWriter() {
 }
 
 void KaldiArkWriter::OpenPartial(bool truncate) {
-  fd_ = open(partial_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  fd_ = AboveStandardDescriptors(open(partial_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (fd_ < 0) throw Error("cannot write " + Quote(partial_path_) + ": " + std::strerror(errno));
   if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
@@ -335,7 +348,7 @@ void KaldiArkWriter::Open() {
   if (to_stdout_) {
     fd_ = STDOUT_FILENO;
   } else if (stream_) {
-    fd_ = open(ark_path_.c_str(), O_WRONLY | O_CLOEXEC);
+    fd_ = AboveStandardDescriptors(open(ark_path_.c_str(), O_WRONLY | O_CLOEXEC));
     if (fd_ < 0) throw Error("cannot write " + Quote(ark_path_) + ": " + std::strerror(errno));
   } else {
     OpenPartial(true);
@@ -380,9 +393,11 @@ void KaldiArkWriter::WriteAll(const void* data, size_t bytes) {
     const ssize_t n = write(fd_, p, bytes);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const std::string& target = stream_ ? ark_path_ : partial_path_;
-      throw Error("cannot write " + Quote(to_stdout_ ? "stdout" : target) + ": " +
-                  std::strerror(errno));
+      const char* reason = n == 0 ? "write returned 0" : std::strerror(errno);
+      if (to_stdout_) throw Error(std::string("cannot write the archive to stdout: ") + reason);
+      if (stream_) throw Error("cannot write " + Quote(ark_path_) + ": " + reason);
+      throw Error("cannot write " + Quote(ark_path_) + ": " + reason + " (the records written " +
+                  "so far are kept in " + Quote(partial_path_) + " for --resume)");
     }
     p += n;
     bytes -= static_cast<size_t>(n);

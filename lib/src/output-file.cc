@@ -49,12 +49,12 @@ void AtomicOutputFile::Write(const void* data, size_t bytes) {
 }
 
 void AtomicOutputFile::Commit() {
-  const bool flushed = std::fflush(file_) == 0;
-  const bool closed = std::fclose(file_) == 0;
+  // A full disk or a file-size limit (EFBIG, with SIGXFSZ ignored) may
+  // show only here, when the buffer goes out.
+  int err = std::fflush(file_) == 0 ? 0 : errno;
+  if (std::fclose(file_) != 0 && err == 0) err = errno;
   file_ = nullptr;
-  if (!flushed || !closed) {
-    throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
-  }
+  if (err != 0) throw Error("cannot write '" + path_ + "': " + std::strerror(err));
   if (temp_path_ != path_ && std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     throw Error("cannot rename onto '" + path_ + "': " + std::strerror(errno));
   }

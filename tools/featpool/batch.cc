@@ -8,12 +8,14 @@
 
 #include <cerrno>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -23,7 +25,9 @@
 #include "featpool/json-line.h"
 #include "featpool/kaldi-io.h"
 #include "featpool/npy.h"
+#include "featpool/out-of-memory.h"
 #include "featpool/output-file.h"
+#include "featpool/std-streams.h"
 #include "featpool/worker-pool.h"
 
 namespace featpool {
@@ -153,6 +157,18 @@ struct Result {
   std::string warning;
 };
 
+// A descriptor that is not 0, 1 or 2 (stdin, stdout, stderr): a journal
+// that landed on a closed stdout would also receive whatever is written to
+// stdout (an ark:- archive). Closes `fd`; returns the new one, or -1.
+int AboveStandardDescriptors(int fd) {
+  if (fd < 0 || fd > 2) return fd;
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  const int err = errno;
+  close(fd);
+  errno = err;
+  return moved;
+}
+
 // The manifest being built: "<dir>/.<name>.partial", one line per finished
 // utterance, handed to the kernel at once (so a kill loses no finished
 // line), locked against a second run. Commit() writes the ordered manifest
@@ -179,7 +195,7 @@ class Journal {
       if (resume) throw Error("--resume needs a manifest file, not " + Quote(manifest_));
       return {};
     }
-    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = AboveStandardDescriptors(open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (fd_ < 0) throw Error("cannot write " + Quote(path_) + ": " + std::strerror(errno));
     if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       throw Error("another featpool run is writing " + Quote(manifest_) + " (" + Quote(path_) +
@@ -203,7 +219,10 @@ class Journal {
     while (left > 0) {
       const ssize_t n = write(fd_, p, left);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw Error("cannot write " + Quote(path_) + ": " + std::strerror(errno));
+      if (n <= 0) {
+        throw Error("cannot write " + Quote(manifest_) + " (its journal " + Quote(path_) +
+                    "): " + std::strerror(errno));
+      }
       p += n;
       left -= static_cast<size_t>(n);
     }
@@ -315,15 +334,48 @@ bool IsWspecifier(const std::string& output) {
   return opts.find(",ark,") != std::string::npos || opts.find(",scp,") != std::string::npos;
 }
 
+// Lets the workers start writing .npy files until Close(): a run stopped by
+// a signal waits for the files being written (no temporary file left
+// behind), not for the inputs being read.
+class WriteGate {
+ public:
+  // False once closed: do not start writing.
+  bool Enter() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return false;
+    ++writers_;
+    return true;
+  }
+  void Leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --writers_;
+    left_.notify_all();
+  }
+  void CloseAndWait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    closed_ = true;
+    left_.wait(lock, [&] { return writers_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable left_;
+  int writers_ = 0;
+  bool closed_ = false;
+};
+
 // Extracts (and transforms) one utterance on a worker thread. A bad input
 // becomes a failed Result; an output that cannot be written throws
 // OutputError, which stops the run. With `npy_path` empty the features are
 // returned for the collecting thread to write.
 Result ExtractUtterance(const Utterance& u, const BatchConfig& c,
-                        const UtteranceTransform& transform, const std::string& npy_path) {
+                        const UtteranceTransform& transform, const std::string& npy_path,
+                        WriteGate* gate) {
   Result r;
   try {
-    FileFeatures file = ExtractFile(u.path, c.features, c.audio);
+    FileFeatures file = NamingOutOfMemory(
+        u.path, [] { return std::string("computing its features"); },
+        [&] { return ExtractFile(u.path, c.features, c.audio); });
     r.has_info = true;
     r.info = file.info;
     r.warning = file.warning;
@@ -342,11 +394,14 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c,
     if (npy_path.empty()) {
       r.features = std::move(file.features);
     } else {
+      if (!gate->Enter()) return Result();  // interrupted: not started
       try {
         WriteNpy(npy_path, file.features.View());
       } catch (const Error& e) {
+        gate->Leave();
         throw OutputError(e.what());
       }
+      gate->Leave();
     }
     r.status = Result::Status::kOk;
   } catch (const OutputError&) {
@@ -355,6 +410,14 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c,
     r.status = Result::Status::kFailed;
     r.error = WithPath(e.what(), u.path);
     r.warning.clear();  // the error is the one thing to say about this file
+  } catch (const std::bad_alloc&) {
+    r.status = Result::Status::kFailed;
+    r.error = Quote(u.path) + ": out of memory while processing it";
+    r.warning.clear();
+  } catch (const std::exception& e) {
+    r.status = Result::Status::kFailed;
+    r.error = WithPath(e.what(), u.path);
+    r.warning.clear();
   }
   return r;
 }
@@ -522,6 +585,10 @@ std::string DefaultManifestPath(const BatchOutput& output, ShardSpec shard) {
 }
 
 int RunBatch(const BatchConfig& c) {
+  // SIGINT/SIGTERM/SIGHUP only set a flag until the run is over (see
+  // stop_for_signal below); one that comes while the outputs are finalised
+  // is raised again when this is destroyed, last.
+  const InterruptCatcher interrupts;
   Progress progress(c.progress);
   const BatchOutput out = ParseBatchOutput(c.output);
   const bool ark = out.kind == BatchOutput::Kind::kArk;
@@ -531,6 +598,9 @@ int RunBatch(const BatchConfig& c) {
   if (c.resume && ark && out.ark == "-") {
     throw Error("--resume needs outputs in files; -o ark:- writes to stdout");
   }
+  if (ark && out.ark == "-") CheckStdout("-o " + c.output);
+  if (ark) CheckStdoutFor(out.ark, "-o " + c.output);
+  CheckStdoutFor(c.manifest, "--manifest=" + c.manifest);
   const std::vector<Utterance> utts = SelectShard(FindUtterances(c.inputs, c.dataset), c.shard);
   if (ark) {
     CheckIdsAsKeys(utts);
@@ -623,10 +693,11 @@ int RunBatch(const BatchConfig& c) {
     for (auto& t : transforms) t = c.transform();
   }
 
+  WriteGate gate;
   auto work = [&](size_t i, int worker) {
-    if (skip[i]) return Result();
+    if (skip[i] || InterruptCatcher::Interrupted() != 0) return Result();
     return ExtractUtterance(utts[i], c, transforms[static_cast<size_t>(worker)],
-                            ark ? std::string() : output_path(utts[i]));
+                            ark ? std::string() : output_path(utts[i]), &gate);
   };
 
   int64_t warnings = 0;
@@ -635,8 +706,23 @@ int RunBatch(const BatchConfig& c) {
   counts.already_done = state.already_done;
   bool stopped = false;
   auto report = [&](const std::string& text) { progress.Print("featpool: " + text); };
+  // A signal: no new .npy is started, the ones being written finish, and the
+  // process dies by the signal without waiting for the inputs being read
+  // (one may block forever: a pipe, a hung mount). Everything journalled so
+  // far is in the kernel already, so --resume takes it from there.
+  auto stop_for_signal = [&](int signal) {
+    gate.CloseAndWait();
+    progress.Finish();
+    std::fprintf(stderr, "%s\n", Summary(counts, progress.ElapsedSeconds()).c_str());
+    std::fprintf(stderr,
+                 "featpool: interrupted by %s; outputs are not finalised; rerun with --resume "
+                 "to continue\n",
+                 InterruptCatcher::Name(signal));
+    InterruptCatcher::Die(signal);
+  };
   auto sink = [&](size_t i, Result& r) {
     const Utterance& u = utts[i];
+    if (const int signal = InterruptCatcher::Interrupted()) stop_for_signal(signal);
     if (r.status == Result::Status::kSkipped) {
       PreviousEntry e;
       ParseJsonLine(lines[i], &e.fields);
@@ -686,9 +772,13 @@ int RunBatch(const BatchConfig& c) {
   const bool holds_features = ark;
   const size_t window = static_cast<size_t>(threads) * (holds_features ? 2 : 64);
   OrderedWorkerPool<Result> pool(threads, window);
-  pool.Run(
-      n, work, sink, [&] { progress.Tick(); }, std::chrono::milliseconds(100));
+  auto tick = [&] {
+    if (const int signal = InterruptCatcher::Interrupted()) stop_for_signal(signal);
+    progress.Tick();
+  };
+  pool.Run(n, work, sink, tick, std::chrono::milliseconds(100));
   progress.Finish();
+  if (const int signal = InterruptCatcher::Interrupted()) stop_for_signal(signal);
 
   if (!stopped) {
     if (writer) writer->Commit();

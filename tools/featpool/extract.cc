@@ -14,8 +14,10 @@
 #include "featpool/extract-file.h"
 #include "featpool/feature-flags.h"
 #include "featpool/npy.h"
+#include "featpool/out-of-memory.h"
 #include "featpool/pool-flags.h"
 #include "featpool/pooler.h"
+#include "featpool/std-streams.h"
 
 namespace featpool {
 namespace cli {
@@ -144,16 +146,27 @@ RunFunction AddExtractCommand(CLI::App& app) {
         }
       }
       const std::string& input = state->inputs[0];
-      FileFeatures result = ExtractFile(input, opts, audio);
+      CheckStdoutFor(state->output, "-o " + state->output);
+      FileFeatures result = NamingOutOfMemory(
+          input, [] { return std::string("computing its features"); },
+          [&] { return ExtractFile(input, opts, audio); });
       if (result.features.rows() == 0) {
         throw Error(ShortInputMessage(input, result.num_samples, opts.frame_opts()));
       }
       if (pooler) {
         Matrix pooled;
         try {
-          pooler->Apply(result.features.View(), &pooled);
+          NamingOutOfMemory(
+              input,
+              [&] {
+                return PooledOutputAllocation(*pooler, result.features.rows(),
+                                              result.features.cols());
+              },
+              [&] { pooler->Apply(result.features.View(), &pooled); });
         } catch (const Error& e) {
-          throw Error("'" + input + "': " + state->pool.Spell(e.what()));
+          const std::string message = state->pool.Spell(e.what());
+          throw Error(message.rfind("'" + input + "'", 0) == 0 ? message
+                                                               : "'" + input + "': " + message);
         }
         try {
           CheckPooledFinite(pooled.View());
@@ -162,6 +175,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
         }
         result.features = std::move(pooled);
       }
+      const SignalsHeldBack held;  // a kill waits until no temporary file exists
       WriteNpy(state->output, result.features.View());
       // Only for a file that gave features: a failure is reported in one
       // line, its reason.
@@ -190,7 +204,9 @@ RunFunction AddExtractCommand(CLI::App& app) {
       config.transform = [pooler, state]() -> UtteranceTransform {
         return [pooler, state](const Matrix& in, Matrix* out) {
           try {
-            pooler->Apply(in.View(), out);
+            NamingOutOfMemory(
+                "", [&] { return PooledOutputAllocation(*pooler, in.rows(), in.cols()); },
+                [&] { pooler->Apply(in.View(), out); });
           } catch (const Error& e) {
             throw Error(state->pool.Spell(e.what()));  // --pool-kernel, not --kernel
           }

@@ -12,6 +12,7 @@
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/feature-flags.h"
+#include "featpool/std-streams.h"
 #include "featpool/worker-pool.h"
 
 namespace featpool {
@@ -170,6 +171,7 @@ RunFunction AddInfoCommand(CLI::App& app) {
       ->capture_default_str();
   AddFeatureFlags(sub, &state->flags);
   return [state]() {
+    CheckStdout("info");  // the report goes there
     const std::vector<std::string>& inputs = state->inputs;
     if (inputs.size() == 1 && !IsScpInput(inputs[0]) && !IsDirectory(inputs[0])) {
       return ShowFile(inputs[0], state->flags);

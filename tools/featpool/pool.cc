@@ -3,8 +3,10 @@
 #include "featpool/command.h"
 #include "featpool/error.h"
 #include "featpool/npy.h"
+#include "featpool/out-of-memory.h"
 #include "featpool/pool-flags.h"
 #include "featpool/pooler.h"
+#include "featpool/std-streams.h"
 
 namespace featpool {
 namespace cli {
@@ -32,14 +34,21 @@ RunFunction AddPoolCommand(CLI::App& app) {
     PoolOptions opts = state->flags.ToOptions();
     opts.return_indices = !state->indices.empty();
     const Pooler pooler(opts);  // validates before reading the input
-    const Matrix in = ReadNpy(state->input);
+    CheckStdoutFor(state->output, "-o " + state->output);
+    CheckStdoutFor(state->indices, "--indices=" + state->indices);
+    const Matrix in = NamingOutOfMemory(
+        state->input, [] { return std::string("reading it"); },
+        [&] { return ReadNpy(state->input); });
     Matrix out;
     std::vector<int64_t> indices;
     try {
-      pooler.Apply(in.View(), &out, opts.return_indices ? &indices : nullptr);
+      NamingOutOfMemory(
+          "", [&] { return PooledOutputAllocation(pooler, in.rows(), in.cols()); },
+          [&] { pooler.Apply(in.View(), &out, opts.return_indices ? &indices : nullptr); });
     } catch (const Error& e) {
       throw Error("'" + state->input + "': " + e.what());
     }
+    const SignalsHeldBack held;  // a kill waits until no temporary file exists
     WriteNpy(state->output, out.View());
     if (opts.return_indices) WriteNpyInt64(state->indices, indices.data(), out.rows(), out.cols());
     return 0;
