@@ -30,6 +30,15 @@ mkdir -p mnt
 mount -t tmpfs -o size=8m featpool-test mnt || { echo "SKIP: mount failed"; exit 77; }
 trap 'umount mnt 2>/dev/null || true' EXIT
 
+# errs FILE STATUS COMMAND...: like run, with COMMAND's stderr in FILE (a
+# failure is reported on the test's stderr, with FILE's contents).
+errs() {
+  local file=$1 want=$2
+  shift 2
+  local got=0
+  "$@" 2>"$file" || got=$?
+  [[ $got == "$want" ]] || fail "exit status $got, expected $want: $* (stderr: $(cat "$file"))"
+}
 one_line() {  # NAME FILE EXPECTED...
   local name=$1 file=$2
   shift 2
@@ -55,7 +64,7 @@ fill() { rm -f mnt/filler; head -c $(((8192 - $1) * 1024)) /dev/zero >mnt/filler
 
 # Fill the file system but for a few KiB, then write one .npy.
 fill 8
-run 1 "$FEATPOOL" extract "$wav" --num-mel-bins=80 -o mnt/one.npy 2>e.txt
+errs e.txt 1 "$FEATPOOL" extract "$wav" --num-mel-bins=80 -o mnt/one.npy
 one_line full-single e.txt "cannot write 'mnt/one.npy': No space left on device"
 [[ ! -e mnt/one.npy ]] || fail "full-npy: output exists"
 no_temps mnt
@@ -65,7 +74,7 @@ for kind in npy ark; do
   if [[ $kind == npy ]]; then spec=mnt/dir/; ref=ref
   else spec=ark,scp:mnt/ark/feats.ark,mnt/ark/feats.scp; ref=refark; fi
   fill 512
-  run 1 "$FEATPOOL" extract in -o "$spec" -j 2 --num-mel-bins=80 --progress=never 2>e.txt
+  errs e.txt 1 "$FEATPOOL" extract in -o "$spec" -j 2 --num-mel-bins=80 --progress=never
   one_line "full-$kind" e.txt "mnt/" "No space left on device"
   no_temps mnt
   [[ ! -e mnt/dir/manifest.jsonl && ! -e mnt/ark/feats.ark ]] || fail "full-$kind: finalised"
