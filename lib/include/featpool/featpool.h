@@ -19,6 +19,7 @@
 #include "featpool/online-feature.h"
 #include "featpool/online-pooler.h"
 #include "featpool/output-file.h"
+#include "featpool/plot.h"
 #include "featpool/pooler.h"
 #include "featpool/rfft.h"
 #include "featpool/spectrogram.h"
