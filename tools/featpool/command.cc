@@ -193,6 +193,7 @@ int Run(int argc, char** argv) {
   add(AddExtractCommand(app));
   add(AddInfoCommand(app));
   add(AddPoolCommand(app));
+  add(AddPlotCommand(app));
 
   try {
     std::vector<Argument> given;

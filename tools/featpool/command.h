@@ -17,6 +17,7 @@ using RunFunction = std::function<int()>;
 RunFunction AddExtractCommand(CLI::App& app);
 RunFunction AddInfoCommand(CLI::App& app);
 RunFunction AddPoolCommand(CLI::App& app);
+RunFunction AddPlotCommand(CLI::App& app);
 
 // One command-line argument, and where it came from: "" for the command
 // line, "FILE:LINE" for a line of a --config file.

@@ -15,8 +15,10 @@
 #include "featpool/feature-flags.h"
 #include "featpool/npy.h"
 #include "featpool/out-of-memory.h"
+#include "featpool/plot-file.h"
 #include "featpool/pool-flags.h"
 #include "featpool/pooler.h"
+#include "featpool/single-output.h"
 #include "featpool/std-streams.h"
 
 namespace featpool {
@@ -83,7 +85,9 @@ RunFunction AddExtractCommand(CLI::App& app) {
       ->required()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("-o,--output", state->output,
-                  "out.npy (one input file), DIR/ (one .npy per utterance, mirroring the "
+                  "One input file: out.npy, out.txt (text, a row per line), - (Kaldi text "
+                  "archive on stdout, as copy-feats ark,t:-) or out.png (the picture of "
+                  "`featpool plot`); several: DIR/ (one .npy per utterance, mirroring the "
                   "relative paths), ark,scp:feats.ark,feats.scp or ark:- (Kaldi archive, "
                   "stdout for '-')")
       ->required();
@@ -146,7 +150,16 @@ RunFunction AddExtractCommand(CLI::App& app) {
         }
       }
       const std::string& input = state->inputs[0];
-      CheckStdoutFor(state->output, "-o " + state->output);
+      const SingleOutput format = ClassifySingleOutput(state->output);
+      if (format == SingleOutput::kTextStdout) {
+        CheckStdout("-o -");
+      } else {
+        CheckStdoutFor(state->output, "-o " + state->output);
+      }
+      if (format == SingleOutput::kPng) {
+        PlotFile(input, state->flags, state->pool, PlotOptions(), state->output);
+        return 0;
+      }
       FileFeatures result = NamingOutOfMemory(
           input, [] { return std::string("computing its features"); },
           [&] { return ExtractFile(input, opts, audio); });
@@ -176,7 +189,14 @@ RunFunction AddExtractCommand(CLI::App& app) {
         result.features = std::move(pooled);
       }
       const SignalsHeldBack held;  // a kill waits until no temporary file exists
-      WriteNpy(state->output, result.features.View());
+      const MatrixView out = result.features.View();
+      if (format == SingleOutput::kText) {
+        WriteTextMatrix(state->output, out);
+      } else if (format == SingleOutput::kTextStdout) {
+        WriteKaldiTextRecord(stdout, KeyOfPath(input), out);
+      } else {
+        WriteNpy(state->output, out);
+      }
       // Only for a file that gave features: a failure is reported in one
       // line, its reason.
       if (!result.warning.empty()) std::cerr << "featpool: warning: " << result.warning << "\n";

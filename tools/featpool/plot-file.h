@@ -1,0 +1,39 @@
+// Pictures of one input for `featpool plot` and `featpool extract -o x.png`:
+// the plot flags, and the streaming renderer of an audio file or a .npy
+// feature matrix (featpool/plot.h draws).
+#ifndef FEATPOOL_TOOLS_PLOT_FILE_H_
+#define FEATPOOL_TOOLS_PLOT_FILE_H_
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "featpool/feature-flags.h"
+#include "featpool/plot.h"
+#include "featpool/pool-flags.h"
+
+namespace featpool {
+namespace cli {
+
+struct PlotFlags {
+  PlotOptions opts;
+  std::string cmap = "viridis";
+
+  // Checks and converts; throws Error naming the flag.
+  PlotOptions ToOptions() const;
+};
+
+// --width, --height, --cmap, --start, --duration, --title.
+void AddPlotFlags(CLI::App* app, PlotFlags* flags);
+
+// Renders `input` to the PNG `output`. Audio streams through extraction (and
+// pooling, for the modes that stream) into the plot's pixel columns, so
+// memory stays O(width x feature dim) however long the file; the adaptive
+// pooling modes keep the file's features. A .npy input is read whole and
+// plotted on a --frame-shift grid. Reading stops once the view is complete.
+void PlotFile(const std::string& input, const FeatureFlags& features, const PoolFlags& pool,
+              const PlotOptions& plot, const std::string& output);
+
+}  // namespace cli
+}  // namespace featpool
+
+#endif  // FEATPOOL_TOOLS_PLOT_FILE_H_
