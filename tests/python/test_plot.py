@@ -1,0 +1,61 @@
+"""featpool.plot(): the same PNG as `featpool plot` for the same features.
+
+Run by tests/test-python.sh (pytest) with the built module on PYTHONPATH and
+the command in $FEATPOOL_COMMAND.
+"""
+
+import os
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+
+if os.environ.get("FEATPOOL_PYTHON_REQUIRED"):
+    import featpool
+else:
+    featpool = pytest.importorskip("featpool", reason="the featpool module is not built")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPEECH = os.path.join(ROOT, "data", "speech-16k.wav")
+COMMAND = os.environ.get("FEATPOOL_COMMAND")
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    return struct.unpack(">II", head[16:24])
+
+
+@pytest.mark.skipif(not COMMAND, reason="needs the featpool command")
+def test_plot_equals_the_command(tmp_path):
+    samples, rate = featpool.read_audio(SPEECH)
+    feats = featpool.fbank(samples, rate, num_mel_bins=40)
+    ours = tmp_path / "python.png"
+    featpool.plot(str(ours), feats, samples=samples, sample_rate=rate, feature="fbank",
+                  width=1000, title="speech")
+    theirs = tmp_path / "command.png"
+    subprocess.run([COMMAND, "plot", SPEECH, "-o", str(theirs), "--num-mel-bins=40",
+                    "--dither=0", "--width=1000", "--title=speech"], check=True)
+    assert png_size(ours) == png_size(theirs)
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_plot_arrays_and_errors(tmp_path):
+    feats = np.random.default_rng(0).standard_normal((300, 20)).astype(np.float32)
+    pooled = feats.reshape(150, 2, 10, 2).max(axis=(1, 3))
+    out = tmp_path / "x.png"
+    featpool.plot(str(out), feats, pooled=pooled, cmap="magma", width=640, height=480,
+                  start=0.5, duration=1.0)
+    assert png_size(out) == (640, 480)
+    featpool.plot(str(out), feats.astype(np.float64), feature="spectrogram")  # converted
+    assert png_size(out)[0] == 1600
+    with pytest.raises(featpool.Error, match="cmap=jet"):
+        featpool.plot(str(out), feats, cmap="jet")
+    with pytest.raises(featpool.Error, match="width=10"):
+        featpool.plot(str(out), feats, width=10)
+    with pytest.raises(featpool.Error, match="2-D"):
+        featpool.plot(str(out), feats[0])
+    with pytest.raises(featpool.Error, match="feature=mel"):
+        featpool.plot(str(out), feats, feature="mel")
