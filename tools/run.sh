@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Release, and extracts 80-bin fbank
-# features of the sample speech in data/, printing duration, shape and time.
+# features of the sample speech in data/, printing duration, shape and time;
+# then draws them (waveform, features, 2x2 max pooling) to build/speech-16k.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,6 @@ with open(sys.argv[1], "rb") as f:
 print("output shape:", ast.literal_eval(header)["shape"], "->", sys.argv[1])
 PY
 awk -v s="$start" -v e="$end" 'BEGIN { printf "time taken: %.3f s\n", e - s }'
+picture=build/speech-16k.png
+build/tools/featpool plot "$input" --num-mel-bins=80 --pool=max --pool-kernel=2 -o "$picture"
+echo "picture: $picture"
