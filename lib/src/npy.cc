@@ -289,6 +289,43 @@ void WriteNpy(const std::string& path, MatrixView matrix) {
   out.Commit();
 }
 
+NpyWriter::NpyWriter(const std::string& path, int64_t cols) : out_(path), cols_(cols) {
+  if (out_.CanRewrite()) {
+    const std::string header = NpyHeader("<f4", 0, cols_);
+    out_.Write(header.data(), header.size());
+  }
+}
+
+void NpyWriter::Append(MatrixView rows) {
+  if (rows.rows == 0) return;
+  if (rows.cols != cols_) {
+    throw Error("'" + out_.path() + "': rows of " + std::to_string(rows.cols) +
+                " columns appended to a .npy of " + std::to_string(cols_));
+  }
+  const size_t count = static_cast<size_t>(rows.rows * rows.cols);
+  if (out_.CanRewrite()) {
+    out_.Write(rows.data, sizeof(float) * count);
+  } else {
+    held_.insert(held_.end(), rows.data, rows.data + count);
+  }
+  rows_ += rows.rows;
+}
+
+void NpyWriter::Commit() {
+  const std::string header = NpyHeader("<f4", rows_, cols_);
+  if (out_.CanRewrite()) {
+    // Same size as the placeholder: see npy.h.
+    if (header.size() != NpyHeader("<f4", 0, cols_).size()) {
+      throw Error("'" + out_.path() + "': internal: the .npy header changed size");
+    }
+    out_.Rewrite(0, header.data(), header.size());
+  } else {
+    out_.Write(header.data(), header.size());
+    out_.Write(held_.data(), sizeof(float) * held_.size());
+  }
+  out_.Commit();
+}
+
 void WriteNpyInt64(const std::string& path, const int64_t* data, int64_t rows, int64_t cols) {
   AtomicOutputFile out(path);
   const std::string header = NpyHeader("<i8", rows, cols);

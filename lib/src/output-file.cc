@@ -33,6 +33,7 @@ AtomicOutputFile::AtomicOutputFile(const std::string& path)
   if (file_ == nullptr) {
     throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
   }
+  can_rewrite_ = fstat(fileno(file_), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 AtomicOutputFile::~AtomicOutputFile() {
@@ -46,6 +47,17 @@ void AtomicOutputFile::Write(const void* data, size_t bytes) {
     throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
   }
   written_ += static_cast<int64_t>(bytes);
+}
+
+void AtomicOutputFile::Rewrite(int64_t offset, const void* data, size_t bytes) {
+  if (!can_rewrite_ || file_ == nullptr || offset < 0 ||
+      offset + static_cast<int64_t>(bytes) > written_) {
+    throw Error("cannot rewrite bytes of '" + path_ + "': not a regular file, or not written yet");
+  }
+  if (fseeko(file_, static_cast<off_t>(offset), SEEK_SET) != 0 ||
+      std::fwrite(data, 1, bytes, file_) != bytes || fseeko(file_, 0, SEEK_END) != 0) {
+    throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
+  }
 }
 
 void AtomicOutputFile::Commit() {

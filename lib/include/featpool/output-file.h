@@ -25,6 +25,13 @@ class AtomicOutputFile {
   void Write(const void* data, size_t bytes);
   // Bytes written so far (the offset of the next write).
   int64_t Tell() const { return written_; }
+  // Whether Rewrite() works: the file being written is a regular file (not
+  // a pipe or device written in place).
+  bool CanRewrite() const { return can_rewrite_; }
+  // Overwrites bytes [offset, offset + bytes) already written (e.g. a header
+  // whose counts are known only at the end); later writes still append.
+  // Throws Error if !CanRewrite() or the range was not written yet.
+  void Rewrite(int64_t offset, const void* data, size_t bytes);
   // Flushes, closes and renames onto the final path.
   void Commit();
 
@@ -35,6 +42,7 @@ class AtomicOutputFile {
   std::string temp_path_;
   std::FILE* file_ = nullptr;
   int64_t written_ = 0;
+  bool can_rewrite_ = false;
   bool committed_ = false;
 };
 
