@@ -33,18 +33,55 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   result.info = source.info();
   result.warning = source.warning();
   result.num_samples = extractor.NumSamplesAccepted();
+  result.num_frames = extractor.NumFramesReady();
+  result.dim = extractor.Dim();
   result.features = extractor.TakeFrames();
   CheckFinite(result.features.View(), path);
   return result;
 }
 
-void CheckFinite(MatrixView features, const std::string& source) {
+FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
+                         const AudioReadOptions& audio_opts, FrameSink* sink) {
+  OnlineExtractor extractor(feature_opts);
+  AudioReadOptions read_opts = audio_opts;
+  read_opts.target_sample_rate = feature_opts.frame_opts().samp_freq;
+  AudioSource source(path, read_opts);
+  FileFeatures result;
+  result.info = source.info();
+  result.warning = source.warning();
+  // Capped (at 100 hours) so that a corrupt header's count fits the frame
+  // count's type; it stays a hint.
+  const int64_t expected = std::min<int64_t>(
+      source.ExpectedSamples(), static_cast<int64_t>(360000 * read_opts.target_sample_rate));
+  sink->Begin(expected < 0 ? -1 : NumFrames(expected, feature_opts.frame_opts()), extractor.Dim());
+  auto pass_on = [&]() {
+    const MatrixView ready = extractor.ReadyFrames();
+    CheckFinite(ready, path, extractor.FirstAvailableFrame());
+    if (ready.rows > 0) sink->Frames(ready);
+    extractor.ReleaseFramesBefore(extractor.NumFramesReady());
+  };
+  std::vector<float> block(static_cast<size_t>(read_opts.block_frames));
+  while (true) {
+    const int64_t got = source.Read(block.data(), static_cast<int64_t>(block.size()));
+    if (got == 0) break;
+    extractor.AcceptWaveform(source.sample_rate(), block.data(), got);
+    pass_on();
+  }
+  extractor.InputFinished();
+  pass_on();
+  result.num_samples = extractor.NumSamplesAccepted();
+  result.num_frames = extractor.NumFramesReady();
+  result.dim = extractor.Dim();
+  return result;
+}
+
+void CheckFinite(MatrixView features, const std::string& source, int64_t first_row) {
   const int64_t at = FirstNonFinite(features);
   if (at < 0) return;
   const float value = features.data[at];
   const char* text = value != value ? "nan" : (value > 0 ? "inf" : "-inf");
   throw Error("'" + source + "': feature value " + text + " (row " +
-              std::to_string(at / features.cols) + ", column " +
+              std::to_string(first_row + at / features.cols) + ", column " +
               std::to_string(at % features.cols) +
               ") is not finite (NaN or inf samples in the audio, or options that overflow "
               "float32)");

@@ -13,7 +13,9 @@
 namespace featpool {
 
 struct FileFeatures {
-  Matrix features;          // [frames, Dim()]
+  Matrix features;          // [frames, Dim()]; empty when streamed to a FrameSink
+  int64_t num_frames = 0;   // frames computed
+  int64_t dim = 0;          // columns of a frame
   AudioInfo info;           // the file's header
   int64_t num_samples = 0;  // samples at the feature sample rate
   std::string warning;      // e.g. which channel of several was used
@@ -29,7 +31,27 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
 // Throws Error "'<source>': feature value nan (row 12, column 3) ..." for
 // the first NaN or infinity in `features` (NaN or inf samples in the audio,
 // or options that overflow float32); a bad file must not pass as features.
-void CheckFinite(MatrixView features, const std::string& source);
+// Rows are counted from `first_row` (the view's first frame in the file).
+void CheckFinite(MatrixView features, const std::string& source, int64_t first_row = 0);
+
+// Receives the frames of a streamed ExtractFile() as they are computed.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  // Once, before any frames: the frame count the file's header promises
+  // (-1 if unknown). Only a hint: a corrupt header may claim anything.
+  virtual void Begin(int64_t /*expected_frames*/, int64_t /*dim*/) {}
+  // The next frames, in order (valid during the call only).
+  virtual void Frames(MatrixView frames) = 0;
+};
+
+// The same extraction, streamed: after each block of audio the frames it
+// completed go to `sink` and are released, so memory holds one block of
+// samples and its frames whatever the file's length. The result's
+// `features` stays empty. Each block is checked (CheckFinite) before it goes
+// to `sink`. Exceptions from `sink` pass through.
+FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
+                         const AudioReadOptions& audio_opts, FrameSink* sink);
 
 // "'x.wav': 0.010 s (160 samples) is shorter than one frame (400 samples)"
 std::string ShortInputMessage(const std::string& path, int64_t num_samples,
