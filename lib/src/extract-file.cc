@@ -53,7 +53,8 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   // count's type; it stays a hint.
   const int64_t expected = std::min<int64_t>(
       source.ExpectedSamples(), static_cast<int64_t>(360000 * read_opts.target_sample_rate));
-  sink->Begin(expected < 0 ? -1 : NumFrames(expected, feature_opts.frame_opts()), extractor.Dim());
+  result.dim = extractor.Dim();
+  sink->Begin(result, expected < 0 ? -1 : NumFrames(expected, feature_opts.frame_opts()));
   auto pass_on = [&]() {
     const MatrixView ready = extractor.ReadyFrames();
     CheckFinite(ready, path, extractor.FirstAvailableFrame());
@@ -69,9 +70,11 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   }
   extractor.InputFinished();
   pass_on();
+  // A header that did not know the length (a pipe) now has the decoded one.
+  result.info = source.info();
+  result.warning = source.warning();
   result.num_samples = extractor.NumSamplesAccepted();
   result.num_frames = extractor.NumFramesReady();
-  result.dim = extractor.Dim();
   return result;
 }
 

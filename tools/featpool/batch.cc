@@ -22,6 +22,7 @@
 #include "../../lib/src/printable.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
+#include "featpool/fused-extract.h"
 #include "featpool/json-line.h"
 #include "featpool/kaldi-io.h"
 #include "featpool/npy.h"
@@ -364,46 +365,98 @@ class WriteGate {
   bool closed_ = false;
 };
 
-// Extracts (and transforms) one utterance on a worker thread. A bad input
-// becomes a failed Result; an output that cannot be written throws
-// OutputError, which stops the run. With `npy_path` empty the features are
-// returned for the collecting thread to write.
-Result ExtractUtterance(const Utterance& u, const BatchConfig& c,
-                        const UtteranceTransform& transform, const std::string& npy_path,
+// Interrupted (SIGINT, SIGTERM, SIGHUP) while writing: the utterance is
+// not done; its temporary file is gone by the time the gate is left.
+struct StopWriting {};
+
+// A worker's .npy: opened (through the gate) at the first rows; a write
+// error stops the run (OutputError); a signal stops the writing between
+// blocks of rows.
+class BatchNpySink : public NpyRowSink {
+ public:
+  BatchNpySink(std::string path, WriteGate* gate) : NpyRowSink(std::move(path)), gate_(gate) {}
+  ~BatchNpySink() override {
+    Discard();
+    if (entered_) gate_->Leave();
+  }
+  void Rows(MatrixView rows) override {
+    Enter();
+    try {
+      NpyRowSink::Rows(rows);
+    } catch (const Error& e) {
+      throw OutputError(e.what());
+    }
+  }
+  void Commit() {
+    Enter();
+    try {
+      NpyRowSink::Commit();
+    } catch (const Error& e) {
+      throw OutputError(e.what());
+    }
+  }
+
+ private:
+  void Enter() {
+    if (!entered_) {
+      if (!gate_->Enter()) throw StopWriting();
+      entered_ = true;
+    }
+    if (InterruptCatcher::Interrupted() != 0) throw StopWriting();
+  }
+
+  WriteGate* gate_;
+  bool entered_ = false;
+};
+
+// Extracts (and pools) one utterance on a worker thread, streamed
+// (fused-extract.h): into its .npy as the rows become final, or with
+// `npy_path` empty into r.features for the collecting thread to write. A
+// bad input becomes a failed Result; an output that cannot be written
+// throws OutputError, which stops the run; a signal gives an empty Result
+// (not done).
+Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const std::string& npy_path,
                         WriteGate* gate) {
   Result r;
+  FusedResult fused;
   try {
-    FileFeatures file = NamingOutOfMemory(
-        u.path, [] { return std::string("computing its features"); },
-        [&] { return ExtractFile(u.path, c.features, c.audio); });
-    r.has_info = true;
-    r.info = file.info;
-    r.warning = file.warning;
-    r.frames = file.features.rows();
-    r.dims = file.features.cols();
-    if (r.frames == 0) {
-      throw Error(ShortInputMessage(u.path, file.num_samples, c.features.frame_opts()));
+    std::unique_ptr<BatchNpySink> npy;
+    MatrixRowSink matrix;
+    RowSink* sink = &matrix;
+    if (!npy_path.empty()) {
+      npy = std::make_unique<BatchNpySink>(npy_path, gate);
+      sink = npy.get();
     }
-    Matrix pooled;
-    if (transform) {
-      transform(file.features, &pooled);
-      file.features = std::move(pooled);
-    }
-    r.rows = file.features.rows();
-    r.cols = file.features.cols();
-    if (npy_path.empty()) {
-      r.features = std::move(file.features);
-    } else {
-      if (!gate->Enter()) return Result();  // interrupted: not started
-      try {
-        WriteNpy(npy_path, file.features.View());
-      } catch (const Error& e) {
-        gate->Leave();
-        throw OutputError(e.what());
+    try {
+      ExtractFused(u.path, c.features, c.audio, c.pooler.get(), c.pool_error, sink, &fused);
+    } catch (const OutputError&) {
+      throw;
+    } catch (const Error&) {
+      if (fused.extracted) {  // pooling failed: the audio was fine
+        r.has_info = true;
+        r.info = fused.file.info;
+        r.warning = fused.file.warning;
       }
-      gate->Leave();
+      throw;
+    }
+    r.has_info = true;
+    r.info = fused.file.info;
+    r.warning = fused.file.warning;
+    r.frames = fused.file.num_frames;
+    r.dims = fused.file.dim;
+    if (r.frames == 0) {
+      throw Error(ShortInputMessage(u.path, fused.file.num_samples, c.features.frame_opts()));
+    }
+    r.rows = fused.rows;
+    r.cols = fused.cols;
+    if (npy) {
+      npy->Commit();
+    } else {
+      r.features = matrix.Take();
     }
     r.status = Result::Status::kOk;
+  } catch (const StopWriting&) {
+    return Result();  // interrupted: not done
   } catch (const OutputError&) {
     throw;
   } catch (const Error& e) {
@@ -688,16 +741,10 @@ int RunBatch(const BatchConfig& c) {
   for (size_t i = 0; i < n; ++i) to_do += skip[i] ? 0 : 1;
   const int threads = static_cast<int>(std::max<int64_t>(
       1, std::min<int64_t>({c.jobs > 0 ? c.jobs : DefaultThreadCount(), to_do, kMaxJobs})));
-  std::vector<UtteranceTransform> transforms(static_cast<size_t>(threads));
-  if (c.transform) {
-    for (auto& t : transforms) t = c.transform();
-  }
-
   WriteGate gate;
-  auto work = [&](size_t i, int worker) {
+  auto work = [&](size_t i, int /*worker*/) {
     if (skip[i] || InterruptCatcher::Interrupted() != 0) return Result();
-    return ExtractUtterance(utts[i], c, transforms[static_cast<size_t>(worker)],
-                            ark ? std::string() : output_path(utts[i]), &gate);
+    return ExtractUtterance(utts[i], c, ark ? std::string() : output_path(utts[i]), &gate);
   };
 
   int64_t warnings = 0;

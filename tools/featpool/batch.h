@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "featpool/dataset.h"
 #include "featpool/feature-options.h"
 #include "featpool/matrix.h"
+#include "featpool/pooler.h"
 #include "featpool/progress.h"
 
 namespace featpool {
@@ -39,11 +41,6 @@ bool IsBatchOutput(const std::string& output);
 // Error naming -o.
 BatchOutput ParseBatchOutput(const std::string& output);
 
-// A per-utterance transform applied on the worker thread after extraction
-// (fused pooling). Made once per worker by a factory, so it may keep state.
-using UtteranceTransform = std::function<void(const Matrix& in, Matrix* out)>;
-using TransformFactory = std::function<UtteranceTransform()>;
-
 // The most worker threads (-j): beyond any machine featpool is run on, and a
 // bound on the threads and result buffers an absurd -j would create.
 constexpr int32_t kMaxJobs = 1024;
@@ -64,7 +61,11 @@ struct BatchConfig {
   ProgressMode progress = ProgressMode::kAuto;
   FeatureOptions features;
   AudioReadOptions audio;
-  TransformFactory transform;  // empty: none
+  // Fused pooling, on the worker threads as the frames are produced
+  // (fused-extract.h); null: none. pool_error rewrites a pooling error's
+  // message (the flags as the command spells them).
+  std::shared_ptr<const Pooler> pooler;
+  std::function<std::string(const std::string&)> pool_error;
   // The options that determine the output (features, pooling, audio), in a
   // canonical text; its hash tags manifest entries so --resume never reuses
   // an output made with different options.

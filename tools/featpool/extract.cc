@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -13,8 +14,7 @@
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
 #include "featpool/feature-flags.h"
-#include "featpool/npy.h"
-#include "featpool/out-of-memory.h"
+#include "featpool/fused-extract.h"
 #include "featpool/plot-file.h"
 #include "featpool/pool-flags.h"
 #include "featpool/pooler.h"
@@ -46,14 +46,38 @@ std::string OutputOptionsText(const CLI::App* sub) {
   return text;
 }
 
-// Features are finite (ExtractFile checks), but lp pooling can overflow
-// float32: a NaN or inf must not pass as a result.
-void CheckPooledFinite(MatrixView pooled) {
-  const int64_t at = FirstNonFinite(pooled);
-  if (at < 0) return;
-  throw Error("pooled feature value (row " + std::to_string(at / pooled.cols) + ", column " +
-              std::to_string(at % pooled.cols) + ") is not finite (float32 overflow)");
-}
+// The single .npy, written as its rows become final. While its temporary
+// file exists SIGINT, SIGTERM and SIGHUP only set a flag, seen between blocks
+// of rows (a second one kills as usual), so a kill leaves no temporary file;
+// before the first rows nothing is written and a signal acts at once.
+class SingleNpySink : public NpyRowSink {
+ public:
+  struct Interrupted {
+    int signal;
+  };
+  using NpyRowSink::NpyRowSink;
+  // The temporary file goes first; then a signal that came ends the process.
+  ~SingleNpySink() override {
+    Discard();
+    catcher_.reset();
+  }
+  void Rows(MatrixView rows) override {
+    if (!catcher_) catcher_.emplace();
+    StopIfInterrupted();
+    NpyRowSink::Rows(rows);
+  }
+  void Commit() {
+    StopIfInterrupted();
+    NpyRowSink::Commit();
+  }
+
+ private:
+  static void StopIfInterrupted() {
+    if (const int signal = InterruptCatcher::Interrupted()) throw Interrupted{signal};
+  }
+
+  std::optional<InterruptCatcher> catcher_;
+};
 
 }  // namespace
 
@@ -160,46 +184,47 @@ RunFunction AddExtractCommand(CLI::App& app) {
         PlotFile(input, state->flags, state->pool, PlotOptions(), state->output);
         return 0;
       }
-      FileFeatures result = NamingOutOfMemory(
-          input, [] { return std::string("computing its features"); },
-          [&] { return ExtractFile(input, opts, audio); });
-      if (result.features.rows() == 0) {
-        throw Error(ShortInputMessage(input, result.num_samples, opts.frame_opts()));
-      }
-      if (pooler) {
-        Matrix pooled;
+      // Rows go to a .npy as they become final (fused-extract.h); a text
+      // output is written at the end from the output matrix alone.
+      FusedResult result;
+      int signal = 0;
+      {
+        SingleNpySink npy(state->output);  // opened at the first rows
+        MatrixRowSink matrix;
+        RowSink* sink = format == SingleOutput::kNpy ? static_cast<RowSink*>(&npy) : &matrix;
         try {
-          NamingOutOfMemory(
-              input,
-              [&] {
-                return PooledOutputAllocation(*pooler, result.features.rows(),
-                                              result.features.cols());
+          ExtractFused(
+              input, opts, audio, pooler.get(),
+              [&](const std::string& e) {
+                const std::string message = state->pool.Spell(e);
+                return message.rfind("'" + input + "'", 0) == 0 ? message
+                                                                 : "'" + input + "': " + message;
               },
-              [&] { pooler->Apply(result.features.View(), &pooled); });
-        } catch (const Error& e) {
-          const std::string message = state->pool.Spell(e.what());
-          throw Error(message.rfind("'" + input + "'", 0) == 0 ? message
-                                                               : "'" + input + "': " + message);
+              sink, &result);
+          if (result.file.num_frames == 0) {
+            throw Error(ShortInputMessage(input, result.file.num_samples, opts.frame_opts()));
+          }
+          const SignalsHeldBack held;  // a kill waits until no temporary file exists
+          if (format == SingleOutput::kNpy) {
+            npy.Commit();
+          } else {
+            const Matrix out = matrix.Take();
+            if (format == SingleOutput::kText) {
+              WriteTextMatrix(state->output, out.View());
+            } else {
+              WriteKaldiTextRecord(stdout, KeyOfPath(input), out.View());
+            }
+          }
+        } catch (const SingleNpySink::Interrupted& stop) {
+          signal = stop.signal;
         }
-        try {
-          CheckPooledFinite(pooled.View());
-        } catch (const Error& e) {
-          throw Error("'" + input + "': " + e.what());
-        }
-        result.features = std::move(pooled);
-      }
-      const SignalsHeldBack held;  // a kill waits until no temporary file exists
-      const MatrixView out = result.features.View();
-      if (format == SingleOutput::kText) {
-        WriteTextMatrix(state->output, out);
-      } else if (format == SingleOutput::kTextStdout) {
-        WriteKaldiTextRecord(stdout, KeyOfPath(input), out);
-      } else {
-        WriteNpy(state->output, out);
-      }
+      }  // an interrupted output's temporary file is removed here
+      if (signal != 0) InterruptCatcher::Die(signal);
       // Only for a file that gave features: a failure is reported in one
       // line, its reason.
-      if (!result.warning.empty()) std::cerr << "featpool: warning: " << result.warning << "\n";
+      if (!result.file.warning.empty()) {
+        std::cerr << "featpool: warning: " << result.file.warning << "\n";
+      }
       return 0;
     }
     BatchConfig config;
@@ -221,17 +246,9 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.features = opts;
     config.audio = audio;
     if (pooler) {
-      config.transform = [pooler, state]() -> UtteranceTransform {
-        return [pooler, state](const Matrix& in, Matrix* out) {
-          try {
-            NamingOutOfMemory(
-                "", [&] { return PooledOutputAllocation(*pooler, in.rows(), in.cols()); },
-                [&] { pooler->Apply(in.View(), out); });
-          } catch (const Error& e) {
-            throw Error(state->pool.Spell(e.what()));  // --pool-kernel, not --kernel
-          }
-          CheckPooledFinite(out->View());
-        };
+      config.pooler = pooler;
+      config.pool_error = [state](const std::string& message) {
+        return state->pool.Spell(message);  // --pool-kernel, not --kernel
       };
     }
     config.options_text = OutputOptionsText(sub);

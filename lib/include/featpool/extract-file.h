@@ -38,9 +38,10 @@ void CheckFinite(MatrixView features, const std::string& source, int64_t first_r
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
-  // Once, before any frames: the frame count the file's header promises
-  // (-1 if unknown). Only a hint: a corrupt header may claim anything.
-  virtual void Begin(int64_t /*expected_frames*/, int64_t /*dim*/) {}
+  // Once, before any frames: the file as opened (info, warning and dim set,
+  // no frames yet) and the frame count its header promises (-1 if unknown;
+  // only a hint: a corrupt header may claim anything).
+  virtual void Begin(const FileFeatures& /*file*/, int64_t /*expected_frames*/) {}
   // The next frames, in order (valid during the call only).
   virtual void Frames(MatrixView frames) = 0;
 };

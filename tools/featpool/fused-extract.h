@@ -1,0 +1,94 @@
+// `featpool extract` of one file, streamed end to end: audio blocks ->
+// OnlineExtractor -> OnlinePooler (with --pool) -> output rows, each handed
+// on as soon as it is final. Memory holds neither the whole feature matrix
+// nor a pooled copy of it (README.md, "Performance"): at most the output
+// itself, for an output that must be kept until it is complete (ark records
+// are written in input order by one thread). The pooling modes that cannot
+// stream (adaptive-max, adaptive-avg need the input's length), and options
+// OnlinePooler rejects, pool the whole feature matrix offline as before,
+// which is inherent to them. Either way the rows and the errors are those of
+// Pooler::Apply() on the whole matrix.
+#ifndef FEATPOOL_TOOLS_FUSED_EXTRACT_H_
+#define FEATPOOL_TOOLS_FUSED_EXTRACT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "featpool/audio-source.h"
+#include "featpool/extract-file.h"
+#include "featpool/feature-options.h"
+#include "featpool/matrix.h"
+#include "featpool/npy.h"
+#include "featpool/pooler.h"
+
+namespace featpool {
+namespace cli {
+
+// Where the output rows of ExtractFused() go.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  // Once, before any rows: the row count the file's header promises (-1 if
+  // unknown; a hint only) and the width of every row.
+  virtual void Begin(int64_t /*expected_rows*/, int64_t /*cols*/) {}
+  // The next rows, in order (valid during the call only).
+  virtual void Rows(MatrixView rows) = 0;
+};
+
+struct FusedResult {
+  FileFeatures file;       // once the audio is read (`features` stays empty)
+  bool extracted = false;  // `file` is set: the audio was read, or (a pooling
+                           // error) read fine up to the error, which leaves
+                           // only its info, warning and dim
+  int64_t rows = 0;        // the output's shape: pooled, or the features'
+  int64_t cols = 0;
+};
+
+// Extracts `path` and, unless `pooler` is null, pools it, into `sink`. A
+// file shorter than one frame gives file.num_frames == 0 and no rows (the
+// caller reports ShortInputMessage()). Errors of the pooling (an input too
+// short for the kernel) are thrown as Error(pool_error(message)); all others
+// (audio, the sink's own) pass through unchanged. `result` is filled as far
+// as the work got, also when it throws.
+void ExtractFused(const std::string& path, const FeatureOptions& features,
+                  const AudioReadOptions& audio, const Pooler* pooler,
+                  const std::function<std::string(const std::string&)>& pool_error, RowSink* sink,
+                  FusedResult* result);
+
+// Rows into a .npy (NpyWriter), opened at the first rows, so an input that
+// fails before giving any leaves no file; Commit() finishes it.
+class NpyRowSink : public RowSink {
+ public:
+  explicit NpyRowSink(std::string path) : path_(std::move(path)) {}
+  void Begin(int64_t expected_rows, int64_t cols) override;
+  void Rows(MatrixView rows) override;
+  void Commit();
+
+ protected:
+  // Drops an uncommitted file now (its temporary file is removed).
+  void Discard() { writer_.reset(); }
+
+ private:
+  std::string path_;
+  int64_t cols_ = 0;
+  std::unique_ptr<NpyWriter> writer_;
+};
+
+// Rows into one matrix, reserved from the header's row count (up to a cap),
+// so that growing it does not briefly hold two copies.
+class MatrixRowSink : public RowSink {
+ public:
+  void Begin(int64_t expected_rows, int64_t cols) override;
+  void Rows(MatrixView rows) override;
+  Matrix Take() { return std::move(matrix_); }
+
+ private:
+  Matrix matrix_;
+};
+
+}  // namespace cli
+}  // namespace featpool
+
+#endif  // FEATPOOL_TOOLS_FUSED_EXTRACT_H_
