@@ -43,11 +43,17 @@ runs("fused", ["BM_Fused/%s/%s" % (p, k) for p in ("offline", "streaming")
                for k in ("extract", "extract_max2x2")], ["x_realtime"])
 runs("batch", ["BM_Batch/jobs:1/real_time", "BM_Batch/jobs:2/real_time"],
      ["files/s", "x_realtime"])
-mem = runs("memory", ["BM_CommandMemory/seconds:60/iterations:1/real_time",
-                      "BM_StreamMemory/seconds:60/iterations:1/real_time"], ["peak_rss_MiB"])
-cmd = mem["BM_CommandMemory/seconds:60/iterations:1/real_time"]
-# 60 s of 80-bin fbank: 5998 frames of 80 float32 and the .npy header.
-assert abs(cmd["output_MiB"] - (5998 * 80 * 4 + 128) / 2**20) < 1e-3, cmd
+commands = ["BM_CommandMemory/seconds:60/output:%d/pooled:%d/iterations:1/real_time" % (o, p)
+            for o in range(3) for p in range(2)]
+mem = runs("memory", commands + ["BM_StreamMemory/seconds:60/iterations:1/real_time"],
+           ["peak_rss_MiB"])
+# 60 s of 80-bin fbank: 5998 frames of 80 float32 and the .npy header; the
+# ark record has an 18-byte header ("in \0BFM " and two sizes); pooled 2x2:
+# 2999 rows of 40.
+for o, header in ((0, 128), (1, 18), (2, 128)):
+    for p, rows, cols in ((0, 5998, 80), (1, 2999, 40)):
+        cmd = mem[commands[2 * o + p]]
+        assert abs(cmd["output_MiB"] - (rows * cols * 4 + header) / 2**20) < 1e-3, cmd
 stream = json.load(open("stream.json"))
 assert stream["seconds"] == 2.0 and stream["frames"] == 198 and stream["rows"] == 99, stream
 assert stream["peak_rss_kib"] > 0, stream

@@ -206,11 +206,18 @@ def own_targets(bench_dir, repeat, targets):
     targets.add("batch -j 2 >= 1.8x files/s of -j 1", "%.2fx" % (fps[2] / fps[1]),
                 fps[2] >= 1.8 * fps[1])
     memory = run_bench(os.path.join(bench_dir, "featpool-memory-bench"), ".", 1)
-    cmd = memory["BM_CommandMemory/seconds:7200/iterations:1/real_time"]
-    print("featpool extract, 2-hour WAV: peak RSS %.1f MiB = output %.1f MiB + %.1f MiB" % (
-        cmd["peak_rss_MiB"], cmd["output_MiB"], cmd["over_output_MiB"]))
-    targets.add("command on 2-hour WAV < 64 MiB + output",
-                "output + %.1f MiB" % cmd["over_output_MiB"], cmd["over_output_MiB"] < 64)
+    # featpool-memory-bench fails a run at or over output + 32 MiB itself.
+    over = []
+    for pooled, pool_label in ((0, ""), (1, " --pool=max --pool-kernel=2x2")):
+        for output, label in ((0, "out.npy"), (1, "ark,scp"), (2, "DIR/")):
+            cmd = memory["BM_CommandMemory/seconds:7200/output:%d/pooled:%d"
+                         "/iterations:1/real_time" % (output, pooled)]
+            print("featpool extract, 2-hour WAV, -o %s%s: peak RSS %.1f MiB = output %.1f MiB "
+                  "%+.1f MiB" % (label, pool_label, cmd["peak_rss_MiB"], cmd["output_MiB"],
+                                 cmd["over_output_MiB"]))
+            over.append(cmd["over_output_MiB"])
+    targets.add("command on 2-hour WAV < 32 MiB + output", "output + %.1f MiB (worst)" % max(over),
+                max(over) < 32)
     peaks = []
     for name, b in memory.items():
         if name.startswith("BM_StreamMemory/"):
