@@ -212,9 +212,9 @@ def own_targets(bench_dir, repeat, targets):
         for output, label in ((0, "out.npy"), (1, "ark,scp"), (2, "DIR/")):
             cmd = memory["BM_CommandMemory/seconds:7200/output:%d/pooled:%d"
                          "/iterations:1/real_time" % (output, pooled)]
-            print("featpool extract, 2-hour WAV, -o %s%s: peak RSS %.1f MiB = output %.1f MiB "
-                  "%+.1f MiB" % (label, pool_label, cmd["peak_rss_MiB"], cmd["output_MiB"],
-                                 cmd["over_output_MiB"]))
+            print("featpool extract 2h.wav %-42s peak RSS %5.1f MiB, output %5.1f MiB (%+.1f)" % (
+                "-o " + label + pool_label + ":", cmd["peak_rss_MiB"], cmd["output_MiB"],
+                cmd["over_output_MiB"]))
             over.append(cmd["over_output_MiB"])
     targets.add("command on 2-hour WAV < 32 MiB + output", "output + %.1f MiB (worst)" % max(over),
                 max(over) < 32)
