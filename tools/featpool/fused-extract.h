@@ -49,9 +49,9 @@ struct FusedResult {
 // Extracts `path` and, unless `pooler` is null, pools it, into `sink`. A
 // file shorter than one frame gives file.num_frames == 0 and no rows (the
 // caller reports ShortInputMessage()). Errors of the pooling (an input too
-// short for the kernel) are thrown as Error(pool_error(message)); all others
-// (audio, the sink's own) pass through unchanged. `result` is filled as far
-// as the work got, also when it throws.
+// short for the kernel) are thrown as Error(pool_error(message)), or as they
+// are if pool_error is empty; all others (audio, the sink's own) pass through
+// unchanged. `result` is filled as far as the work got, also when it throws.
 void ExtractFused(const std::string& path, const FeatureOptions& features,
                   const AudioReadOptions& audio, const Pooler* pooler,
                   const std::function<std::string(const std::string&)>& pool_error, RowSink* sink,
