@@ -14,7 +14,7 @@ configs=(
   "--mode=max --kernel=3x3 --stride=2x2 --padding=1x1 --ceil-mode"
   "--mode=max --kernel=3x2 --dilation=2x1 --stride=1x2"
   "--mode=avg --kernel=5x3 --stride=3x2 --padding=2x1 --ceil-mode --count-include-pad=false"
-  "--mode=lp --kernel=4x2 --stride=3x2 --ceil-mode --norm-type=3"
+  "--mode=lp --kernel=4x2 --stride=3x2 --ceil-mode --norm-type=2"
   "--mode=stats"
   "--mode=stack --stack-frames=5 --stack-stride=3"
   "--mode=adaptive-avg --output-size=50x20"
