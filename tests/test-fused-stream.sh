@@ -3,7 +3,8 @@
 # the output as rows become final): for pooling configurations with padding,
 # ceil mode and dilation, and the adaptive modes (pooled offline instead),
 # every output kind (one .npy, a pipe, DIR/, an ark) holds the bytes of
-# `featpool extract` then `featpool pool`, which pools the whole matrix.
+# `featpool extract` then `featpool pool`, which pools the whole matrix; a
+# signal while the .npy is being written leaves no file.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 WAV="$FEATPOOL_SOURCE_DIR/data/speech-16k.wav"
 mkdir -p wavs && cp "$WAV" wavs/a.wav
@@ -56,4 +57,46 @@ done
 # No pooling: the features, to a file and to a pipe.
 "$FEATPOOL" extract "$WAV" --num-mel-bins=40 -o /dev/stdout | cat >piped.npy
 cmp -s feats.npy piped.npy || fail "extract to a pipe differs from extract to a file"
+
+# A signal while the .npy is being written (its temporary file exists): the
+# command ends by the signal at the next block of audio, leaving no file.
+# The input is a named pipe that gives 1 s, waits for the signal, then more.
+mkfifo slow.wav
+"$PY" - <<'PY' &
+import struct, time, os, math
+samples = [int(3000 * math.sin(i * 0.05)) for i in range(16000)]
+data = struct.pack("<%dh" % len(samples), *samples)
+header = (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " +
+          struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) + b"data" +
+          struct.pack("<I", 0xFFFFFFFF))
+with open("slow.wav", "wb") as f:
+    f.write(header + data)
+    f.flush()
+    for _ in range(500):  # until the command was signalled
+        if os.path.exists("signalled"):
+            break
+        time.sleep(0.01)
+    try:
+        for _ in range(5):
+            f.write(data)
+            f.flush()
+    except BrokenPipeError:
+        pass
+PY
+writer=$!
+"$FEATPOOL" extract slow.wav --pool=max --pool-kernel=2x2 -o slow.npy 2>slow.err &
+pid=$!
+for _ in $(seq 500); do
+  compgen -G '.slow.npy.tmp.*' >/dev/null && break
+  sleep 0.01
+done
+compgen -G '.slow.npy.tmp.*' >/dev/null || fail "no temporary file while writing slow.npy"
+kill -TERM $pid
+touch signalled
+status=0
+wait $pid || status=$?
+wait $writer || true
+[[ $status == 143 ]] || fail "signal while writing: exit status $status ($(cat slow.err))"
+[[ ! -e slow.npy ]] || fail "signal while writing: slow.npy finalised"
+! compgen -G '.slow.npy.tmp.*' >/dev/null || fail "signal while writing: temporary file left"
 echo "test-fused-stream: all checks passed"
