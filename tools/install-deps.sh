@@ -7,7 +7,8 @@ packages=(build-essential cmake pkg-config libkissfft-dev libsndfile1-dev libsox
           libcairo2-dev fonts-dejavu-core libcli11-dev catch2)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(python3 python3-numpy parallel python3-dev pybind11-dev python3-pytest libbenchmark-dev
-             slurm-wlm slurm-client munge)
+             slurm-wlm slurm-client munge
+             clang libclang-rt-14-dev)  # clang: the libFuzzer build (tools/fuzz.sh)
 fi
 
 missing=()

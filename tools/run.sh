@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 # Its own build directory with every option given (tools/test.sh uses others).
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFEATPOOL_BUILD_TESTS=OFF -DFEATPOOL_BUILD_TOOLS=ON \
-  -DFEATPOOL_SANITIZE=OFF -DFEATPOOL_TSAN=OFF -DFEATPOOL_NATIVE=OFF >/dev/null
+  -DFEATPOOL_SANITIZE=OFF -DFEATPOOL_TSAN=OFF -DFEATPOOL_FUZZ=OFF -DFEATPOOL_NATIVE=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 
 input=data/speech-16k.wav

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing, then builds and tests featpool three ways, each in
+# Installs what is missing, then builds and tests featpool four ways, each in
 # its own build directory with every option given (tools/run.sh's `build` is
 # never reused, so no cached option can switch tests off):
 #   build-test  Release: every test; nothing may skip (FEATPOOL_TESTS_NO_SKIP)
@@ -7,7 +7,10 @@
 #               test (the Python module is not built there: its test shows as
 #               skipped)
 #   build-tsan  ThreadSanitizer: the concurrency tests (CTest label threads)
+#   build-fuzz  clang, libFuzzer + ASan + UBSan: tools/fuzz.sh replays every
+#               committed corpus and regression input and fuzzes each harness
 # Any failure, and a CTest run that finds no tests, fails the command.
+# Usage: tools/test.sh [FUZZ-SECONDS-PER-HARNESS]   (default: tools/fuzz.sh's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +22,7 @@ start=$SECONDS
 configure() {
   local dir=$1; shift
   cmake -S . -B "$dir" -DFEATPOOL_BUILD_TESTS=ON -DFEATPOOL_BUILD_TOOLS=ON \
-    -DFEATPOOL_BUILD_SHARED=ON -DFEATPOOL_NATIVE=OFF "$@" >/dev/null
+    -DFEATPOOL_BUILD_SHARED=ON -DFEATPOOL_NATIVE=OFF -DFEATPOOL_FUZZ=OFF "$@" >/dev/null
 }
 # check DIR CTEST-ARGUMENT...
 check() {
@@ -41,5 +44,7 @@ configure build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEATPOOL_SANITIZE=OFF -
   -DFEATPOOL_PYTHON=OFF
 cmake --build build-tsan -j"$jobs" --target featpool-tests featpool-command  # no benchmarks
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 check build-tsan -L threads
+
+tools/fuzz.sh "$@"
 
 echo "featpool: tools/test.sh passed in $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
