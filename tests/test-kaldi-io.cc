@@ -287,8 +287,20 @@ TEST_CASE("keys and lines from files are quoted with control bytes escaped", "[k
   CHECK(key_error.find("'a\\0b\\n'") != std::string::npos);
   CHECK(key_error.find("must not contain whitespace") != std::string::npos);
   WriteAll(dir + "/k.ark", RecordHeader(std::string("u\x1b[2Jt", 6), "DM", 1, 1) + "12345678");
+  // A key Kaldi would not write is refused before its matrix is looked at.
   CHECK_THAT(message([&] { ScanKaldiArk(dir + "/k.ark"); }),
-             Catch::Contains("record 'u\\x1b[2Jt' at offset 7: a double matrix"));
+             Catch::Contains("record at offset 0: invalid Kaldi key 'u\\x1b[2Jt'"));
+  WriteAll(dir + "/d.ark", RecordHeader("utt1", "DM", 1, 1) + "12345678");
+  CHECK_THAT(message([&] { ScanKaldiArk(dir + "/d.ark"); }),
+             Catch::Contains("record 'utt1' at offset 5: a double matrix"));
+  // A newline in a key of a partial archive would have split its line of the
+  // script file --resume writes (found by fuzz-kaldi-io).
+  WriteAll(dir + "/.n.ark.partial", kUtt1Record + std::string("x\ny ") + kUtt1Record.substr(5));
+  {
+    KaldiArkWriter writer(dir + "/n.ark", dir + "/n.scp");
+    CHECK_THROWS_WITH(writer.OpenForResume(),
+                      Catch::Contains("'x\\ny'") && Catch::Contains("not an archive"));
+  }
   WriteAll(dir + "/w.scp", std::string("utt1 a.wav\nlone\0ly\r\n", 21));
   const std::string scp_error = message([&] { ReadKaldiScp(dir + "/w.scp"); });
   CHECK_THAT(scp_error, Catch::Contains("line 2") && Catch::Contains("'lone\\0ly\\r'"));

@@ -183,6 +183,14 @@ std::vector<KaldiArkRecord> ScanKaldiArk(const std::string& path, int64_t* valid
       }
       break;
     }
+    // A key Kaldi's writer would refuse (whitespace, control characters) is
+    // not an archive record; kept by --resume it would break the script file.
+    try {
+      CheckKaldiKey(record.key);
+    } catch (const Error& e) {
+      throw Error(Quote(path) + ": record at offset " + std::to_string(valid) + ": " + e.what() +
+                  "; not an archive");
+    }
     record.offset = valid + static_cast<int64_t>(record.key.size()) + 1;
     const std::string where = Quote(path) + " record " + Quote(record.key) + " at offset " +
                               std::to_string(record.offset);
