@@ -10,6 +10,8 @@
 
 namespace featpool {
 
+class OptionVisitor;  // options.h
+
 // Kaldi FbankOptions (its defaults; frame_opts.dither is 0 here).
 struct FbankOptions {
   FrameExtractionOptions frame_opts;
@@ -20,6 +22,8 @@ struct FbankOptions {
   bool htk_compat = false;     // energy last instead of first
   bool use_log_fbank = true;   // ln(max(mel, FLT_EPSILON)); false = linear mel
   bool use_power = true;       // power spectrum; false = magnitude
+
+  void VisitOptions(OptionVisitor& v);  // the field table (options.h)
 
   static MelBanksOptions MakeMelOptions() {
     MelBanksOptions mel;

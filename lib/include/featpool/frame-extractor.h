@@ -14,6 +14,8 @@
 
 namespace featpool {
 
+class OptionVisitor;  // options.h
+
 enum class WindowType { kHanning, kHamming, kPovey, kRectangular, kBlackman, kSine };
 
 // "povey" -> kPovey etc.; throws Error naming --window-type for anything else.
@@ -49,6 +51,8 @@ struct FrameExtractionOptions {
   // kMaxWindowSamples, and for dither or a blackman coefficient so large that
   // float32 power spectra overflow (every feature would be inf or NaN).
   void Validate() const;
+  // The field table (options.h).
+  void VisitOptions(OptionVisitor& v);
 };
 
 // Kaldi feature-window.cc NumFrames(). With flush = false (streaming, more

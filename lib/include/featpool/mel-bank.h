@@ -12,6 +12,8 @@
 
 namespace featpool {
 
+class OptionVisitor;  // options.h
+
 // Kaldi MelBanksOptions. Kaldi's struct defaults num_bins to 25; its fbank and
 // MFCC options set 23, as FbankOptions and MfccOptions here do.
 struct MelBanksOptions {
@@ -19,6 +21,8 @@ struct MelBanksOptions {
   float low_freq = 20.0f;   // Hz
   float high_freq = 0.0f;   // Hz; <= 0 means Nyquist + high_freq
   bool htk_mode = false;    // replicate HTK's zeroed first weight of bin 0
+
+  void VisitOptions(OptionVisitor& v);  // the field table (options.h)
 };
 
 // 1127 ln(1 + f / 700)

@@ -11,6 +11,8 @@
 
 namespace featpool {
 
+class OptionVisitor;  // options.h
+
 // Kaldi MfccOptions (its defaults; frame_opts.dither is 0 here).
 struct MfccOptions {
   FrameExtractionOptions frame_opts;
@@ -21,6 +23,8 @@ struct MfccOptions {
   bool raw_energy = true;       // energy before pre-emphasis and window
   float cepstral_lifter = 22.0f;  // 0 = no liftering
   bool htk_compat = false;      // C0/energy last; without energy, C0 * sqrt(2)
+
+  void VisitOptions(OptionVisitor& v);  // the field table (options.h)
 
   static MelBanksOptions MakeMelOptions() {
     MelBanksOptions mel;

@@ -73,6 +73,8 @@
 
 namespace featpool {
 
+class OptionVisitor;  // options.h
+
 enum class PoolMode { kMax, kAvg, kLp, kAdaptiveMax, kAdaptiveAvg, kStats, kStack };
 
 // "max", "avg", "lp", "adaptive-max", "adaptive-avg", "stats", "stack";
@@ -119,6 +121,7 @@ struct PoolOptions {
   bool return_indices = false;          // max, adaptive-max: the pooler computes indices
 
   PoolSize EffectiveStride() const { return stride ? *stride : kernel; }
+  void VisitOptions(OptionVisitor& v);  // the field table (options.h)
 
   // Throws Error, naming the option as the command spells it (--kernel,
   // --padding, ...), for everything torch rejects before seeing the input

@@ -10,12 +10,16 @@
 
 namespace featpool {
 
+class OptionVisitor;  // options.h
+
 // Kaldi SpectrogramOptions (its defaults; frame_opts.dither is 0 here).
 // Kaldi's return_raw_fft is not supported.
 struct SpectrogramOptions {
   FrameExtractionOptions frame_opts;
   float energy_floor = 0.0f;  // floor on the energy (absolute, not log); 0 = off
   bool raw_energy = true;     // energy before pre-emphasis and window
+
+  void VisitOptions(OptionVisitor& v);  // the field table (options.h)
 };
 
 class SpectrogramComputer : public FeatureComputer {
