@@ -194,6 +194,22 @@ for f in override-after override-before; do
   [[ $(shape "$good/$f.npy") == "(51, 30)" ]] || fail "$f: $(shape "$good/$f.npy")"
 done
 cmp -s "$good/override-after.npy" "$good/override-before.npy" || fail "override order matters"
+# Kaldi's parser takes '_' for '-' in names (conf files written for Kaldi).
+"$FEATPOOL" extract "$wav" --num_mel_bins=40 -o "$good/underscore.npy"
+cmp -s "$good/equals.npy" "$good/underscore.npy" || fail "--num_mel_bins differs from --num-mel-bins"
+# An option of another feature type is an error naming the type, also from a
+# conf file written for that type (the usual mistake: mfcc.conf without
+# --feature=mfcc).
+printf '%s\n' "--num-ceps=20" "--use-energy=false" >"$TEST_TMPDIR/mfcc.conf"
+expect_error wrong-type "--num-ceps=5: is an option of mfcc, not of --feature=fbank (add --feature=mfcc)" \
+  extract "$wav" --num-ceps=5
+expect_error wrong-type-conf "--num-ceps=20: is an option of mfcc, not of --feature=fbank" \
+  extract "$wav" --config="$TEST_TMPDIR/mfcc.conf"
+"$FEATPOOL" extract "$wav" --feature=mfcc --config="$TEST_TMPDIR/mfcc.conf" -o "$good/mfcc.npy"
+[[ $(shape "$good/mfcc.npy") == "(49, 20)" ]] || fail "mfcc.conf: $(shape "$good/mfcc.npy")"
+# A fused-pooling option without --pool says so.
+expect_error pool-option-alone "--pool-kernel=2: needs fused pooling: add --pool=MODE" \
+  extract "$wav" --pool-kernel=2
 echo "ok flag spellings and --config"
 
 info=$("$FEATPOOL" info "$wav" --frame-length=20 --snip-edges=false)

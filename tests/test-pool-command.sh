@@ -185,7 +185,7 @@ assert l.shape == ((f.shape[0] + 5) // 6, 7 * 80), l.shape
 fails_with "--pool-kernel" "$FEATPOOL" extract "$WAV" --pool=max --pool-kernel=0 -o out.npy
 fails_with "--pool-padding" "$FEATPOOL" extract "$WAV" --pool=max --pool-kernel=2 --pool-padding=3 -o out.npy
 fails_with "--pool-dilation" "$FEATPOOL" extract "$WAV" --pool=avg --pool-kernel=2 --pool-dilation=2 -o out.npy
-fails_with "--pool:" "$FEATPOOL" extract "$WAV" --pool=bogus -o out.npy
+fails_with "--pool=bogus:" "$FEATPOOL" extract "$WAV" --pool=bogus -o out.npy
 fails_with "too small" "$FEATPOOL" extract "$WAV" --pool=max --pool-kernel=5000x1 -o out.npy
 
 # Batch output: every utterance pooled the same way.

@@ -2,15 +2,6 @@
 
 namespace featpool {
 
-const FrameExtractionOptions& FeatureOptions::frame_opts() const {
-  switch (type) {
-    case FeatureType::kMfcc: return mfcc.frame_opts;
-    case FeatureType::kSpectrogram: return spectrogram.frame_opts;
-    case FeatureType::kFbank: break;
-  }
-  return fbank.frame_opts;
-}
-
 FeatureOptions CommonFeatureOptions::For(FeatureType type) const {
   frame.Validate();
   FeatureOptions opts;
@@ -40,15 +31,6 @@ FeatureOptions CommonFeatureOptions::For(FeatureType type) const {
 
   MakeFeatureComputer(opts);  // validates the chosen type's options now
   return opts;
-}
-
-std::unique_ptr<FeatureComputer> MakeFeatureComputer(const FeatureOptions& opts) {
-  switch (opts.type) {
-    case FeatureType::kMfcc: return std::make_unique<MfccComputer>(opts.mfcc);
-    case FeatureType::kSpectrogram: return std::make_unique<SpectrogramComputer>(opts.spectrogram);
-    case FeatureType::kFbank: break;
-  }
-  return std::make_unique<FbankComputer>(opts.fbank);
 }
 
 }  // namespace featpool

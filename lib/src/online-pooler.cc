@@ -12,9 +12,9 @@ OnlinePooler::OnlinePooler(const PoolOptions& opts, int64_t input_dim)
     : opts_(opts), input_dim_(input_dim) {
   opts_.Validate();
   if (opts_.mode == PoolMode::kAdaptiveMax || opts_.mode == PoolMode::kAdaptiveAvg) {
-    throw Error("--mode=" + PoolModeName(opts_.mode) +
-                " cannot stream: adaptive pooling needs the whole input's length "
-                "(use the offline Pooler)");
+    throw OptionError("mode", PoolModeName(opts_.mode),
+                      "cannot stream: adaptive pooling needs the whole input's length "
+                      "(use the offline Pooler)");
   }
   engine_ = internal::MakeRowPoolEngine(opts_, input_dim, opts_.return_indices);
   dim_ = engine_->OutputCols();
@@ -78,7 +78,7 @@ const float* OnlinePooler::Row(int64_t row) const {
 
 const int64_t* OnlinePooler::RowIndices(int64_t row) const {
   if (!opts_.return_indices) {
-    throw Error("OnlinePooler: indices need PoolOptions::return_indices (--indices)");
+    throw Error("OnlinePooler: indices need PoolOptions::return_indices");
   }
   Check(row);
   return indices_.data() + (row - stored_first_) * dim_;

@@ -17,6 +17,7 @@ namespace featpool {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kInt32Max = 2147483647.0;
 
 OptionInfo Info(const char* key, const char* unit, const char* help, double min = -kInf,
                 double max = kInf, bool min_open = false) {
@@ -44,6 +45,9 @@ const std::vector<std::string> kWindowTypeNames = {"hanning",     "hamming",  "p
                                                    "rectangular", "blackman", "sine"};
 const std::vector<std::string> kPoolModeNames = {"max",          "avg",   "lp",   "adaptive-max",
                                                  "adaptive-avg", "stats", "stack"};
+
+const char kUseEnergyHelp[] =
+    "Add the log energy (fbank: an extra column 0, last with htk_compat; mfcc: replaces C0)";
 
 // Kaldi's energy options, shared by fbank, MFCC and spectrogram.
 void VisitEnergy(float* energy_floor, bool* raw_energy, OptionVisitor& v) {
@@ -93,8 +97,7 @@ void MelBanksOptions::VisitOptions(OptionVisitor& v) {
 void FbankOptions::VisitOptions(OptionVisitor& v) {
   frame_opts.VisitOptions(v);
   mel_opts.VisitOptions(v);
-  v.Visit(Info("use_energy", "", "Add the log energy as an extra column 0 (last with htk_compat)"),
-          OptionRef::Of(&use_energy));
+  v.Visit(Info("use_energy", "", kUseEnergyHelp), OptionRef::Of(&use_energy));
   VisitEnergy(&energy_floor, &raw_energy, v);
   v.Visit(Info("htk_compat", "", "HTK order: the energy last"), OptionRef::Of(&htk_compat));
   v.Visit(Info("use_log_fbank", "", "Log of the mel energies (false: linear)"),
@@ -106,7 +109,7 @@ void MfccOptions::VisitOptions(OptionVisitor& v) {
   frame_opts.VisitOptions(v);
   mel_opts.VisitOptions(v);
   v.Visit(Info("num_ceps", "", "Number of cepstra, C0 included", 1.0), OptionRef::Of(&num_ceps));
-  v.Visit(Info("use_energy", "", "Replace C0 by the log energy"), OptionRef::Of(&use_energy));
+  v.Visit(Info("use_energy", "", kUseEnergyHelp), OptionRef::Of(&use_energy));
   VisitEnergy(&energy_floor, &raw_energy, v);
   v.Visit(Info("cepstral_lifter", "", "Lifter coefficient; 0 = off", 0.0),
           OptionRef::Of(&cepstral_lifter));
@@ -120,33 +123,40 @@ void SpectrogramOptions::VisitOptions(OptionVisitor& v) {
 }
 
 void PoolOptions::VisitOptions(OptionVisitor& v) {
+  auto only = [](OptionInfo info, const char* modes) {
+    info.applies_to = modes;
+    return info;
+  };
+  const char* window = "max,avg,lp";
   v.Visit(Info("mode", "", "max, avg, lp, adaptive-max, adaptive-avg, stats or stack"),
           OptionRef::Choice(&mode, &kPoolModeNames));
-  v.Visit(Size("kernel", "max/avg/lp window, T or TxF (time x freq); Kx1 pools time only"),
+  v.Visit(only(Size("kernel", "Window, T or TxF (time x freq); Kx1 pools time only"), window),
           OptionRef::OfSize(&kernel));
-  v.Visit(Size("stride", "max/avg/lp stride, T or TxF; default: the kernel"),
+  v.Visit(only(Size("stride", "Stride, T or TxF; default: the kernel"), window),
           OptionRef::OfOptSize(&stride));
-  v.Visit(Size("padding", "max/avg implicit padding, T or TxF, at most half the kernel"),
+  v.Visit(only(Size("padding", "Implicit padding, T or TxF, at most half the kernel"), "max,avg"),
           OptionRef::OfSize(&padding));
-  v.Visit(Size("dilation", "max dilation, T or TxF"), OptionRef::OfSize(&dilation));
-  v.Visit(Info("ceil_mode", "", "max/avg/lp: ceil instead of floor in the output size"),
+  v.Visit(only(Size("dilation", "Dilation, T or TxF"), "max"), OptionRef::OfSize(&dilation));
+  v.Visit(only(Info("ceil_mode", "", "Ceil instead of floor in the output size"), window),
           OptionRef::Of(&ceil_mode));
-  v.Visit(Info("count_include_pad", "", "avg: count the padding in the divisor"),
+  v.Visit(only(Info("count_include_pad", "", "Count the padding in the divisor"), "avg"),
           OptionRef::Of(&count_include_pad));
-  v.Visit(
-      Info("divisor_override", "", "avg: divide every window by this non-zero integer; 0 = none"),
-      OptionRef::Of(&divisor_override));
-  v.Visit(Info("norm_type", "", "lp: the power p (non-zero)"), OptionRef::Of(&norm_type));
-  v.Visit(Size("output_size", "adaptive-max/avg output T'xF'; 'keep' keeps an axis (e.g. 1xkeep)",
-               true),
+  OptionInfo divisor =
+      only(Info("divisor_override", "", "Divide every window by this integer"), "avg");
+  divisor.zero_means_unset = true;
+  v.Visit(divisor, OptionRef::Of(&divisor_override));
+  v.Visit(only(Info("norm_type", "", "The power p (non-zero)"), "lp"), OptionRef::Of(&norm_type));
+  v.Visit(only(Size("output_size", "Output T'xF'; 'keep' keeps an axis (e.g. 1xkeep)", true),
+               "adaptive-max,adaptive-avg"),
           OptionRef::OfOptSize(&output_size));
-  v.Visit(Info("stack_frames", "", "stack: frames m concatenated per row (FunASR LFR)", 1.0),
-          OptionRef::Of(&stack_frames));
-  v.Visit(Info("stack_stride", "", "stack: frame step n between rows", 1.0),
+  v.Visit(
+      only(Info("stack_frames", "", "Frames m concatenated per row (FunASR LFR)", 1.0, kInt32Max),
+           "stack"),
+      OptionRef::Of(&stack_frames));
+  v.Visit(only(Info("stack_stride", "", "Frame step n between rows", 1.0, kInt32Max), "stack"),
           OptionRef::Of(&stack_stride));
-  v.Visit(Info("return_indices", "",
-               "max/adaptive-max: also compute the flat input index of "
-               "each output"),
+  v.Visit(only(Info("return_indices", "", "Also compute the flat input index of each output"),
+               "max,adaptive-max"),
           OptionRef::Of(&return_indices));
 }
 

@@ -266,6 +266,9 @@ void OptionRef::SetNumber(const OptionInfo& info, double real, int64_t integer,
       if (type_ == OptionType::kUint32 && (integer < 0 || integer > int64_t{UINT32_MAX})) {
         throw OptionError(info.key, text, "out of range for an unsigned 32-bit integer");
       }
+      if (info.zero_means_unset && integer == 0) {
+        throw OptionError(info.key, text, "must be non-zero (leave it out for none)");
+      }
       CheckNumber(info, static_cast<double>(integer), text);
       if (type_ == OptionType::kInt32) *static_cast<int32_t*>(ptr_) = static_cast<int32_t>(integer);
       if (type_ == OptionType::kUint32) {
@@ -312,6 +315,37 @@ void OptionRef::CheckRange(const OptionInfo& info) const {
       return;
     default:
       return;
+  }
+}
+
+void CheckModeOptions(const std::vector<std::pair<OptionInfo, std::string>>& fields,
+                      const std::vector<std::pair<OptionInfo, std::string>>& defaults,
+                      const std::string& mode_key, const std::string& noun) {
+  std::string mode;
+  for (const auto& [info, text] : fields) {
+    if (mode_key == info.key) mode = text;
+  }
+  for (size_t i = 0; i < fields.size() && i < defaults.size(); ++i) {
+    const OptionInfo& info = fields[i].first;
+    const std::string modes = info.applies_to;
+    if (modes.empty() || fields[i].second == defaults[i].second) continue;
+    std::vector<std::string> list;
+    bool applies = false;
+    for (size_t at = 0; at <= modes.size();) {
+      size_t comma = modes.find(',', at);
+      if (comma == std::string::npos) comma = modes.size();
+      list.push_back(modes.substr(at, comma - at));
+      applies = applies || list.back() == mode;
+      at = comma + 1;
+    }
+    if (applies) continue;
+    std::string names;
+    for (size_t j = 0; j < list.size(); ++j) {
+      names += (j == 0 ? "" : j + 1 == list.size() ? " and " : ", ") + list[j];
+    }
+    throw OptionError(
+        info.key, fields[i].second,
+        "applies to " + names + " " + noun + " only, not to {" + mode_key + "}=" + mode);
   }
 }
 

@@ -70,7 +70,8 @@ void AdaptivePool(const PoolOptions& opts, MatrixView in, int64_t out_rows, int6
 
 // Throws Error "<what> is more than 16 times the input ..." if
 // `out_elements` exceeds the bound of pooler.h (kMaxPoolGrowthFactor).
-void CheckPoolGrowth(int64_t out_elements, int64_t in_elements, const std::string& what);
+void CheckPoolGrowth(int64_t out_elements, int64_t in_elements, const std::string& key,
+                     const std::string& value, const std::string& what);
 
 // Floor and ceiling division for any signs of `a` (b > 0).
 inline int64_t FloorDiv(int64_t a, int64_t b) {

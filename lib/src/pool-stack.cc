@@ -23,9 +23,8 @@ class StackEngine final : public RowPoolEngine {
       : frames_(opts.stack_frames), stride_(opts.stack_stride), left_((opts.stack_frames - 1) / 2) {
     in_cols_ = cols;
     if (MulOverflows(frames_, cols, &out_cols_)) out_cols_ = INT64_MAX;
-    CheckPoolGrowth(out_cols_, cols,
-                    "--stack-frames=" + std::to_string(frames_) + " makes rows of " +
-                        std::to_string(out_cols_) + " values from frames of " +
+    CheckPoolGrowth(out_cols_, cols, "stack_frames", std::to_string(frames_),
+                    "makes rows of " + std::to_string(out_cols_) + " values from frames of " +
                         std::to_string(cols) + ", which");
   }
 

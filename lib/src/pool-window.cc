@@ -358,9 +358,10 @@ class WindowEngine final : public RowPoolEngine {
     in_cols_ = cols;
     out_cols_ = freq_.OutputSize(cols);
     if (out_cols_ < 1) {
-      throw Error("pooling " + std::to_string(cols) + " columns with --kernel=" +
-                  std::to_string(opts.kernel.time) + "x" + std::to_string(opts.kernel.freq) +
-                  " gives no output column (torch: output size is too small)");
+      throw OptionError("kernel",
+                        std::to_string(opts.kernel.time) + "x" + std::to_string(opts.kernel.freq),
+                        "on frames of " + std::to_string(cols) +
+                            " columns gives no output column (torch: output size is too small)");
     }
     PlanFreq();
     time_blocks_ = time_.UseBlocks();

@@ -6,6 +6,7 @@
 
 #include "checked-math.h"
 #include "featpool/error.h"
+#include "featpool/options.h"
 #include "pool-engine.h"
 
 namespace featpool {
@@ -43,77 +44,45 @@ bool IsAdaptiveMode(PoolMode mode) {
   return mode == PoolMode::kAdaptiveMax || mode == PoolMode::kAdaptiveAvg;
 }
 
-// An option the mode does not take must keep its default.
-void RequireDefault(bool is_default, const char* flag, const std::string& applies_to,
-                    PoolMode mode) {
-  if (!is_default) {
-    throw Error(std::string(flag) + " applies to " + applies_to +
-                " only, not to --mode=" + PoolModeName(mode));
-  }
-}
-
 void ValidateWindow(const PoolOptions& o) {
   const PoolSize stride = o.EffectiveStride();
   // PyTorch ATen Pool.h pool2d_shape_check and the checks of
   // max_pool2d_with_indices / avg_pool2d.
   if (o.kernel.time <= 0 || o.kernel.freq <= 0) {
-    throw Error("--kernel must be positive on both axes, got " + SizeText(o.kernel) + " (" +
-                PoolModeName(o.mode) + " pooling needs a kernel)");
+    throw OptionError(
+        "kernel", SizeText(o.kernel),
+        "must be positive on both axes (" + PoolModeName(o.mode) + " pooling needs a kernel)");
   }
   if (stride.time <= 0 || stride.freq <= 0) {
-    throw Error("--stride must be positive on both axes, got " + SizeText(stride));
+    throw OptionError("stride", SizeText(stride), "must be positive on both axes");
   }
   if (o.padding.time < 0 || o.padding.freq < 0) {
-    throw Error("--padding must be non-negative, got " + SizeText(o.padding));
+    throw OptionError("padding", SizeText(o.padding), "must be non-negative");
   }
   if (o.dilation.time <= 0 || o.dilation.freq <= 0) {
-    throw Error("--dilation must be positive on both axes, got " + SizeText(o.dilation));
+    throw OptionError("dilation", SizeText(o.dilation), "must be positive on both axes");
   }
   // torch narrows these to int ("integer out of range"); it also keeps a
   // window's span (kernel - 1) * dilation within int64 here.
   const struct {
-    const char* flag;
+    const char* key;
     PoolSize size;
-  } sizes[] = {{"--kernel", o.kernel},
-               {"--stride", stride},
-               {"--padding", o.padding},
-               {"--dilation", o.dilation}};
+  } sizes[] = {
+      {"kernel", o.kernel}, {"stride", stride}, {"padding", o.padding}, {"dilation", o.dilation}};
   for (const auto& entry : sizes) {
     if (entry.size.time > kIntMax || entry.size.freq > kIntMax) {
-      throw Error(std::string(entry.flag) + "=" + SizeText(entry.size) +
-                  " is out of range (torch takes 32-bit integers)");
+      throw OptionError(entry.key, SizeText(entry.size),
+                        "is out of range (torch takes 32-bit integers)");
     }
   }
   if (o.padding.time > o.kernel.time / 2 || o.padding.freq > o.kernel.freq / 2) {
-    throw Error("--padding=" + SizeText(o.padding) + " is more than half of --kernel=" +
-                SizeText(o.kernel) + " (torch: pad should be at most half of kernel size)");
+    throw OptionError("padding", SizeText(o.padding),
+                      "is more than half of {kernel}=" + SizeText(o.kernel) +
+                          " (torch: pad should be at most half of kernel size)");
   }
-  if (o.mode != PoolMode::kMax) {
-    RequireDefault(o.dilation == PoolSize{1, 1}, "--dilation", "max pooling", o.mode);
+  if (o.mode == PoolMode::kLp && o.norm_type == 0.0) {
+    throw OptionError("norm_type", "0", "must be non-zero (lp pooling takes the 1/p root)");
   }
-  if (o.mode == PoolMode::kLp) {
-    RequireDefault(o.padding == PoolSize{0, 0}, "--padding",
-                   "max and avg pooling (torch "
-                   "lp_pool2d has no padding)",
-                   o.mode);
-    if (o.norm_type == 0.0)
-      throw Error("--norm-type must be non-zero (lp pooling takes the 1/p root)");
-  }
-  if (o.mode != PoolMode::kAvg) {
-    RequireDefault(o.count_include_pad, "--count-include-pad=false", "avg pooling", o.mode);
-    RequireDefault(o.divisor_override == 0, "--divisor-override", "avg pooling", o.mode);
-  }
-}
-
-void RequireNoWindow(const PoolOptions& o) {
-  const std::string who = "max, avg and lp pooling";
-  RequireDefault(o.kernel == PoolSize{0, 0}, "--kernel", who, o.mode);
-  RequireDefault(!o.stride, "--stride", who, o.mode);
-  RequireDefault(o.padding == PoolSize{0, 0}, "--padding", who, o.mode);
-  RequireDefault(o.dilation == PoolSize{1, 1}, "--dilation", who, o.mode);
-  RequireDefault(!o.ceil_mode, "--ceil-mode", who, o.mode);
-  RequireDefault(o.count_include_pad, "--count-include-pad=false", "avg pooling", o.mode);
-  RequireDefault(o.divisor_override == 0, "--divisor-override", "avg pooling", o.mode);
 }
 
 }  // namespace
@@ -122,8 +91,9 @@ PoolMode ParsePoolMode(const std::string& name) {
   for (const ModeName& m : kModeNames) {
     if (name == m.name) return m.mode;
   }
-  throw Error("--mode: unknown pooling mode '" + name +
-              "' (expected max, avg, lp, adaptive-max, adaptive-avg, stats or stack)");
+  throw OptionError("mode", name,
+                    "unknown pooling mode (expected max, avg, lp, adaptive-max, adaptive-avg, "
+                    "stats or stack)");
 }
 
 std::string PoolModeName(PoolMode mode) {
@@ -134,39 +104,21 @@ std::string PoolModeName(PoolMode mode) {
 }
 
 void PoolOptions::Validate() const {
-  if (IsWindowMode(mode)) {
-    ValidateWindow(*this);
-  } else {
-    RequireNoWindow(*this);
-  }
-  if (mode != PoolMode::kLp) RequireDefault(norm_type == 2.0, "--norm-type", "lp pooling", mode);
+  CheckOptionRanges(*this);
+  // Options of other modes keep their defaults (the table's applies_to).
+  CheckModeOptions(OptionFields(*this), OptionFields(PoolOptions{}), "mode", "pooling");
+  if (IsWindowMode(mode)) ValidateWindow(*this);
   if (IsAdaptiveMode(mode)) {
     if (!output_size) {
-      throw Error("--output-size is required for " + PoolModeName(mode) + " pooling");
+      throw OptionError("output_size", std::nullopt,
+                        "is required for " + PoolModeName(mode) + " pooling");
     }
     for (int64_t v : {output_size->time, output_size->freq}) {
       if (v < 0 && v != kKeep) {
-        throw Error("--output-size must be >= 0 or 'keep' on each axis, got " +
-                    SizeText(*output_size, true));
+        throw OptionError("output_size", SizeText(*output_size, true),
+                          "must be >= 0 or 'keep' on each axis");
       }
     }
-  } else {
-    RequireDefault(!output_size, "--output-size", "adaptive-max and adaptive-avg pooling", mode);
-  }
-  if (mode == PoolMode::kStack) {
-    if (stack_frames < 1 || stack_frames > kIntMax) {
-      throw Error("--stack-frames must be in [1, 2147483647], got " + std::to_string(stack_frames));
-    }
-    if (stack_stride < 1 || stack_stride > kIntMax) {
-      throw Error("--stack-stride must be in [1, 2147483647], got " + std::to_string(stack_stride));
-    }
-  } else {
-    RequireDefault(stack_frames == 7, "--stack-frames", "stack pooling", mode);
-    RequireDefault(stack_stride == 6, "--stack-stride", "stack pooling", mode);
-  }
-  if (return_indices && mode != PoolMode::kMax && mode != PoolMode::kAdaptiveMax) {
-    throw Error("--indices are only available for --mode=max and --mode=adaptive-max, not " +
-                PoolModeName(mode));
   }
 }
 
@@ -183,14 +135,17 @@ int64_t PoolOutputSize(int64_t input_size, int64_t kernel, int64_t stride, int64
 
 namespace internal {
 
-void CheckPoolGrowth(int64_t out_elements, int64_t in_elements, const std::string& what) {
+void CheckPoolGrowth(int64_t out_elements, int64_t in_elements, const std::string& key,
+                     const std::string& value, const std::string& what) {
   int64_t limit = 0;
   if (MulOverflows(in_elements, kMaxPoolGrowthFactor, &limit)) limit = INT64_MAX;
   limit = std::max(limit, kMaxPoolGrowthElements);
   if (out_elements > limit) {
-    throw Error(what + " is more than " + std::to_string(kMaxPoolGrowthFactor) +
-                " times the input and more than " + std::to_string(kMaxPoolGrowthElements) +
-                " values (2^24): pooling enlarges an input no further than that");
+    throw OptionError(key, value,
+                      what + " is more than " + std::to_string(kMaxPoolGrowthFactor) +
+                          " times the input and more than " +
+                          std::to_string(kMaxPoolGrowthElements) +
+                          " values (2^24): pooling enlarges an input no further than that");
   }
 }
 
@@ -201,12 +156,12 @@ void CheckPoolGrowth(int64_t out_elements, int64_t in_elements, const std::strin
 // (cells smaller than an element) and stacking (m frames every n) can, and
 // are bounded so that memory follows the input, not the option.
 void Pooler::CheckOutputSize(const PoolSize& shape, int64_t rows, int64_t cols,
-                             const std::string& options) const {
+                             const std::string& key, const std::string& value) const {
   int64_t out_elements = 0;
   if (internal::MulOverflows(shape.time, shape.freq, &out_elements)) out_elements = INT64_MAX;
   internal::CheckPoolGrowth(
-      out_elements, rows * cols,
-      options + " gives a " + std::to_string(shape.time) + "x" + std::to_string(shape.freq) +
+      out_elements, rows * cols, key, value,
+      "gives a " + std::to_string(shape.time) + "x" + std::to_string(shape.freq) +
           " output for a " + std::to_string(rows) + "x" + std::to_string(cols) + " input, which");
 }
 
@@ -231,11 +186,12 @@ PoolSize Pooler::OutputShape(int64_t rows, int64_t cols) const {
                            PoolOutputSize(cols, opts_.kernel.freq, s.freq, opts_.padding.freq,
                                           opts_.dilation.freq, opts_.ceil_mode)};
       if (shape.time < 1 || shape.freq < 1) {
-        throw Error("pooling a " + input + " input with --kernel=" + SizeText(opts_.kernel) +
-                    " --stride=" + SizeText(s) + " --padding=" + SizeText(opts_.padding) +
-                    " --dilation=" + SizeText(opts_.dilation) + " gives a " +
-                    std::to_string(shape.time) + "x" + std::to_string(shape.freq) +
-                    " output (torch: output size is too small)");
+        throw OptionError("kernel", SizeText(opts_.kernel),
+                          "on a " + input + " input with {stride}=" + SizeText(s) +
+                              " {padding}=" + SizeText(opts_.padding) +
+                              " {dilation}=" + SizeText(opts_.dilation) + " gives a " +
+                              std::to_string(shape.time) + "x" + std::to_string(shape.freq) +
+                              " output (torch: output size is too small)");
       }
       return shape;
     }
@@ -243,7 +199,7 @@ PoolSize Pooler::OutputShape(int64_t rows, int64_t cols) const {
     case PoolMode::kAdaptiveAvg: {
       const PoolSize shape{opts_.output_size->time == kKeep ? rows : opts_.output_size->time,
                            opts_.output_size->freq == kKeep ? cols : opts_.output_size->freq};
-      CheckOutputSize(shape, rows, cols, "--output-size=" + SizeText(*opts_.output_size, true));
+      CheckOutputSize(shape, rows, cols, "output_size", SizeText(*opts_.output_size, true));
       return shape;
     }
     case PoolMode::kStats:
@@ -252,9 +208,7 @@ PoolSize Pooler::OutputShape(int64_t rows, int64_t cols) const {
       int64_t width = 0;
       if (internal::MulOverflows(opts_.stack_frames, cols, &width)) width = INT64_MAX;
       const PoolSize shape{internal::CeilDiv(rows, opts_.stack_stride), width};
-      CheckOutputSize(shape, rows, cols,
-                      "--stack-frames=" + std::to_string(opts_.stack_frames) +
-                          " --stack-stride=" + std::to_string(opts_.stack_stride));
+      CheckOutputSize(shape, rows, cols, "stack_frames", std::to_string(opts_.stack_frames));
       return shape;
     }
   }
@@ -267,8 +221,9 @@ void Pooler::Apply(MatrixView in, Matrix* out, std::vector<int64_t>* indices) co
   int64_t* index_data = nullptr;
   if (indices) {
     if (!HasIndices()) {
-      throw Error("indices are only available for --mode=max and --mode=adaptive-max, not " +
-                  PoolModeName(opts_.mode));
+      throw OptionError("return_indices", "true",
+                        "applies to max and adaptive-max pooling only, not to {mode}=" +
+                            PoolModeName(opts_.mode));
     }
     indices->resize(static_cast<size_t>(shape.time * shape.freq));
     index_data = indices->data();
@@ -278,8 +233,9 @@ void Pooler::Apply(MatrixView in, Matrix* out, std::vector<int64_t>* indices) co
 
 void Pooler::Apply(MatrixView in, float* out, int64_t* indices) const {
   if (indices && !HasIndices()) {
-    throw Error("indices are only available for --mode=max and --mode=adaptive-max, not " +
-                PoolModeName(opts_.mode));
+    throw OptionError(
+        "return_indices", "true",
+        "applies to max and adaptive-max pooling only, not to {mode}=" + PoolModeName(opts_.mode));
   }
   const PoolSize shape = OutputShape(in.rows, in.cols);
   if (opts_.mode == PoolMode::kAdaptiveMax || opts_.mode == PoolMode::kAdaptiveAvg) {
@@ -308,8 +264,8 @@ std::unique_ptr<RowPoolEngine> MakeRowPoolEngine(const PoolOptions& opts, int64_
     case PoolMode::kAdaptiveAvg:
       break;
   }
-  throw Error("--mode=" + PoolModeName(opts.mode) +
-              " cannot stream: adaptive pooling needs the whole input's length");
+  throw OptionError("mode", PoolModeName(opts.mode),
+                    "cannot stream: adaptive pooling needs the whole input's length");
 }
 
 void RunEngine(RowPoolEngine* engine, MatrixView in, float* out, int64_t* indices) {

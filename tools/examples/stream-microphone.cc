@@ -28,14 +28,13 @@
 #include "featpool/feature-flags.h"
 #include "featpool/online-feature.h"
 #include "featpool/online-pooler.h"
-#include "featpool/pool-flags.h"
 
 namespace featpool {
 namespace {
 
 struct Settings {
   cli::FeatureFlags features;
-  cli::PoolFlags pool;
+  cli::PoolFlagSet pool{"pool-"};
   std::string input;
   double chunk_ms = 10.0;
   bool realtime = false;
@@ -70,7 +69,7 @@ int Run(const Settings& s) {
   if (s.pool.Enabled()) {
     const PoolOptions pool_opts = s.pool.ToOptions();
     if (pool_opts.mode == PoolMode::kAdaptiveMax || pool_opts.mode == PoolMode::kAdaptiveAvg) {
-      throw Error("--pool=" + s.pool.mode +
+      throw Error("--pool=" + s.pool.Text("mode") +
                   " cannot stream: adaptive pooling needs the whole input's length");
     }
     pooler = std::make_unique<OnlinePooler>(pool_opts, extractor.Dim());
@@ -159,7 +158,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 9));
   featpool::cli::AddFeatureFlags(&app, &s.features);
-  featpool::cli::AddPoolFlags(&app, &s.pool, "pool-");
+  s.pool.Add(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -168,7 +167,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    s.pool.CheckUnusedWhenDisabled();
     return featpool::Run(s);
+  } catch (const featpool::OptionError& e) {
+    std::cerr << "stream-microphone: "
+              << featpool::cli::RenderOptionError(e, {&s.features.features, &s.pool}) << "\n";
+    return 1;
   } catch (const featpool::Error& e) {
     std::cerr << "stream-microphone: " << e.what() << "\n";
     return 1;

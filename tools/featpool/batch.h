@@ -65,7 +65,7 @@ struct BatchConfig {
   // (fused-extract.h); null: none. pool_error rewrites a pooling error's
   // message (the flags as the command spells them).
   std::shared_ptr<const Pooler> pooler;
-  std::function<std::string(const std::string&)> pool_error;
+  std::function<std::string(const Error&)> pool_error;
   // The options that determine the output (features, pooling, audio), in a
   // canonical text; its hash tags manifest entries so --resume never reuses
   // an output made with different options.

@@ -12,6 +12,7 @@
 #include <new>
 
 #include "featpool/error.h"
+#include "featpool/options.h"
 #include "featpool/std-streams.h"
 #include "featpool/version.h"
 
@@ -183,6 +184,17 @@ int Report(const std::string& message, int status) {
   return status;
 }
 
+// Kaldi's ParseOptions::NormalizeArgName(): '_' and '-' in flag names are
+// the same, so conf files written for Kaldi (--num_mel_bins=80) work.
+void NormalizeFlagNames(std::vector<Argument>* args) {
+  for (Argument& argument : *args) {
+    std::string& arg = argument.text;
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+    const size_t end = std::min(arg.find('='), arg.size());
+    std::replace(arg.begin() + 2, arg.begin() + static_cast<std::ptrdiff_t>(end), '_', '-');
+  }
+}
+
 int Run(int argc, char** argv) {
   CLI::App app("featpool: Kaldi-exact speech features and PyTorch-exact pooling", "featpool");
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -198,7 +210,8 @@ int Run(int argc, char** argv) {
   try {
     std::vector<Argument> given;
     for (int i = 1; i < argc; ++i) given.push_back({argv[i], ""});
-    const std::vector<Argument> expanded = ExpandConfigFiles(given);
+    std::vector<Argument> expanded = ExpandConfigFiles(given);
+    NormalizeFlagNames(&expanded);
     CheckArguments(app, expanded);
     std::vector<std::string> args;
     for (auto it = expanded.rbegin(); it != expanded.rend(); ++it) {
@@ -262,6 +275,10 @@ int Main(int argc, char** argv) {
     return Run(argc, argv);
   } catch (const std::bad_alloc&) {
     return Report("out of memory", 1);
+  } catch (const OptionError& e) {
+    // Subcommands spell their own options (WithOptionSpelling); any other
+    // option error gets the plain --key spelling.
+    return Report(e.Render([](const std::string& key) { return FlagName(key); }), 1);
   } catch (const std::exception& e) {
     return Report(e.what(), 1);
   } catch (...) {

@@ -15,8 +15,10 @@
 #include "featpool/extract-file.h"
 #include "featpool/feature-flags.h"
 #include "featpool/fused-extract.h"
+#include "featpool/npy.h"
+#include "featpool/option-flags.h"
+#include "featpool/out-of-memory.h"
 #include "featpool/plot-file.h"
-#include "featpool/pool-flags.h"
 #include "featpool/pooler.h"
 #include "featpool/single-output.h"
 #include "featpool/std-streams.h"
@@ -30,19 +32,16 @@ bool IsDirectory(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// The flags that decide what an output contains (features, pooling, audio
-// reading), one "name=value" per line in CLI11's fixed order, defaults
-// included: --resume reuses only outputs made with the same text.
-std::string OutputOptionsText(const CLI::App* sub) {
-  static const std::set<std::string> kNotOutput = {"INPUT",    "output", "jobs",   "ext",
-                                                   "shard",    "resume", "strict", "progress",
-                                                   "manifest", "help"};
-  std::istringstream all(sub->config_to_str(true, false));
-  std::string text;
-  std::string line;
-  while (std::getline(all, line)) {
-    if (kNotOutput.count(line.substr(0, line.find('='))) == 0) text += line + "\n";
-  }
+// What decides an output's contents, in a canonical text: the feature
+// options (the chosen type's table, defaults included), the pooling options
+// when pooling, and the audio-reading flags. --resume reuses only outputs
+// made with the same text.
+std::string OutputOptionsText(const FeatureFlags& flags,
+                              const FeatureOptions& features, const PoolFlagSet& pool) {
+  std::string text = flags.features.CanonicalText(features);
+  if (pool.Enabled()) text += "pool\n" + OptionsText(pool.ToOptions());
+  text += "channel=" + flags.channel + "\nno_resample=" + (flags.no_resample ? "true" : "false") +
+          "\n";
   return text;
 }
 
@@ -100,7 +99,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
     std::string compression_method = "1";
     std::string progress = "auto";
     std::string manifest;
-    PoolFlags pool;
+    PoolFlagSet pool{"pool-"};
   };
   auto state = std::make_shared<State>();
   sub->add_option("INPUT", state->inputs,
@@ -149,8 +148,10 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "or archive; manifest.K-of-N.jsonl with --shard)")
       ->group(batch);
   AddFeatureFlags(sub, &state->flags);
-  AddPoolFlags(sub, &state->pool, "pool-");
+  state->pool.Add(sub);
   return [state, sub]() {
+    return WithOptionSpelling({&state->flags.features, &state->pool}, [&]() -> int {
+    state->pool.CheckUnusedWhenDisabled();
     const FeatureOptions opts = state->flags.ToOptions();
     // Fused pooling (--pool=MODE): one immutable Pooler, shared by workers.
     std::shared_ptr<const Pooler> pooler;
@@ -195,8 +196,10 @@ RunFunction AddExtractCommand(CLI::App& app) {
         try {
           ExtractFused(
               input, opts, audio, pooler.get(),
-              [&](const std::string& e) {
-                const std::string message = state->pool.Spell(e);
+              [&](const Error& e) {
+                const auto* option = dynamic_cast<const OptionError*>(&e);
+                const std::string message =
+                    option != nullptr ? state->pool.Render(*option) : std::string(e.what());
                 return message.rfind("'" + input + "'", 0) == 0 ? message
                                                                  : "'" + input + "': " + message;
               },
@@ -247,12 +250,15 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.audio = audio;
     if (pooler) {
       config.pooler = pooler;
-      config.pool_error = [state](const std::string& message) {
-        return state->pool.Spell(message);  // --pool-kernel, not --kernel
+      config.pool_error = [state](const Error& e) {
+        // --pool-kernel, not --kernel
+        const auto* option = dynamic_cast<const OptionError*>(&e);
+        return option != nullptr ? state->pool.Render(*option) : std::string(e.what());
       };
     }
-    config.options_text = OutputOptionsText(sub);
+    config.options_text = OutputOptionsText(state->flags, opts, state->pool);
     return RunBatch(config);
+    });
   };
 }
 

@@ -1,6 +1,6 @@
-// Kaldi's feature flags (compute-fbank-feats, compute-mfcc-feats,
-// compute-spectrogram-feats), registered once for every subcommand that
-// extracts features, plus featpool's audio-reading flags.
+// The feature flags of every subcommand that extracts features: the option
+// tables of every feature type in the registry (option-flags.h) plus
+// featpool's audio-reading flags.
 #ifndef FEATPOOL_TOOLS_FEATURE_FLAGS_H_
 #define FEATPOOL_TOOLS_FEATURE_FLAGS_H_
 
@@ -9,21 +9,18 @@
 
 #include "featpool/audio-source.h"
 #include "featpool/feature-options.h"
+#include "featpool/option-flags.h"
 
 namespace featpool {
 namespace cli {
 
 struct FeatureFlags {
-  std::string feature = "fbank";
-  std::string window_type = "povey";
-  CommonFeatureOptions common;  // every other feature flag is bound here
-  bool use_energy = false;      // set in `common` only when the flag is given
-  CLI::Option* use_energy_flag = nullptr;
+  FeatureFlagSet features;
   std::string channel = "-1";
   bool no_resample = false;
 
-  // Checks and converts; throws featpool::Error naming the bad flag.
-  FeatureOptions ToOptions() const;
+  // Checks and converts; throws OptionError / Error naming the bad flag.
+  FeatureOptions ToOptions() const { return features.ToOptions(); }
   AudioReadOptions ToAudioOptions() const;
 };
 

@@ -52,7 +52,7 @@ class PoolingFrameSink : public FrameSink {
   // Pooling errors, also those found while frames arrive, are thrown as
   // Error(pool_error(message)).
   PoolingFrameSink(const Pooler* pooler,
-                   const std::function<std::string(const std::string&)>& pool_error, RowSink* out)
+                   const std::function<std::string(const Error&)>& pool_error, RowSink* out)
       : pooler_(pooler), pool_error_(pool_error), out_(out) {}
 
   void Begin(const FileFeatures& file, int64_t expected_frames) override {
@@ -114,13 +114,13 @@ class PoolingFrameSink : public FrameSink {
             [&] { return PooledOutputAllocation(*pooler_, collected_.rows(), collected_.cols()); },
             [&] { pooler_->Apply(collected_.View(), &pooled); });
       } catch (const Error& e) {
-        throw PoolFailure(pool_error_(e.what()));
+        throw PoolFailure(pool_error_(e));
       }
       collected_ = Matrix();
       try {
         CheckPooledFinite(pooled.View(), 0);
       } catch (const Error& e) {
-        throw PoolFailure(pool_error_(e.what()));
+        throw PoolFailure(pool_error_(e));
       }
       out_->Begin(pooled.rows(), pooled.cols());
       out_->Rows(pooled.View());
@@ -133,7 +133,7 @@ class PoolingFrameSink : public FrameSink {
     try {
       shape = pooler_->OutputShape(num_frames, dim_);
     } catch (const Error& e) {
-      throw PoolFailure(pool_error_(e.what()));
+      throw PoolFailure(pool_error_(e));
     }
     if (shape.time != online_->NumRowsReady() || shape.freq != online_->Dim()) {
       throw Error("internal: streamed pooling gave " + std::to_string(online_->NumRowsReady()) +
@@ -153,14 +153,14 @@ class PoolingFrameSink : public FrameSink {
     try {
       CheckPooledFinite(ready, online_->FirstAvailableRow());
     } catch (const Error& e) {
-      throw PoolFailure(pool_error_(e.what()));
+      throw PoolFailure(pool_error_(e));
     }
     if (ready.rows > 0) out_->Rows(ready);
     online_->ReleaseRowsBefore(online_->NumRowsReady());
   }
 
   const Pooler* pooler_;
-  const std::function<std::string(const std::string&)>& pool_error_;
+  const std::function<std::string(const Error&)>& pool_error_;
   RowSink* out_;
   FileFeatures opened_;  // the file's info, from Begin()
   int64_t dim_ = 0;
@@ -172,10 +172,10 @@ class PoolingFrameSink : public FrameSink {
 
 void ExtractFused(const std::string& path, const FeatureOptions& features,
                   const AudioReadOptions& audio, const Pooler* pooler,
-                  const std::function<std::string(const std::string&)>& pool_error, RowSink* sink,
+                  const std::function<std::string(const Error&)>& pool_error, RowSink* sink,
                   FusedResult* result) {
-  const std::function<std::string(const std::string&)> same = [](const std::string& message) {
-    return message;
+  const std::function<std::string(const Error&)> same = [](const Error& e) {
+    return std::string(e.what());
   };
   PoolingFrameSink frames(pooler, pool_error ? pool_error : same, sink);
   try {

@@ -54,7 +54,7 @@ struct FusedResult {
 // unchanged. `result` is filled as far as the work got, also when it throws.
 void ExtractFused(const std::string& path, const FeatureOptions& features,
                   const AudioReadOptions& audio, const Pooler* pooler,
-                  const std::function<std::string(const std::string&)>& pool_error, RowSink* sink,
+                  const std::function<std::string(const Error&)>& pool_error, RowSink* sink,
                   FusedResult* result);
 
 // Rows into a .npy (NpyWriter), opened at the first rows, so an input that

@@ -9,7 +9,7 @@
 
 #include "featpool/feature-flags.h"
 #include "featpool/plot.h"
-#include "featpool/pool-flags.h"
+#include "featpool/option-flags.h"
 
 namespace featpool {
 namespace cli {
@@ -30,7 +30,7 @@ void AddPlotFlags(CLI::App* app, PlotFlags* flags);
 // memory stays O(width x feature dim) however long the file; the adaptive
 // pooling modes keep the file's features. A .npy input is read whole and
 // plotted on a --frame-shift grid. Reading stops once the view is complete.
-void PlotFile(const std::string& input, const FeatureFlags& features, const PoolFlags& pool,
+void PlotFile(const std::string& input, const FeatureFlags& features, const PoolFlagSet& pool,
               const PlotOptions& plot, const std::string& output);
 
 }  // namespace cli

@@ -86,7 +86,7 @@ void DescribeFeatures(const FeatureOptions& opts, int64_t dim, PlotGrid* grid, s
   }
 }
 
-void PlotNpy(const std::string& input, const FeatureFlags& features, const PoolFlags& pool,
+void PlotNpy(const std::string& input, const FeatureFlags& features, const PoolFlagSet& pool,
              const PlotOptions& plot, const std::string& output) {
   const Matrix m = ReadNpy(input);
   if (m.rows() == 0 || m.cols() == 0) {
@@ -94,13 +94,13 @@ void PlotNpy(const std::string& input, const FeatureFlags& features, const PoolF
   }
   PlotInput in;
   in.features = m.View();
-  const double shift = features.common.frame.frame_shift_ms / 1000.0;
+  const double shift = features.ToOptions().frame_opts().frame_shift_ms / 1000.0;
   if (!(shift > 0.0)) throw Error("invalid --frame-shift: must be > 0 for a .npy input");
   in.features_grid.time_step_s = shift;
   in.features_grid.time_first_s = 0.5 * shift;
   char label[80];
   std::snprintf(label, sizeof label, "features %s, a row per %g ms (--frame-shift)",
-                Shape(m.rows(), m.cols()).c_str(), features.common.frame.frame_shift_ms);
+                Shape(m.rows(), m.cols()).c_str(), features.ToOptions().frame_opts().frame_shift_ms);
   in.features_label = label;
   std::string title = BaseName(input) + ": " + Shape(m.rows(), m.cols());
   Matrix pooled;
@@ -108,8 +108,10 @@ void PlotNpy(const std::string& input, const FeatureFlags& features, const PoolF
     const PoolOptions opts = pool.ToOptions();
     try {
       Pooler(opts).Apply(m.View(), &pooled);
+    } catch (const OptionError& e) {
+      throw Error(pool.Render(e.WithContext("'" + input + "'")));
     } catch (const Error& e) {
-      throw Error("'" + input + "': " + pool.Spell(e.what()));
+      throw Error("'" + input + "': " + e.what());
     }
     in.pooled = pooled.View();
     in.pooled_grid =
@@ -152,7 +154,7 @@ void AddPlotFlags(CLI::App* app, PlotFlags* f) {
       ->group(group);
 }
 
-void PlotFile(const std::string& input, const FeatureFlags& flags, const PoolFlags& pool_flags,
+void PlotFile(const std::string& input, const FeatureFlags& flags, const PoolFlagSet& pool_flags,
               const PlotOptions& plot, const std::string& output) {
   if (EndsWith(input, ".npy")) {
     PlotNpy(input, flags, pool_flags, plot, output);
@@ -184,8 +186,10 @@ void PlotFile(const std::string& input, const FeatureFlags& flags, const PoolFla
   if (pool && Streams(pool->mode)) {
     try {
       online = std::make_unique<OnlinePooler>(*pool, dim);
+    } catch (const OptionError& e) {
+      throw Error(pool_flags.Render(e.WithContext("'" + input + "'")));
     } catch (const Error& e) {
-      throw Error("'" + input + "': " + pool_flags.Spell(e.what()));
+      throw Error("'" + input + "': " + e.what());
     }
     if (pool->mode != PoolMode::kStats) {
       builder.SetPooled(online->Dim(), PooledGrid(*pool, grid, 0, dim, 0, online->Dim()), "");
@@ -253,8 +257,10 @@ void PlotFile(const std::string& input, const FeatureFlags& flags, const PoolFla
     } else {
       try {
         Pooler(*pool).Apply(kept.View(), &pooled);
+      } catch (const OptionError& e) {
+        throw Error(pool_flags.Render(e.WithContext("'" + input + "'")));
       } catch (const Error& e) {
-        throw Error("'" + input + "': " + pool_flags.Spell(e.what()));
+        throw Error("'" + input + "': " + e.what());
       }
     }
     if (pool->mode == PoolMode::kStats || !online) {
@@ -287,7 +293,7 @@ RunFunction AddPlotCommand(CLI::App& app) {
       "maximum; the waveform shows its min/max envelope");
   struct State {
     FeatureFlags flags;
-    PoolFlags pool;
+    PoolFlagSet pool{"pool-"};
     PlotFlags plot;
     std::string input;
     std::string output;
@@ -298,7 +304,7 @@ RunFunction AddPlotCommand(CLI::App& app) {
   sub->add_option("-o,--output", state->output, "Output .png")->required();
   AddPlotFlags(sub, &state->plot);
   AddFeatureFlags(sub, &state->flags);
-  AddPoolFlags(sub, &state->pool, "pool-");
+  state->pool.Add(sub);
   return [state]() {
     if (!EndsWith(state->output, ".png")) {
       throw Error("-o " + state->output + ": plot writes a PNG; give a name ending in .png");

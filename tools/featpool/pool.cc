@@ -3,8 +3,8 @@
 #include "featpool/command.h"
 #include "featpool/error.h"
 #include "featpool/npy.h"
+#include "featpool/option-flags.h"
 #include "featpool/out-of-memory.h"
-#include "featpool/pool-flags.h"
 #include "featpool/pooler.h"
 #include "featpool/std-streams.h"
 
@@ -17,20 +17,20 @@ RunFunction AddPoolCommand(CLI::App& app) {
       "Pool a [time, freq] feature matrix (.npy) as torch.nn.functional's max/avg/lp/adaptive "
       "pooling would, or reduce it (x-vector statistics, LFR frame stacking)");
   struct State {
-    PoolFlags flags;
+    PoolFlagSet flags{""};
     std::string input;
     std::string output;
     std::string indices;
   };
   auto state = std::make_shared<State>();
-  state->flags.mode = "max";
   sub->add_option("INPUT", state->input, "2-D float32 or float64 .npy, [time, freq]")->required();
   sub->add_option("-o,--output", state->output, "Output .npy (float32)")->required();
   sub->add_option("--indices", state->indices,
                   "Also write the flat input index t*F+f of every output (int64 .npy; max and "
                   "adaptive-max)");
-  AddPoolFlags(sub, &state->flags, "");
+  state->flags.Add(sub);
   return [state]() {
+    return WithOptionSpelling({&state->flags}, [&]() -> int {
     PoolOptions opts = state->flags.ToOptions();
     opts.return_indices = !state->indices.empty();
     const Pooler pooler(opts);  // validates before reading the input
@@ -45,6 +45,8 @@ RunFunction AddPoolCommand(CLI::App& app) {
       NamingOutOfMemory(
           "", [&] { return PooledOutputAllocation(pooler, in.rows(), in.cols()); },
           [&] { pooler.Apply(in.View(), &out, opts.return_indices ? &indices : nullptr); });
+    } catch (const OptionError& e) {
+      throw e.WithContext("'" + state->input + "'");
     } catch (const Error& e) {
       throw Error("'" + state->input + "': " + e.what());
     }
@@ -52,6 +54,7 @@ RunFunction AddPoolCommand(CLI::App& app) {
     WriteNpy(state->output, out.View());
     if (opts.return_indices) WriteNpyInt64(state->indices, indices.data(), out.rows(), out.cols());
     return 0;
+    });
   };
 }
 

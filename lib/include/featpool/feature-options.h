@@ -15,6 +15,8 @@
 
 namespace featpool {
 
+class OptionVisitor;  // options.h
+
 struct FeatureOptions {
   FeatureType type = FeatureType::kFbank;
   FbankOptions fbank;
@@ -22,6 +24,8 @@ struct FeatureOptions {
   SpectrogramOptions spectrogram;
 
   const FrameExtractionOptions& frame_opts() const;
+  // The chosen type's field table (feature-registry.h).
+  void VisitOptions(OptionVisitor& v);
 };
 
 // Every feature option once, as Kaldi's command-line flags (and featpool's

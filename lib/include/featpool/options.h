@@ -20,6 +20,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "featpool/error.h"
@@ -52,6 +53,13 @@ struct OptionInfo {
   bool max_open = false;
   // kSize / kOptSize: whether "keep" (kKeep, torch's None) is allowed.
   bool allow_keep = false;
+  // A number whose default 0 means "none": given explicitly, it must be
+  // non-zero.
+  bool zero_means_unset = false;
+  // The values of the struct's mode option (e.g. the pooling mode) this
+  // option applies to, comma-separated; "" = every mode. Given for another
+  // mode it must keep its default.
+  const char* applies_to = "";
 };
 
 // A typed, type-erased reference to one field.
@@ -149,6 +157,23 @@ void CheckOptionRanges(const Options& opts) {
   Options copy = opts;
   OptionLambda v([](const OptionInfo& info, const OptionRef& ref) { ref.CheckRange(info); });
   copy.VisitOptions(v);
+}
+
+// For a struct with a mode option `mode_key` (visited first): every field
+// whose applies_to does not list the current mode must keep its default
+// value; otherwise throws OptionError ("applies to max and avg pooling only,
+// not to {mode}=lp" with `noun` "pooling").
+void CheckModeOptions(const std::vector<std::pair<OptionInfo, std::string>>& fields,
+                      const std::vector<std::pair<OptionInfo, std::string>>& defaults,
+                      const std::string& mode_key, const std::string& noun);
+template <class Options>
+std::vector<std::pair<OptionInfo, std::string>> OptionFields(const Options& opts) {
+  Options copy = opts;
+  std::vector<std::pair<OptionInfo, std::string>> fields;
+  OptionLambda v(
+      [&](const OptionInfo& info, const OptionRef& ref) { fields.emplace_back(info, ref.Text()); });
+  copy.VisitOptions(v);
+  return fields;
 }
 
 // Sets `key` of `opts` from text; returns false if the struct has no such

@@ -161,8 +161,8 @@ class Pooler {
   void Apply(MatrixView in, float* out, int64_t* indices) const;
 
  private:
-  void CheckOutputSize(const PoolSize& shape, int64_t rows, int64_t cols,
-                       const std::string& options) const;
+  void CheckOutputSize(const PoolSize& shape, int64_t rows, int64_t cols, const std::string& key,
+                       const std::string& value) const;
 
   PoolOptions opts_;
 };

@@ -1,0 +1,207 @@
+#include "featpool/option-flags.h"
+
+#include "featpool/feature-registry.h"
+
+namespace featpool {
+namespace cli {
+namespace {
+
+std::string Join(const std::vector<std::string>& items, const std::string& last_sep) {
+  std::string text;
+  for (size_t i = 0; i < items.size(); ++i) {
+    text += (i == 0 ? "" : i + 1 == items.size() ? last_sep : ", ") + items[i];
+  }
+  return text;
+}
+
+std::string TypeName(OptionType type) {
+  switch (type) {
+    case OptionType::kBool:
+      return "BOOL";
+    case OptionType::kInt32:
+    case OptionType::kInt64:
+    case OptionType::kUint32:
+      return "INT";
+    case OptionType::kFloat:
+    case OptionType::kDouble:
+      return "FLOAT";
+    case OptionType::kString:
+      return "TEXT";
+    case OptionType::kChoice:
+      return "NAME";
+    case OptionType::kSize:
+    case OptionType::kOptSize:
+      return "TxF";
+  }
+  return "TEXT";
+}
+
+// One key as the registry's feature types have it.
+struct FeatureKey {
+  OptionInfo info;
+  OptionType type = OptionType::kString;
+  std::vector<std::string> owners;    // feature types that take it
+  std::vector<std::string> defaults;  // their defaults, same order
+};
+
+std::vector<FeatureKey> CollectFeatureKeys() {
+  std::vector<FeatureKey> keys;
+  for (const FeatureTypeInfo& type : FeatureTypes()) {
+    FeatureOptions opts = DefaultFeatureOptions(type.type);
+    OptionLambda v([&](const OptionInfo& info, const OptionRef& ref) {
+      auto it = std::find_if(keys.begin(), keys.end(), [&](const FeatureKey& k) {
+        return std::string(k.info.key) == info.key;
+      });
+      if (it == keys.end()) {
+        keys.push_back({info, ref.type(), {}, {}});
+        it = keys.end() - 1;
+      }
+      it->owners.push_back(type.name);
+      it->defaults.push_back(ref.Text());
+    });
+    opts.VisitOptions(v);
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::string OptionFlagSet::Flag(const std::string& key) const {
+  const auto spelled = spelling_.find(key);
+  if (spelled != spelling_.end()) return spelled->second;
+  if (!mode_key_.empty() && key == mode_key_) {
+    return "--" + (prefix_.empty() ? key : prefix_.substr(0, prefix_.size() - 1));
+  }
+  return FlagName(KeyFromFlag(prefix_) + key);
+}
+
+std::string OptionFlagSet::Render(const OptionError& e) const {
+  return e.Render([this](const std::string& key) { return Flag(key); });
+}
+
+bool OptionFlagSet::Given(const std::string& key) const {
+  const auto it = options_.find(key);
+  return it != options_.end() && it->second->count() > 0;
+}
+
+const std::string& OptionFlagSet::Text(const std::string& key) const { return values_.at(key); }
+
+void OptionFlagSet::Register(CLI::App* app, const OptionInfo& info, OptionType type,
+                             const std::string& defaults, const std::string& group) {
+  const bool is_bool = type == OptionType::kBool;
+  const std::string type_name = TypeName(type);
+  const std::string key = info.key;
+  const std::string flag = Flag(key);
+  std::string help = info.help;
+  if (*info.unit != '\0') help += " (" + std::string(info.unit) + ")";
+  if (is_bool && !defaults.empty()) {
+    help += " [default: " + defaults + "; " + flag + "=true|false]";
+  }
+  if (*info.applies_to != '\0') help += " {" + std::string(info.applies_to) + "}";
+  std::string& value = values_[key];
+  CLI::Option* option =
+      is_bool ? app->add_flag(flag, value, help) : app->add_option(flag, value, help);
+  if (!is_bool) option->type_name(type_name)->default_str(defaults);
+  option->group(group);
+  options_[key] = option;
+  order_.push_back(key);
+}
+
+void FeatureFlagSet::Add(CLI::App* app) {
+  std::vector<std::string> names;
+  for (const FeatureTypeInfo& type : FeatureTypes()) names.push_back(type.name);
+  CLI::Option* feature =
+      app->add_option("--feature", feature_, "Feature type: " + Join(names, " or ") + "");
+  feature->type_name("NAME")->default_str("fbank");
+  feature->group("Features");
+  for (const FeatureKey& k : CollectFeatureKeys()) {
+    std::string defaults = k.defaults[0];
+    bool same = std::all_of(k.defaults.begin(), k.defaults.end(),
+                            [&](const std::string& d) { return d == k.defaults[0]; });
+    if (!same) {
+      defaults.clear();
+      for (size_t i = 0; i < k.owners.size(); ++i) {
+        defaults += (i == 0 ? "" : ", ") + k.defaults[i] + " for " + k.owners[i];
+      }
+    }
+    const std::string group = k.owners.size() == names.size()
+                                  ? "Framing (every feature type)"
+                                  : "Options of " + Join(k.owners, " and ");
+    Register(app, k.info, k.type, defaults.empty() ? "\"\"" : defaults, group);
+  }
+}
+
+FeatureOptions FeatureFlagSet::ToOptions() const {
+  const FeatureTypeInfo& type = FindFeatureType(feature_);
+  FeatureOptions opts = DefaultFeatureOptions(type.type);
+  Apply(&opts, [&](const std::string& key) {
+    std::vector<std::string> owners;
+    for (const FeatureKey& k : CollectFeatureKeys()) {
+      if (key == k.info.key) owners = k.owners;
+    }
+    throw OptionError(key, Text(key),
+                      "is an option of " + Join(owners, " and ") +
+                          ", not of --feature=" + feature_ +
+                          (owners.size() == 1 ? " (add --feature=" + owners[0] + ")" : ""));
+  });
+  MakeFeatureComputer(opts);  // validates the combination
+  return opts;
+}
+
+std::string FeatureFlagSet::CanonicalText(const FeatureOptions& opts) const {
+  return "feature=" + std::string(FeatureTypeInfoOf(opts.type).name) + "\n" + OptionsText(opts);
+}
+
+PoolFlagSet::PoolFlagSet(const std::string& prefix) : OptionFlagSet(prefix, "mode") {
+  // `featpool pool --indices=FILE` asks for the indices (and names the file).
+  if (prefix.empty()) spelling_["return_indices"] = "--indices";
+}
+
+void PoolFlagSet::Add(CLI::App* app) {
+  const std::string group = prefix_.empty() ? "Pooling" : "Fused pooling (applied to the features)";
+  PoolOptions defaults;
+  OptionLambda v([&](const OptionInfo& info, const OptionRef& ref) {
+    const std::string key = info.key;
+    if (key == "return_indices") return;  // `featpool pool --indices=FILE`
+    OptionInfo shown = info;
+    std::string help = info.help;
+    if (key == "mode" && !prefix_.empty()) {
+      help = "Pool the features before writing: " + help + " (default: no pooling)";
+      shown.help = help.c_str();
+      Register(app, shown, ref.type(), "", group);
+      return;
+    }
+    Register(app, shown, ref.type(), ref.Text(), group);
+  });
+  defaults.VisitOptions(v);
+}
+
+bool PoolFlagSet::Enabled() const { return prefix_.empty() || Given("mode"); }
+
+PoolOptions PoolFlagSet::ToOptions() const {
+  PoolOptions opts;
+  Apply(&opts, [](const std::string&) {});
+  opts.Validate();
+  return opts;
+}
+
+void PoolFlagSet::CheckUnusedWhenDisabled() const {
+  if (Enabled()) return;
+  for (const std::string& key : order_) {
+    if (Given(key)) {
+      throw OptionError(key, Text(key), "needs fused pooling: add {mode}=MODE");
+    }
+  }
+}
+
+std::string RenderOptionError(const OptionError& e, const std::vector<const OptionFlagSet*>& sets) {
+  return e.Render([&](const std::string& key) {
+    for (const OptionFlagSet* set : sets) {
+      if (set->Knows(key)) return set->Flag(key);
+    }
+    return FlagName(key);
+  });
+}
+
+}  // namespace cli
+}  // namespace featpool

@@ -1,0 +1,117 @@
+// The command's flags, generated from the option tables (options.h): each
+// key becomes --key-with-dashes (Kaldi's spelling; Kaldi's parser also takes
+// underscores, and so does this one), its help, unit and default come from
+// the table. Values are kept as given and applied to the chosen feature
+// type's (or pooling mode's) options after parsing, so an option the chosen
+// type does not take is an error that names the types it belongs to.
+#ifndef FEATPOOL_TOOLS_OPTION_FLAGS_H_
+#define FEATPOOL_TOOLS_OPTION_FLAGS_H_
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "featpool/feature-options.h"
+#include "featpool/options.h"
+#include "featpool/pooler.h"
+
+namespace featpool {
+namespace cli {
+
+// Flags of one family of option tables, kept as text.
+class OptionFlagSet {
+ public:
+  // `prefix` is put before every key's flag ("pool-" gives --pool-kernel);
+  // `mode_key`, when set, is spelled --PREFIX without the key (--pool for
+  // the pooling mode).
+  explicit OptionFlagSet(std::string prefix = "", std::string mode_key = "")
+      : prefix_(std::move(prefix)), mode_key_(std::move(mode_key)) {}
+
+  // How the command spells `key`.
+  std::string Flag(const std::string& key) const;
+  // Renders an OptionError in this set's spelling; other errors unchanged.
+  std::string Render(const OptionError& e) const;
+
+  // Whether this set registered `key`.
+  bool Knows(const std::string& key) const {
+    return options_.count(key) > 0 || spelling_.count(key) > 0;
+  }
+  // Whether the flag of `key` was given, and its text.
+  bool Given(const std::string& key) const;
+  const std::string& Text(const std::string& key) const;
+
+ protected:
+  // Registers the flag of `info.key` (and its underscore spelling), bound
+  // to text; `defaults` is the default as --help shows it.
+  void Register(CLI::App* app, const OptionInfo& info, OptionType type, const std::string& defaults,
+                const std::string& group);
+  // Applies every given flag to `opts`; a given flag whose key `opts` does
+  // not have is passed to `unknown`.
+  template <class Options, class Unknown>
+  void Apply(Options* opts, Unknown unknown) const {
+    for (const std::string& key : order_) {
+      if (!Given(key)) continue;
+      if (!SetOptionText(opts, key, Text(key))) unknown(key);
+    }
+  }
+
+  std::string prefix_;
+  std::string mode_key_;
+  std::map<std::string, std::string> spelling_;  // keys spelled otherwise
+  std::vector<std::string> order_;
+  std::map<std::string, std::string> values_;
+  std::map<std::string, CLI::Option*> options_;
+};
+
+// --feature and every key of every feature type in the registry.
+class FeatureFlagSet : public OptionFlagSet {
+ public:
+  void Add(CLI::App* app);
+  // The chosen type's options with every given flag applied, validated.
+  // Throws OptionError naming the first bad flag, or a flag that belongs to
+  // other feature types only.
+  FeatureOptions ToOptions() const;
+  // "feature=fbank" then the type's canonical option text (options.h).
+  std::string CanonicalText(const FeatureOptions& opts) const;
+
+ private:
+  std::string feature_ = "fbank";
+};
+
+// The pooling options: `featpool pool` (--mode, --kernel, ...) and fused
+// pooling in `featpool extract` (--pool, --pool-kernel, ...).
+class PoolFlagSet : public OptionFlagSet {
+ public:
+  // `prefix` "" (featpool pool: mode defaults to max) or "pool-" (extract:
+  // no pooling unless --pool is given).
+  explicit PoolFlagSet(const std::string& prefix);
+  void Add(CLI::App* app);
+  bool Enabled() const;
+  // Every given flag applied, validated (Pooler's rules); throws
+  // OptionError.
+  PoolOptions ToOptions() const;
+  // A pool flag given without --pool (extract) is an error naming it.
+  void CheckUnusedWhenDisabled() const;
+};
+
+// Renders any OptionError with the right set's spelling: `sets` are tried
+// in order, the first that registered the key wins; keys no set knows are
+// spelled --key.
+std::string RenderOptionError(const OptionError& e, const std::vector<const OptionFlagSet*>& sets);
+
+// Runs `body`; an OptionError escaping it becomes an Error spelled as the
+// command spells the option (RenderOptionError with `sets`).
+template <class Body>
+int WithOptionSpelling(const std::vector<const OptionFlagSet*>& sets, Body body) {
+  try {
+    return body();
+  } catch (const OptionError& e) {
+    throw Error(RenderOptionError(e, sets));
+  }
+}
+
+}  // namespace cli
+}  // namespace featpool
+
+#endif  // FEATPOOL_TOOLS_OPTION_FLAGS_H_
