@@ -34,14 +34,18 @@ bool IsDirectory(const std::string& path) {
 
 // What decides an output's contents, in a canonical text: the feature
 // options (the chosen type's table, defaults included), the pooling options
-// when pooling, and the audio-reading flags. --resume reuses only outputs
-// made with the same text.
-std::string OutputOptionsText(const FeatureFlags& flags,
-                              const FeatureOptions& features, const PoolFlagSet& pool) {
+// when pooling, the audio-reading flags and the archive's compression.
+// --resume reuses only outputs made with the same text.
+std::string OutputOptionsText(const FeatureFlags& flags, const FeatureOptions& features,
+                              const PoolFlagSet& pool, bool compress,
+                              CompressionMethod compression_method) {
   std::string text = flags.features.CanonicalText(features);
   if (pool.Enabled()) text += "pool\n" + OptionsText(pool.ToOptions());
   text += "channel=" + flags.channel + "\nno_resample=" + (flags.no_resample ? "true" : "false") +
           "\n";
+  if (compress) {
+    text += "compression_method=" + std::to_string(static_cast<int>(compression_method)) + "\n";
+  }
   return text;
 }
 
@@ -256,7 +260,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
         return option != nullptr ? state->pool.Render(*option) : std::string(e.what());
       };
     }
-    config.options_text = OutputOptionsText(state->flags, opts, state->pool);
+    config.options_text = OutputOptionsText(state->flags, opts, state->pool, config.compress,
+                                            config.compression_method);
     return RunBatch(config);
     });
   };
