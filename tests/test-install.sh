@@ -28,6 +28,13 @@ done
 libdir=$(dirname "$(find "$prefix" -name libfeatpool.a | head -1)")
 [[ -f "$libdir/libfeatpool.a" ]] || fail "libfeatpool.a is not installed"
 [[ -L "$libdir/libfeatpool.so" ]] || fail "libfeatpool.so is not installed"
+# The shared library exports the documented featpool:: API only: no std::
+# instantiations, no featpool::internal, nothing of its dependencies.
+exported=$(nm -D --defined-only -C "$libdir/libfeatpool.so" | cut -d' ' -f3-)
+stray=$(grep -vE '^(featpool::|typeinfo for featpool::|typeinfo name for featpool::|vtable for featpool::|FEATPOOL_)' <<<"$exported" || true)
+[[ -z $stray ]] || fail "libfeatpool.so exports non-API symbols: $(head -5 <<<"$stray")"
+! grep -q 'featpool::internal' <<<"$exported" || fail "libfeatpool.so exports featpool::internal"
+echo "libfeatpool.so exports $(wc -l <<<"$exported") symbols"
 
 # Under the sanitizers the installed libraries carry ASan/UBSan references,
 # so the consumer must be built with the same flags.

@@ -253,7 +253,7 @@ TEST_CASE("streaming memory follows the frames, not kernel, dilation or stack si
                       sizeof(float) * static_cast<size_t>(rows.rows() * rows.cols())) == 0);
   }
   big_stack.stack_frames = 5000000;  // one row of 2e7 values from frames of 4
-  CHECK_THROWS_WITH(OnlinePooler(big_stack, 4), Catch::Contains("--stack-frames=5000000"));
+  CHECK_THROWS_WITH(OnlinePooler(big_stack, 4), Catch::Contains("stack_frames=5000000"));
   OnlinePooler online(big_kernel, 4);
   CHECK_THROWS_WITH(online.FramesNeededForRow(INT64_MAX), Catch::Contains("out of range"));
   CHECK_THROWS_WITH(online.FramesNeededForRow(-1), Catch::Contains("out of range"));

@@ -493,14 +493,14 @@ TEST_CASE("outputs far larger than the input are refused, naming the option", "[
   PoolOptions o;
   o.mode = PoolMode::kStack;
   o.stack_frames = int64_t{1} << 62;  // m * F overflowed: a crash, or a segfault in Python
-  CHECK_THROWS_WITH(o.Validate(), Contains("--stack-frames"));
+  CHECK_THROWS_WITH(o.Validate(), Contains("stack_frames"));
   o.stack_frames = 7;
   o.stack_stride = int64_t{1} << 62;
-  CHECK_THROWS_WITH(o.Validate(), Contains("--stack-stride"));
+  CHECK_THROWS_WITH(o.Validate(), Contains("stack_stride"));
   o.stack_stride = 6;
   o.stack_frames = 5000000;  // 2 rows of 2e7 values from a 10x4 input
   CHECK_THROWS_WITH(Pooler(o).OutputShape(10, 4),
-                    Contains("--stack-frames=5000000") && Contains("more than 16 times"));
+                    Contains("stack_frames=5000000") && Contains("more than 16 times"));
   o.stack_frames = 100;  // large, but bounded: each block is a clamped input frame
   const Matrix x = RandomFeatures(10, 4, 3, false);
   Matrix out;
@@ -517,14 +517,14 @@ TEST_CASE("outputs far larger than the input are refused, naming the option", "[
   PoolOptions a;
   a.mode = PoolMode::kAdaptiveAvg;
   a.output_size = PoolSize{4000000000, 4000000000};  // the product overflows int64
-  CHECK_THROWS_WITH(Pooler(a).OutputShape(10, 4), Contains("--output-size=4000000000x4000000000"));
+  CHECK_THROWS_WITH(Pooler(a).OutputShape(10, 4), Contains("output_size=4000000000x4000000000"));
   a.output_size = PoolSize{100000000000, kKeep};
-  CHECK_THROWS_WITH(Pooler(a).OutputShape(10, 4), Contains("--output-size=100000000000xkeep"));
+  CHECK_THROWS_WITH(Pooler(a).OutputShape(10, 4), Contains("output_size=100000000000xkeep"));
   a.output_size = PoolSize{20, 25};  // torch upsamples a 2x3 input this far
   CHECK(Pooler(a).OutputShape(2, 3) == PoolSize{20, 25});
 
   // A negative size is shown as the number it is ("keep" only for output_size).
   PoolOptions k;
   k.kernel = PoolSize{-1, -1};
-  CHECK_THROWS_WITH(k.Validate(), Contains("got -1x-1"));
+  CHECK_THROWS_WITH(k.Validate(), Contains("kernel=-1x-1"));
 }

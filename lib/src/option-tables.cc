@@ -62,7 +62,7 @@ void VisitEnergy(float* energy_floor, bool* raw_energy, OptionVisitor& v) {
 
 void FrameExtractionOptions::VisitOptions(OptionVisitor& v) {
   v.Visit(Positive("sample_frequency", "Hz",
-                   "Sample rate the features are computed at; other rates are resampled", 1e7),
+                   "Sample rate the features are computed at; other rates are resampled"),
           OptionRef::Of(&samp_freq));
   v.Visit(Positive("frame_length", "ms", "Frame length"), OptionRef::Of(&frame_length_ms));
   v.Visit(Positive("frame_shift", "ms", "Frame shift"), OptionRef::Of(&frame_shift_ms));

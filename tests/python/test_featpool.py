@@ -751,18 +751,18 @@ def test_pool_extents_follow_the_input_not_the_option():
         pooler.frames_needed_for_row(2**62)
     # Huge stacking used to overflow m * F and segfault the interpreter.
     for stack_frames in (2**62, 2**63 - 1, 2**31):
-        with pytest.raises(featpool.Error, match="stack_frames must be in"):
+        with pytest.raises(featpool.Error, match="stack_frames=.*must be in"):
             featpool.pool(x, "stack", stack_frames=stack_frames)
-        with pytest.raises(featpool.Error, match="stack_frames must be in"):
+        with pytest.raises(featpool.Error, match="stack_frames=.*must be in"):
             featpool.OnlinePooler(4, "stack", stack_frames=stack_frames)
-    with pytest.raises(featpool.Error, match="stack_frames=2000000000 .* more than 16 times"):
+    with pytest.raises(featpool.Error, match="stack_frames=2000000000: .* more than 16 times"):
         featpool.pool(x, "stack", stack_frames=2000000000)
-    with pytest.raises(featpool.Error, match="output_size=4000000000x4000000000 gives"):
+    with pytest.raises(featpool.Error, match="output_size=4000000000x4000000000: gives"):
         featpool.pool(x, "adaptive-avg", output_size=4000000000)
     # A negative kernel is reported as the number given, not as "keep".
-    with pytest.raises(featpool.Error, match=r"kernel must be positive on both axes, got -1x-1"):
+    with pytest.raises(featpool.Error, match=r"kernel=-1x-1: must be positive on both axes"):
         featpool.pool(x, kernel=-1)
-    with pytest.raises(featpool.Error, match=r"padding must be non-negative, got -2x0"):
+    with pytest.raises(featpool.Error, match=r"padding=-2x0: must be non-negative"):
         featpool.pool(x, kernel=4, padding=(-2, 0))
     with pytest.raises(featpool.Error, match=r"kernel=\(2, 2\*\*70\)|out of range"):
         featpool.pool(x, kernel=(2, 2**70))
