@@ -100,7 +100,8 @@ void PlotNpy(const std::string& input, const FeatureFlags& features, const PoolF
   in.features_grid.time_first_s = 0.5 * shift;
   char label[80];
   std::snprintf(label, sizeof label, "features %s, a row per %g ms (--frame-shift)",
-                Shape(m.rows(), m.cols()).c_str(), features.ToOptions().frame_opts().frame_shift_ms);
+                Shape(m.rows(), m.cols()).c_str(),
+                features.ToOptions().frame_opts().frame_shift_ms);
   in.features_label = label;
   std::string title = BaseName(input) + ": " + Shape(m.rows(), m.cols());
   Matrix pooled;
@@ -309,8 +310,11 @@ RunFunction AddPlotCommand(CLI::App& app) {
     if (!EndsWith(state->output, ".png")) {
       throw Error("-o " + state->output + ": plot writes a PNG; give a name ending in .png");
     }
-    PlotFile(state->input, state->flags, state->pool, state->plot.ToOptions(), state->output);
-    return 0;
+    return WithOptionSpelling({&state->flags.features, &state->pool}, [&]() -> int {
+      state->pool.CheckUnusedWhenDisabled();
+      PlotFile(state->input, state->flags, state->pool, state->plot.ToOptions(), state->output);
+      return 0;
+    });
   };
 }
 
