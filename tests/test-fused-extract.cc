@@ -79,7 +79,7 @@ void WriteWav(const std::string& path, int32_t count) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-std::string Passthrough(const std::string& message) { return "[" + message + "]"; }
+std::string Passthrough(const Error& e) { return "[" + std::string(e.what()) + "]"; }
 
 struct Config {
   const char* name;

@@ -12,6 +12,7 @@
 
 #include "featpool/audio-source.h"
 #include "featpool/compressed-matrix.h"
+#include "featpool/error.h"
 #include "featpool/dataset.h"
 #include "featpool/feature-options.h"
 #include "featpool/matrix.h"

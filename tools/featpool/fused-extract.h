@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 
+#include "featpool/error.h"
+
 #include "featpool/audio-source.h"
 #include "featpool/extract-file.h"
 #include "featpool/feature-options.h"
