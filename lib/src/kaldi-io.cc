@@ -16,6 +16,7 @@
 #include "featpool/error.h"
 #include "featpool/output-file.h"
 #include "printable.h"
+#include "std-descriptors.h"
 
 namespace featpool {
 namespace {
@@ -120,19 +121,6 @@ bool ReadCompressedHeader(std::FILE* file, const std::string& where, int64_t off
     throw Error(where + ": " + e.what());
   }
   return std::fseek(file, offset + 2 + header->header_bytes, SEEK_SET) == 0;
-}
-
-// A descriptor that is not 0, 1 or 2: with a standard descriptor closed,
-// open() would return it, and whatever the process writes to stdout would
-// land in the archive (or the archive on a terminal). Closes `fd`; returns
-// the new one, or -1 with errno set.
-int AboveStandardDescriptors(int fd) {
-  if (fd < 0 || fd > 2) return fd;
-  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  const int err = errno;
-  close(fd);
-  errno = err;
-  return moved;
 }
 
 }  // namespace
@@ -333,7 +321,7 @@ KaldiArkWriter::~KaldiArkWriter() {
 }
 
 void KaldiArkWriter::OpenPartial(bool truncate) {
-  fd_ = AboveStandardDescriptors(open(partial_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  fd_ = internal::AboveStandardDescriptors(open(partial_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (fd_ < 0) throw Error("cannot write " + Quote(partial_path_) + ": " + std::strerror(errno));
   if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
@@ -356,7 +344,7 @@ void KaldiArkWriter::Open() {
   if (to_stdout_) {
     fd_ = STDOUT_FILENO;
   } else if (stream_) {
-    fd_ = AboveStandardDescriptors(open(ark_path_.c_str(), O_WRONLY | O_CLOEXEC));
+    fd_ = internal::AboveStandardDescriptors(open(ark_path_.c_str(), O_WRONLY | O_CLOEXEC));
     if (fd_ < 0) throw Error("cannot write " + Quote(ark_path_) + ": " + std::strerror(errno));
   } else {
     OpenPartial(true);

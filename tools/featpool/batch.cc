@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "../../lib/src/printable.h"
+#include "../../lib/src/std-descriptors.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
 #include "featpool/fused-extract.h"
@@ -158,18 +159,6 @@ struct Result {
   std::string warning;
 };
 
-// A descriptor that is not 0, 1 or 2 (stdin, stdout, stderr): a journal
-// that landed on a closed stdout would also receive whatever is written to
-// stdout (an ark:- archive). Closes `fd`; returns the new one, or -1.
-int AboveStandardDescriptors(int fd) {
-  if (fd < 0 || fd > 2) return fd;
-  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  const int err = errno;
-  close(fd);
-  errno = err;
-  return moved;
-}
-
 // The manifest being built: "<dir>/.<name>.partial", one line per finished
 // utterance, handed to the kernel at once (so a kill loses no finished
 // line), locked against a second run. Commit() writes the ordered manifest
@@ -196,7 +185,7 @@ class Journal {
       if (resume) throw Error("--resume needs a manifest file, not " + Quote(manifest_));
       return {};
     }
-    fd_ = AboveStandardDescriptors(open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    fd_ = internal::AboveStandardDescriptors(open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (fd_ < 0) throw Error("cannot write " + Quote(path_) + ": " + std::strerror(errno));
     if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       throw Error("another featpool run is writing " + Quote(manifest_) + " (" + Quote(path_) +
