@@ -20,7 +20,7 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
 
 AudioReadOptions FeatureFlags::ToAudioOptions() const {
   AudioReadOptions opts;
-  opts.target_sample_rate = ToOptions().frame_opts().samp_freq;
+  opts.target_sample_rate = features.SampleFrequency();
   opts.resample = !no_resample;
   if (channel == "mix") {
     opts.channel = AudioReadOptions::kMixChannels;

@@ -148,6 +148,12 @@ FeatureOptions FeatureFlagSet::ToOptions() const {
   return opts;
 }
 
+float FeatureFlagSet::SampleFrequency() const {
+  FrameExtractionOptions frame;
+  if (Given("sample_frequency")) SetOptionText(&frame, "sample_frequency", Text("sample_frequency"));
+  return frame.samp_freq;
+}
+
 std::string FeatureFlagSet::CanonicalText(const FeatureOptions& opts) const {
   return "feature=" + std::string(FeatureTypeInfoOf(opts.type).name) + "\n" + OptionsText(opts);
 }

@@ -72,6 +72,9 @@ class FeatureFlagSet : public OptionFlagSet {
   // Throws OptionError naming the first bad flag, or a flag that belongs to
   // other feature types only.
   FeatureOptions ToOptions() const;
+  // --sample-frequency as given (checked), else its default: what audio is
+  // read at, without building the chosen type's computer.
+  float SampleFrequency() const;
   // "feature=fbank" then the type's canonical option text (options.h).
   std::string CanonicalText(const FeatureOptions& opts) const;
 
