@@ -222,6 +222,33 @@ grep -qF "resampled:   16000 Hz, 4000 samples" <<<"$info" || fail "info 48k: $in
 info=$("$FEATPOOL" info "$data/short-stereo.wav" 2>"$TEST_TMPDIR/info.stderr")
 grep -qF "channels:    2" <<<"$info" || fail "info stereo: $info"
 grep -qF "using channel 0" "$TEST_TMPDIR/info.stderr" || fail "info stereo: no channel warning"
+# --json: one object per file with the manifest's fields; a dataset adds a
+# summary object last, and an unreadable file is an error object (exit 1).
+json=$("$FEATPOOL" info --json "$wav" --frame-length=20 --snip-edges=false)
+python3 - "$json" <<'PY' || fail "info --json: $json"
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["status"] == "ok" and o["sample_rate"] == 16000 and o["channels"] == 1, o
+assert o["samples"] == 8080 and abs(o["duration"] - 0.505) < 1e-9 and o["frames"] == 51, o
+assert o["feature"] == "fbank" and o["encoding"] == "Signed 16 bit PCM", o
+PY
+mkdir -p "$TEST_TMPDIR/info-set"
+cp "$wav" "$TEST_TMPDIR/info-set/a.wav"
+cp "$data/short-48k.wav" "$TEST_TMPDIR/info-set/b.wav"
+: >"$TEST_TMPDIR/info-set/c.wav"
+rc=0
+json=$("$FEATPOOL" info --json "$TEST_TMPDIR/info-set") || rc=$?
+[[ $rc == 1 ]] || fail "info --json with an unreadable file: exit $rc"
+python3 - "$json" <<'PY' || fail "info --json dataset: $json"
+import json, sys
+lines = [json.loads(l) for l in sys.argv[1].splitlines()]
+assert [l.get("id") for l in lines[:3]] == ["a", "b", "c"], lines
+assert lines[1]["sample_rate"] == 48000 and lines[2]["status"] == "error", lines
+assert "empty" in lines[2]["error"], lines[2]
+s = lines[3]
+assert s["summary"] == "dataset" and (s["files"], s["readable"], s["unreadable"]) == (3, 2, 1), s
+assert s["sample_rates"] == {"16000": 1, "48000": 1}, s
+PY
 echo "ok info"
 
 # --help: every Kaldi option, each with its default.

@@ -12,6 +12,7 @@
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/feature-flags.h"
+#include "featpool/json-line.h"
 #include "featpool/std-streams.h"
 #include "featpool/worker-pool.h"
 
@@ -24,13 +25,38 @@ bool IsDirectory(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int ShowFile(const std::string& input, const FeatureFlags& flags) {
+// The manifest's fields (README.md, "Manifest and summary") for one file's
+// header, plus what only info knows: format, encoding and samples.
+JsonLine& AddHeaderFields(const AudioInfo& info, JsonLine& line) {
+  line.Add("sample_rate", int64_t{info.sample_rate}).Add("channels", int64_t{info.channels});
+  if (info.frames >= 0) {
+    line.AddNumber("duration", info.Duration(), "%.6f").Add("samples", info.frames);
+  }
+  return line.Add("format", info.format).Add("encoding", info.encoding);
+}
+
+int ShowFile(const std::string& input, const FeatureFlags& flags, bool json) {
   const FeatureOptions opts = flags.ToOptions();
   AudioReadOptions audio = flags.ToAudioOptions();
   AudioSource source(input, audio);
   const AudioInfo& info = source.info();
   const FrameExtractionOptions& frame = opts.frame_opts();
   const int64_t samples = source.ExpectedSamples();
+  if (json) {
+    JsonLine line;
+    line.Add("path", info.path).Add("status", "ok");
+    AddHeaderFields(info, line);
+    if (info.frames >= 0) {
+      if (source.sample_rate() != static_cast<float>(info.sample_rate)) {
+        line.AddNumber("resampled_to", source.sample_rate(), "%.0f");
+      }
+      line.Add("feature", FeatureTypeName(opts.type))
+          .Add("frames", int64_t{NumFrames(samples, frame)});
+    }
+    if (!source.warning().empty()) line.Add("warning", source.warning());
+    std::printf("%s\n", line.Finish().c_str());
+    return 0;
+  }
   std::printf("file:        %s\n", info.path.c_str());
   std::printf("format:      %s, %s\n", info.format.c_str(), info.encoding.c_str());
   std::printf("sample rate: %d Hz\n", info.sample_rate);
@@ -82,8 +108,8 @@ std::string Bytes(int64_t bytes) {
 
 // Reads every header (opening each file as extraction would, so empty,
 // truncated and unknown files show up), on -j threads.
-int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& dataset,
-                int32_t jobs) {
+int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& dataset, int32_t jobs,
+                bool json) {
   const std::vector<Utterance> utts = FindUtterances(inputs, dataset);
   AudioReadOptions read;
   read.target_sample_rate = 0;  // the header as it is: no resampler
@@ -112,6 +138,16 @@ int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& da
       },
       [&](size_t i, Header& h) {
         bytes += utts[i].bytes;
+        if (json) {  // one object per file, in input order, as the manifest
+          JsonLine line;
+          line.Add("id", utts[i].id).Add("path", utts[i].path).Add("status", h.ok ? "ok" : "error");
+          if (h.ok) {
+            AddHeaderFields(h.info, line);
+          } else {
+            line.Add("error", h.error);
+          }
+          std::printf("%s\n", line.Finish().c_str());
+        }
         if (!h.ok) {
           unreadable.push_back(h.error);
           return true;
@@ -128,6 +164,33 @@ int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& da
       },
       nullptr, std::chrono::milliseconds(200));
 
+  if (json) {  // the summary as the last object, told apart by "summary"
+    auto counts = [](const std::map<std::string, int64_t>& m) {
+      std::string out = "{";
+      for (const auto& [name, count] : m) {
+        const size_t hz = name.rfind(" Hz");  // "16000 Hz" -> "16000": the unit is in the key
+        const std::string key =
+            hz != std::string::npos && hz + 3 == name.size() ? name.substr(0, hz) : name;
+        out += (out.size() > 1 ? "," : "") + JsonQuote(key) + ":" + std::to_string(count);
+      }
+      return out + "}";
+    };
+    JsonLine line;
+    line.Add("summary", "dataset").Add("files", static_cast<int64_t>(utts.size()));
+    line.Add("readable", readable).Add("unreadable", static_cast<int64_t>(unreadable.size()));
+    line.Add("bytes", bytes).AddNumber("hours", total / 3600, "%.6f");
+    if (readable > 0) {
+      line.AddNumber("min_duration", shortest, "%.6f");
+      line.AddNumber("mean_duration", total / static_cast<double>(readable), "%.6f");
+      line.AddNumber("max_duration", longest, "%.6f");
+    }
+    std::string text = line.Finish();
+    text.pop_back();  // reopen the object for the three count maps
+    text += ",\"sample_rates\":" + counts(rates) + ",\"channels\":" + counts(channels) +
+            ",\"formats\":" + counts(formats) + "}";
+    std::printf("%s\n", text.c_str());
+    return unreadable.empty() ? 0 : 1;
+  }
   std::printf("files:        %lld (%lld readable, %lld unreadable), %s\n",
               static_cast<long long>(utts.size()), static_cast<long long>(readable),
               static_cast<long long>(unreadable.size()), Bytes(bytes).c_str());
@@ -160,6 +223,7 @@ RunFunction AddInfoCommand(CLI::App& app) {
     std::vector<std::string> inputs;
     std::string ext = "wav,flac,ogg,opus";
     int32_t jobs = 0;
+    bool json = false;
   };
   auto state = std::make_shared<State>();
   sub->add_option("INPUT", state->inputs, "Audio file, directory or scp:wav.scp")
@@ -169,16 +233,19 @@ RunFunction AddInfoCommand(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("-j,--jobs", state->jobs, "Threads reading headers; 0 = every available CPU")
       ->capture_default_str();
+  sub->add_flag("--json", state->json,
+                "JSON lines: one object per file with the manifest's fields, then (for a dataset) "
+                "one summary object with \"summary\":\"dataset\"");
   AddFeatureFlags(sub, &state->flags);
   return [state]() {
     CheckStdout("info");  // the report goes there
     const std::vector<std::string>& inputs = state->inputs;
     if (inputs.size() == 1 && !IsScpInput(inputs[0]) && !IsDirectory(inputs[0])) {
-      return ShowFile(inputs[0], state->flags);
+      return ShowFile(inputs[0], state->flags, state->json);
     }
     DatasetOptions dataset;
     dataset.extensions = ParseExtensions(state->ext);
-    return ShowDataset(inputs, dataset, state->jobs);
+    return ShowDataset(inputs, dataset, state->jobs, state->json);
   };
 }
 
