@@ -95,6 +95,14 @@ cmp stdout.ark out/feats.ark || fail "ark:- differs from the archive file"
 ! grep -q progress stdout.err || fail "progress on stdout run"
 run 1 "$FEATPOOL" extract in -o ark:only/feats.ark 2>/dev/null
 cmp only/feats.ark out/feats.ark && [[ -f only/manifest.jsonl ]] || fail "ark without scp"
+# One audio file into a bare archive, as compute-fbank-feats is used: no
+# manifest unless asked (none in the current directory); a dataset gets one.
+one=in/spk00/utt0000.wav
+mkdir -p single && (cd single && "$FEATPOOL" extract "../$one" -o ark:one.ark 2>/dev/null) ||
+  fail "one file into ark"
+[[ -s single/one.ark && ! -e single/manifest.jsonl ]] || fail "one file into ark: $(ls single)"
+"$FEATPOOL" extract "$one" -o ark:single/two.ark --manifest=single/asked.jsonl 2>/dev/null
+cmp single/one.ark single/two.ark && [[ -s single/asked.jsonl ]] || fail "one file, --manifest"
 # A target that is not a regular file (a named pipe here; /dev/null alike) is
 # written through, never replaced by a rename.
 mkfifo pipe.ark pipe.npy

@@ -185,7 +185,8 @@ class Journal {
       if (resume) throw Error("--resume needs a manifest file, not " + Quote(manifest_));
       return {};
     }
-    fd_ = internal::AboveStandardDescriptors(open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    fd_ =
+        internal::AboveStandardDescriptors(open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (fd_ < 0) throw Error("cannot write " + Quote(path_) + ": " + std::strerror(errno));
     if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       throw Error("another featpool run is writing " + Quote(manifest_) + " (" + Quote(path_) +
@@ -649,7 +650,17 @@ int RunBatch(const BatchConfig& c) {
   } else {
     CheckIdsAsPaths(utts);
   }
-  const std::string manifest = c.manifest.empty() ? DefaultManifestPath(out, c.shard) : c.manifest;
+  // One audio file into a bare archive (`extract x.wav -o ark:x.ark`, as
+  // compute-fbank-feats is used) is not a dataset run: no manifest unless
+  // --manifest asks for one, so none appears in the current directory.
+  struct stat input_stat;
+  const bool one_file_into_ark =
+      ark && out.scp.empty() && c.inputs.size() == 1 && !IsScpInput(c.inputs[0]) &&
+      stat(c.inputs[0].c_str(), &input_stat) == 0 && S_ISREG(input_stat.st_mode) &&
+      utts.size() == 1 && utts[0].path == c.inputs[0];
+  const std::string manifest = !c.manifest.empty()
+                                   ? c.manifest
+                                   : (one_file_into_ark ? "" : DefaultManifestPath(out, c.shard));
   if (c.resume && manifest.empty()) {
     throw Error("--resume needs a manifest (--manifest=FILE)");
   }
