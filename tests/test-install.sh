@@ -25,6 +25,14 @@ for header in "$prefix"/include/featpool/*.h; do
     c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I"$prefix/include" -x c++ - ||
     fail "featpool/$(basename "$header") does not compile on its own"
 done
+# The installed command reads the installed presets (beside it), not the
+# source tree's: a preset only the installed tree has is listed and read.
+presets="$prefix/share/featpool/conf/presets"
+[[ -f "$presets/kaldi-fbank-80.conf" ]] || fail "the presets are not installed in $presets"
+printf '# installed only\n--num-mel-bins=30\n' >"$presets/zz-installed-only.conf"
+(unset FEATPOOL_PRESET_DIR; "$prefix/bin/featpool" --list-presets) |
+  grep -qx 'zz-installed-only *installed only' || fail "the installed featpool does not list its presets"
+rm "$presets/zz-installed-only.conf"
 libdir=$(dirname "$(find "$prefix" -name libfeatpool.a | head -1)")
 [[ -f "$libdir/libfeatpool.a" ]] || fail "libfeatpool.a is not installed"
 [[ -L "$libdir/libfeatpool.so" ]] || fail "libfeatpool.so is not installed"

@@ -13,6 +13,7 @@
 
 #include "featpool/error.h"
 #include "featpool/options.h"
+#include "featpool/presets.h"
 #include "featpool/std-streams.h"
 #include "featpool/version.h"
 
@@ -84,17 +85,40 @@ std::string ReadConfigText(const std::string& path) {
 
 void AppendConfigFile(const std::string& path, int depth, std::vector<Argument>* out);
 
+// If args[*i] is --config=FILE, --config FILE, --preset=NAME or --preset
+// NAME: the config file it names (a preset is data/conf/presets/NAME.conf,
+// presets.h), with *i moved past a separate value. Otherwise "".
+std::string ConfigFileOf(const std::vector<Argument>& args, size_t* i) {
+  const std::string& arg = args[*i].text;
+  for (const char* flag : {"--config", "--preset"}) {
+    const std::string name = flag;
+    std::string value;
+    if (arg.rfind(name + "=", 0) == 0) {
+      value = arg.substr(name.size() + 1);
+    } else if (arg == name) {
+      if (*i + 1 == args.size()) {
+        throw Error((args[*i].origin.empty() ? "" : args[*i].origin + ": ") + name +
+                    (name == "--config" ? " needs a file name (--config=FILE)"
+                                        : " needs a name (--preset=NAME; --list-presets)"));
+      }
+      value = args[++*i].text;
+    } else {
+      continue;
+    }
+    if (name == "--config") {
+      if (value.empty()) throw Error("--config needs a file name");
+      return value;
+    }
+    return PresetPath(value);
+  }
+  return "";
+}
+
 void AppendArgs(const std::vector<Argument>& args, int depth, std::vector<Argument>* out) {
   for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i].text;
-    if (arg.rfind("--config=", 0) == 0) {
-      AppendConfigFile(arg.substr(9), depth, out);
-    } else if (arg == "--config") {
-      if (i + 1 == args.size()) {
-        throw Error((args[i].origin.empty() ? "" : args[i].origin + ": ") +
-                    "--config needs a file name (--config=FILE)");
-      }
-      AppendConfigFile(args[++i].text, depth, out);
+    const std::string file = ConfigFileOf(args, &i);
+    if (!file.empty()) {
+      AppendConfigFile(file, depth, out);
     } else {
       out->push_back(args[i]);
     }
@@ -210,6 +234,13 @@ int Run(int argc, char** argv) {
   try {
     std::vector<Argument> given;
     for (int i = 1; i < argc; ++i) given.push_back({argv[i], ""});
+    for (const Argument& arg : given) {
+      if (arg.text == "--") break;
+      if (arg.text == "--list-presets") {  // before INPUT and -o are required
+        std::cout << PresetListText();
+        return 0;
+      }
+    }
     std::vector<Argument> expanded = ExpandConfigFiles(given);
     NormalizeFlagNames(&expanded);
     CheckArguments(app, expanded);
@@ -238,9 +269,9 @@ int Run(int argc, char** argv) {
 
 }  // namespace
 
-// Kaldi ParseOptions::Read() reads every --config file before the command
-// line, so a flag on the command line overrides the file wherever it stands:
-// the files' flags go first, right after the subcommand name.
+// Kaldi ParseOptions::Read() reads every --config file (and featpool's
+// --preset, a named config file) before the command line, so a flag on the command line overrides
+// the file wherever it stands: the files' flags go first, right after the subcommand name.
 std::vector<Argument> ExpandConfigFiles(const std::vector<Argument>& args) {
   std::vector<Argument> from_files;
   std::vector<Argument> rest;
@@ -250,11 +281,9 @@ std::vector<Argument> ExpandConfigFiles(const std::vector<Argument>& args) {
       rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
       break;
     }
-    if (arg.rfind("--config=", 0) == 0) {
-      AppendConfigFile(arg.substr(9), 0, &from_files);
-    } else if (arg == "--config") {
-      if (i + 1 == args.size()) throw Error("--config needs a file name (--config=FILE)");
-      AppendConfigFile(args[++i].text, 0, &from_files);
+    const std::string file = ConfigFileOf(args, &i);
+    if (!file.empty()) {
+      AppendConfigFile(file, 0, &from_files);
     } else {
       rest.push_back(args[i]);
     }
@@ -264,6 +293,23 @@ std::vector<Argument> ExpandConfigFiles(const std::vector<Argument>& args) {
   at = at == rest.end() ? rest.begin() : at + 1;
   rest.insert(at, from_files.begin(), from_files.end());
   return rest;
+}
+
+void AddConfigFlags(CLI::App* app) {
+  // Expanded before parsing (ExpandConfigFiles); registered for --help.
+  static std::string unused;
+  const char* group = "Configuration";
+  app->add_option("--config", unused,
+                  "Kaldi conf file: one --name=value per line, '#' comments; flags given on "
+                  "the command line override it")
+      ->type_name("FILE")
+      ->group(group);
+  app->add_option("--preset", unused,
+                  "A named configuration (a conf file of the installed presets), read as "
+                  "--config; see --list-presets")
+      ->type_name("NAME")
+      ->group(group);
+  app->add_flag("--list-presets", "Print every preset with its description and exit")->group(group);
 }
 
 int Main(int argc, char** argv) {

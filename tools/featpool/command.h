@@ -27,12 +27,17 @@ struct Argument {
 };
 
 // Expands every --config=FILE (Kaldi conf files: one --name=value per line,
-// '#' comments). As in Kaldi, the files' flags come first (right after the
+// '#' comments) and every --preset=NAME (the conf file of that name,
+// presets.h), in the order given. As in Kaldi, the files' flags come first (right after the
 // subcommand name), so the command line overrides them wherever it sets them.
 // A config file must be text (no NUL byte), at most 1 MiB, lines at most
 // 64 KiB; a directory is refused. Throws featpool::Error naming the file, or
 // FILE:LINE for a bad line.
 std::vector<Argument> ExpandConfigFiles(const std::vector<Argument>& args);
+
+// Registers --config, --preset and --list-presets on a subcommand for
+// --help; Main() acts on them before parsing.
+void AddConfigFlags(CLI::App* app);
 
 // Runs the command; returns the exit status: 2 for a bad command line or
 // config file, 1 for a failure while running. Every error, whatever its type,

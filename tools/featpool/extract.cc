@@ -151,6 +151,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "manifest.jsonl path (default: in the output directory, or beside the scp "
                   "or archive; manifest.K-of-N.jsonl with --shard)")
       ->group(batch);
+  AddConfigFlags(sub);
   AddFeatureFlags(sub, &state->flags);
   state->pool.Add(sub);
   return [state, sub]() {

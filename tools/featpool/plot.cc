@@ -304,6 +304,7 @@ RunFunction AddPlotCommand(CLI::App& app) {
       ->required();
   sub->add_option("-o,--output", state->output, "Output .png")->required();
   AddPlotFlags(sub, &state->plot);
+  AddConfigFlags(sub);
   AddFeatureFlags(sub, &state->flags);
   state->pool.Add(sub);
   return [state]() {
