@@ -12,6 +12,7 @@
 
 #include "featpool/error.h"
 #include "featpool/mel-bank.h"
+#include "featpool/options.h"
 
 using namespace featpool;
 
@@ -150,13 +151,13 @@ std::string ErrorOf(const Config& c) {
 TEST_CASE("mel bank options Kaldi rejects are errors naming the option", "[mel-bank]") {
   using Catch::Contains;
   // Kaldi's minimum is 3 bins.
-  CHECK_THAT(ErrorOf({16000, 25, true, 2, 20, 0}), Contains("--num-mel-bins=2"));
+  CHECK_THAT(ErrorOf({16000, 25, true, 2, 20, 0}), Contains("num_mel_bins=2"));
   CHECK(ErrorOf({16000, 25, true, 3, 20, 0}).empty());
   // A bin that covers no FFT bin: 128 bins on a 512-point FFT (Kaldi: "You
   // may have set --num-mel-bins too large").
   CHECK_THAT(ErrorOf({16000, 25, true, 128, 20, 0}),
-             Contains("--num-mel-bins=128") && Contains("covers no FFT bin"));
-  CHECK_THAT(ErrorOf({8000, 25, true, 100, 20, 0}), Contains("--num-mel-bins=100"));
+             Contains("num_mel_bins=128") && Contains("covers no FFT bin"));
+  CHECK_THAT(ErrorOf({8000, 25, true, 100, 20, 0}), Contains("num_mel_bins=100"));
   // Frequency range: 0 <= low < high <= Nyquist, high <= 0 is an offset.
   const Config bad_ranges[] = {
       {16000, 25, true, 23, -1, 0},
@@ -169,16 +170,16 @@ TEST_CASE("mel bank options Kaldi rejects are errors naming the option", "[mel-b
   };
   for (const Config& c : bad_ranges) {
     INFO("--low-freq=" << c.low << " --high-freq=" << c.high);
-    CHECK_THAT(ErrorOf(c), Contains("--low-freq") && Contains("--high-freq"));
+    CHECK_THAT(ErrorOf(c), Contains("low_freq") && Contains("high_freq"));
   }
   CHECK(ErrorOf({16000, 25, true, 23, 20, 8000}).empty());
   CHECK(ErrorOf({16000, 25, true, 23, 0, -7000}).empty());
   // NaN compares false with everything: it used to pass the range check.
-  CHECK_THAT(ErrorOf({16000, 25, true, 23, std::nanf(""), 0}), Contains("--low-freq"));
-  CHECK_THAT(ErrorOf({16000, 25, true, 23, 20, std::nanf("")}), Contains("--high-freq"));
+  CHECK_THAT(ErrorOf({16000, 25, true, 23, std::nanf(""), 0}), Contains("low_freq"));
+  CHECK_THAT(ErrorOf({16000, 25, true, 23, 20, std::nanf("")}), Contains("high_freq"));
   // num_bins + 1 must not overflow int32 on the way to the error.
   CHECK_THAT(ErrorOf({16000, 25, true, 2147483647, 20, 0}),
-             Contains("--num-mel-bins=2147483647") && Contains("covers no FFT bin"));
+             Contains("num_mel_bins=2147483647") && Contains("covers no FFT bin"));
 }
 
 TEST_CASE("a large mel bank on a long window is built in O(bins + FFT bins)", "[mel-bank]") {
@@ -197,4 +198,16 @@ TEST_CASE("a large mel bank on a long window is built in O(bins + FFT bins)", "[
   int64_t weights = 0;
   for (int32_t b = 0; b < bank.NumBins(); ++b) weights += bank.Length(b);
   CHECK(weights <= 2 * (int64_t{1} << 23));  // each FFT bin in at most two triangles
+}
+
+TEST_CASE("mel bank errors carry the key, cross-references spelled alike", "[mel-bank]") {
+  try {
+    MelBank bank(Mel({16000, 25, true, 23, 4000, 3000}), Frame({16000, 25, true, 23, 4000, 3000}));
+    FAIL("no error");
+  } catch (const OptionError& e) {
+    CHECK(e.key() == "high_freq");
+    const std::string flags = e.Render(FlagName);
+    CHECK_THAT(flags, Catch::StartsWith("--high-freq=3000: with --low-freq=4000"));
+    CHECK_THAT(flags, !Catch::Contains("{"));
+  }
 }

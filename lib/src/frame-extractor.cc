@@ -28,8 +28,8 @@ WindowType ParseWindowType(const std::string& name) {
   for (const auto& w : kWindowNames) {
     if (name == w.name) return w.type;
   }
-  throw Error("invalid --window-type '" + name +
-              "': expected hamming, hanning, povey, rectangular, sine or blackman");
+  throw OptionError("window_type", name,
+                    "expected hamming, hanning, povey, rectangular, sine or blackman");
 }
 
 std::string WindowTypeName(WindowType type) {
@@ -75,44 +75,43 @@ int32_t FrameExtractionOptions::PaddedWindowSize() const {
 
 void FrameExtractionOptions::Validate() const {
   if (!(samp_freq > 0) || !std::isfinite(samp_freq)) {
-    throw Error("invalid --sample-frequency=" + NumberText(samp_freq) + ": must be positive");
+    throw OptionError("sample_frequency", NumberText(samp_freq), "must be positive");
   }
   if (!(frame_shift_ms > 0) || !std::isfinite(frame_shift_ms)) {
-    throw Error("invalid --frame-shift=" + NumberText(frame_shift_ms) + ": must be positive");
+    throw OptionError("frame_shift", NumberText(frame_shift_ms), "must be positive");
   }
   if (!(frame_length_ms > 0) || !std::isfinite(frame_length_ms)) {
-    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": must be positive");
+    throw OptionError("frame_length", NumberText(frame_length_ms), "must be positive");
   }
   const double size_samples = static_cast<double>(samp_freq * 0.001f * frame_length_ms);
   if (!(size_samples <= kMaxWindowSamples)) {
-    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": a window of " +
-                NumberText(size_samples) + " samples at " + NumberText(samp_freq) +
-                " Hz is longer than the limit of " + std::to_string(kMaxWindowSamples) +
-                " samples (2^24)");
+    throw OptionError("frame_length", NumberText(frame_length_ms),
+                      "a window of " + NumberText(size_samples) + " samples at " +
+                          NumberText(samp_freq) + " Hz is longer than the limit of " +
+                          std::to_string(kMaxWindowSamples) + " samples (2^24)");
   }
   if (WindowShift() < 1) {
-    throw Error("invalid --frame-shift=" + NumberText(frame_shift_ms) +
-                ": shorter than one sample at " + NumberText(samp_freq) + " Hz");
+    throw OptionError("frame_shift", NumberText(frame_shift_ms),
+                      "shorter than one sample at " + NumberText(samp_freq) + " Hz");
   }
   if (WindowSize() < 2) {
-    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) +
-                ": shorter than two samples at " + NumberText(samp_freq) + " Hz");
+    throw OptionError("frame_length", NumberText(frame_length_ms),
+                      "shorter than two samples at " + NumberText(samp_freq) + " Hz");
   }
   if (PaddedWindowSize() % 2 != 0) {
-    throw Error("invalid --frame-length=" + NumberText(frame_length_ms) + ": a window of " +
-                std::to_string(WindowSize()) +
-                " samples is odd and --round-to-power-of-two=false; the real FFT needs "
-                "an even size");
+    throw OptionError("frame_length", NumberText(frame_length_ms),
+                      "a window of " + std::to_string(WindowSize()) +
+                          " samples is odd and {round_to_power_of_two}=false; the real FFT "
+                          "needs an even size");
   }
   if (!(dither >= 0) || !std::isfinite(dither)) {
-    throw Error("invalid --dither=" + NumberText(dither) + ": must be >= 0");
+    throw OptionError("dither", NumberText(dither), "must be >= 0");
   }
   if (!(preemph_coeff >= 0 && preemph_coeff <= 1)) {
-    throw Error("invalid --preemphasis-coefficient=" + NumberText(preemph_coeff) +
-                ": must be in [0, 1]");
+    throw OptionError("preemphasis_coefficient", NumberText(preemph_coeff), "must be in [0, 1]");
   }
   if (!std::isfinite(blackman_coeff)) {
-    throw Error("invalid --blackman-coeff=" + NumberText(blackman_coeff) + ": must be finite");
+    throw OptionError("blackman_coeff", NumberText(blackman_coeff), "must be finite");
   }
   // Values for which no real audio can give finite features: the power
   // spectrum (float32) of a frame is at most (size * peak * (1 + preemph) *
@@ -124,15 +123,16 @@ void FrameExtractionOptions::Validate() const {
   const double gain = WindowPeak(*this) * (1.0 + preemph_coeff);
   const double kMaxMagnitude = std::sqrt(static_cast<double>(FLT_MAX));
   if (size * gain * 32768.0 > kMaxMagnitude) {
-    throw Error("invalid --blackman-coeff=" + NumberText(blackman_coeff) +
-                ": a window this large overflows float32 power spectra of full-scale audio "
-                "(features would be inf or NaN)");
+    throw OptionError("blackman_coeff", NumberText(blackman_coeff),
+                      "a window this large overflows float32 power spectra of full-scale audio "
+                      "(features would be inf or NaN)");
   }
   if (std::sqrt(size) * gain * dither > kMaxMagnitude) {
-    throw Error("invalid --dither=" + NumberText(dither) + ": noise this large overflows " +
-                "float32 power spectra of a " + std::to_string(WindowSize()) +
-                "-sample window (features would be inf or NaN); at most " +
-                NumberText(kMaxMagnitude / (std::sqrt(size) * gain)) + " here");
+    throw OptionError("dither", NumberText(dither),
+                      "noise this large overflows float32 power spectra of a " +
+                          std::to_string(WindowSize()) +
+                          "-sample window (features would be inf or NaN); at most " +
+                          NumberText(kMaxMagnitude / (std::sqrt(size) * gain)) + " here");
   }
 }
 

@@ -22,7 +22,7 @@ inline float WindowedLogEnergy(const float* window, int32_t size) {
 
 inline float LogEnergyFloor(float energy_floor) {
   if (!(energy_floor >= 0) || !std::isfinite(energy_floor)) {
-    throw Error("invalid --energy-floor=" + NumberText(energy_floor) + ": must be >= 0");
+    throw OptionError("energy_floor", NumberText(energy_floor), "must be >= 0");
   }
   return energy_floor > 0 ? std::log(energy_floor) : 0.0f;
 }

@@ -13,7 +13,7 @@ double InverseMelScale(double mel) { return 700.0 * (std::exp(mel / 1127.0) - 1.
 // Kaldi mel-computations.cc MelBanks::MelBanks() without VTLN.
 MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& frame_opts) {
   if (opts.num_bins < 3) {
-    throw Error("invalid --num-mel-bins=" + std::to_string(opts.num_bins) + ": must be at least 3");
+    throw OptionError("num_mel_bins", std::to_string(opts.num_bins), "must be at least 3");
   }
   const double sample_freq = frame_opts.samp_freq;
   const int32_t padded = frame_opts.PaddedWindowSize();
@@ -23,10 +23,14 @@ MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& fram
   const double high_freq = opts.high_freq > 0 ? opts.high_freq : nyquist + opts.high_freq;
   if (!(low_freq >= 0 && low_freq < nyquist && high_freq > 0 && high_freq <= nyquist &&
         high_freq > low_freq)) {
-    throw Error("invalid --low-freq=" + NumberText(opts.low_freq) + " / --high-freq=" +
-                NumberText(opts.high_freq) + ": need 0 <= low-freq < high-freq <= Nyquist (" +
-                NumberText(nyquist) + " Hz); a high-freq <= 0 is an offset from Nyquist, here " +
-                NumberText(high_freq) + " Hz");
+    // Named by high_freq, with low_freq's value in the reason: the pair is
+    // wrong, and the command's tests expect the high cutoff to be named.
+    throw OptionError("high_freq", NumberText(opts.high_freq),
+                      "with {low_freq}=" + NumberText(opts.low_freq) +
+                          ": need 0 <= {low_freq} < {high_freq} <= Nyquist (" +
+                          NumberText(nyquist) +
+                          " Hz); a {high_freq} <= 0 is an offset from Nyquist, here " +
+                          NumberText(high_freq) + " Hz");
   }
   const double fft_bin_width = sample_freq / padded;
   const double mel_low = MelScale(low_freq);
@@ -57,10 +61,11 @@ MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& fram
       last = i;
     }
     if (first == -1) {
-      throw Error("invalid --num-mel-bins=" + std::to_string(opts.num_bins) + ": mel bin " +
-                  std::to_string(bin) + " covers no FFT bin (too many bins for a " +
-                  std::to_string(padded) + "-point FFT between " + NumberText(low_freq) + " and " +
-                  NumberText(high_freq) + " Hz)");
+      throw OptionError("num_mel_bins", std::to_string(opts.num_bins),
+                        "mel bin " + std::to_string(bin) +
+                            " covers no FFT bin (too many bins for a " + std::to_string(padded) +
+                            "-point FFT between " + NumberText(low_freq) + " and " +
+                            NumberText(high_freq) + " Hz)");
     }
     // Kaldi replicates an HTK quirk in htk_mode.
     if (opts.htk_mode && bin == 0 && mel_low != 0.0) weights_[offset] = 0.0f;

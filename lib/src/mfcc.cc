@@ -7,6 +7,7 @@
 #include "fast-log.h"
 #include "featpool/error.h"
 #include "log-energy.h"
+#include "number-text.h"
 
 namespace featpool {
 
@@ -20,14 +21,14 @@ MfccComputer::MfccComputer(const MfccOptions& opts)
       log_energy_floor_(LogEnergyFloor(opts.energy_floor)) {
   const int32_t bins = mel_bank_.NumBins();
   if (opts_.num_ceps < 1) {
-    throw Error("invalid --num-ceps=" + std::to_string(opts_.num_ceps) + ": must be >= 1");
+    throw OptionError("num_ceps", std::to_string(opts_.num_ceps), "must be >= 1");
   }
   if (opts_.num_ceps > bins) {
-    throw Error("invalid --num-ceps=" + std::to_string(opts_.num_ceps) +
-                ": cannot exceed --num-mel-bins=" + std::to_string(bins));
+    throw OptionError("num_ceps", std::to_string(opts_.num_ceps),
+                      "cannot exceed {num_mel_bins}=" + std::to_string(bins));
   }
   if (!std::isfinite(opts_.cepstral_lifter)) {
-    throw Error("invalid --cepstral-lifter: must be finite");
+    throw OptionError("cepstral_lifter", NumberText(opts_.cepstral_lifter), "must be finite");
   }
   // Kaldi ComputeDctMatrix(): orthonormal DCT-II, first num_ceps rows.
   dct_.resize(static_cast<size_t>(opts_.num_ceps) * static_cast<size_t>(bins));

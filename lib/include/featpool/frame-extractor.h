@@ -18,7 +18,7 @@ class OptionVisitor;  // options.h
 
 enum class WindowType { kHanning, kHamming, kPovey, kRectangular, kBlackman, kSine };
 
-// "povey" -> kPovey etc.; throws Error naming --window-type for anything else.
+// "povey" -> kPovey etc.; throws OptionError("window_type", ...) for anything else.
 WindowType ParseWindowType(const std::string& name);
 std::string WindowTypeName(WindowType type);
 
@@ -46,7 +46,7 @@ struct FrameExtractionOptions {
   int32_t WindowShift() const;
   int32_t WindowSize() const;
   int32_t PaddedWindowSize() const;
-  // Throws Error naming the option for values Kaldi rejects, for an odd
+  // Throws OptionError naming the option for values Kaldi rejects, for an odd
   // padded size (a real FFT needs an even length), for a window longer than
   // kMaxWindowSamples, and for dither or a blackman coefficient so large that
   // float32 power spectra overflow (every feature would be inf or NaN).

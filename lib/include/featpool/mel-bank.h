@@ -18,9 +18,9 @@ class OptionVisitor;  // options.h
 // MFCC options set 23, as FbankOptions and MfccOptions here do.
 struct MelBanksOptions {
   int32_t num_bins = 25;
-  float low_freq = 20.0f;   // Hz
-  float high_freq = 0.0f;   // Hz; <= 0 means Nyquist + high_freq
-  bool htk_mode = false;    // replicate HTK's zeroed first weight of bin 0
+  float low_freq = 20.0f;  // Hz
+  float high_freq = 0.0f;  // Hz; <= 0 means Nyquist + high_freq
+  bool htk_mode = false;   // replicate HTK's zeroed first weight of bin 0
 
   void VisitOptions(OptionVisitor& v);  // the field table (options.h)
 };
@@ -31,15 +31,18 @@ double InverseMelScale(double mel);
 
 class MelBank {
  public:
-  // Throws Error for fewer than 3 bins, a bad frequency range, or a bin that
-  // covers no FFT bin (--num-mel-bins too large for the FFT size).
+  // Throws OptionError (num_mel_bins, high_freq) for fewer than 3 bins, a
+  // bad frequency range, or a bin that covers no FFT bin (too many bins for
+  // the FFT size).
   MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& frame_opts);
 
   int32_t NumBins() const { return static_cast<int32_t>(first_.size()); }
   // First FFT bin and weights of bin `b`.
   int32_t FirstIndex(int32_t b) const { return first_[static_cast<size_t>(b)]; }
   int32_t Length(int32_t b) const { return length_[static_cast<size_t>(b)]; }
-  const float* Weights(int32_t b) const { return weights_.data() + offset_[static_cast<size_t>(b)]; }
+  const float* Weights(int32_t b) const {
+    return weights_.data() + offset_[static_cast<size_t>(b)];
+  }
 
   // mel[b] = sum_k weight[b][k] * spectrum[k]; `spectrum` holds the
   // padded/2 + 1 FFT bins (the last, Nyquist, is never used).
