@@ -15,7 +15,7 @@ fail() {
 }
 
 # The public headers are self-contained and name no third-party library.
-if grep -lE '#include *[<"](kiss_fft|kissfft|sndfile|soxr|ogg/|cairo)' "$prefix"/include/featpool/*.h; then
+if grep -lE '#include *[<"](kiss_fft|kissfft|sndfile|soxr|ogg/|cairo|zlib|nlohmann)' "$prefix"/include/featpool/*.h; then
   fail "installed headers include KissFFT, libsndfile, libsoxr, libogg or cairo headers"
 fi
 [[ -f "$prefix/include/featpool/featpool.h" ]] || fail "featpool/featpool.h is not installed"

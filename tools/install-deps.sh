@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libkissfft-dev libsndfile1-dev libsoxr-dev libogg-dev
-          libcairo2-dev fonts-dejavu-core libcli11-dev catch2)
+          libcairo2-dev fonts-dejavu-core libcli11-dev catch2 zlib1g-dev nlohmann-json3-dev)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(python3 python3-numpy parallel python3-dev pybind11-dev python3-pytest libbenchmark-dev
              slurm-wlm slurm-client munge

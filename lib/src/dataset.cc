@@ -13,6 +13,7 @@
 
 #include "featpool/error.h"
 #include "featpool/kaldi-io.h"
+#include "featpool/lhotse.h"
 #include "printable.h"
 
 namespace featpool {
@@ -191,6 +192,13 @@ std::vector<Utterance> FindUtterances(const std::vector<std::string>& inputs,
     if (input.empty()) throw Error("empty input name");
     if (IsScpInput(input)) {
       AddScp(input.rfind("scp:", 0) == 0 ? input.substr(4) : input, &out);
+      continue;
+    }
+    if (IsLhotseManifest(input)) {
+      for (Utterance& u : ReadLhotseRecordings(input)) {
+        u.bytes = SizeOf(u.path);
+        out.push_back(std::move(u));
+      }
       continue;
     }
     struct stat st;

@@ -627,6 +627,38 @@ std::string DefaultManifestPath(const BatchOutput& output, ShardSpec shard) {
   return JoinPath(DirName(output.ark), name);
 }
 
+namespace {
+
+// The lhotse FeatureSet of the finished manifest `lines`: every "ok" entry,
+// stored as DIR/ID.npy (numpy_files, storage_path DIR) or under its key in
+// the archive that the scp indexes (kaldiio, storage_path the scp).
+LhotseFeatureSet LhotseSet(const BatchConfig& c, const BatchOutput& out,
+                           const std::vector<std::string>& lines) {
+  LhotseFeatureSet set = c.lhotse;
+  const bool ark = out.kind == BatchOutput::Kind::kArk;
+  set.storage_type = ark ? "kaldiio" : "numpy_files";
+  set.storage_path = ark ? out.scp : out.dir;
+  while (set.storage_path.size() > 1 && set.storage_path.back() == '/') set.storage_path.pop_back();
+  for (const std::string& line : lines) {
+    PreviousEntry e;
+    if (line.empty() || !ParseJsonLine(line, &e.fields) || !e.ok()) continue;
+    LhotseFeatures f;
+    f.recording_id = e.Get("id");
+    f.channel = c.audio.channel >= 0 ? c.audio.channel : 0;
+    f.duration = std::strtod(e.Get("duration").c_str(), nullptr);
+    long long rows = 0;
+    long long cols = 0;
+    std::sscanf(e.Get("shape").c_str(), "[%lld,%lld]", &rows, &cols);
+    f.num_frames = rows;
+    f.num_features = cols;
+    f.storage_key = ark ? f.recording_id : f.recording_id + ".npy";
+    set.features.push_back(std::move(f));
+  }
+  return set;
+}
+
+}  // namespace
+
 int RunBatch(const BatchConfig& c) {
   // SIGINT/SIGTERM/SIGHUP only set a flag until the run is over (see
   // stop_for_signal below); one that comes while the outputs are finalised
@@ -637,6 +669,10 @@ int RunBatch(const BatchConfig& c) {
   const bool ark = out.kind == BatchOutput::Kind::kArk;
   if (c.compress && !ark) {
     throw Error("--compress is for Kaldi archive output (-o ark:... or ark,scp:...)");
+  }
+  if (!c.lhotse_manifest.empty() && ark && out.scp.empty()) {
+    throw Error("--lhotse=" + c.lhotse_manifest +
+                ": lhotse reads Kaldi archives through their scp: use -o ark,scp:A,S (or -o DIR/)");
   }
   if (c.resume && ark && out.ark == "-") {
     throw Error("--resume needs outputs in files; -o ark:- writes to stdout");
@@ -830,6 +866,9 @@ int RunBatch(const BatchConfig& c) {
   if (!stopped) {
     if (writer) writer->Commit();
     if (journal) journal->Commit(lines);
+    if (!c.lhotse_manifest.empty()) {
+      WriteLhotseFeatureSet(c.lhotse_manifest, LhotseSet(c, out, lines));
+    }
   }
 
   std::fprintf(stderr, "%s\n", Summary(counts, progress.ElapsedSeconds()).c_str());

@@ -12,9 +12,10 @@
 
 #include "featpool/audio-source.h"
 #include "featpool/compressed-matrix.h"
-#include "featpool/error.h"
 #include "featpool/dataset.h"
+#include "featpool/error.h"
 #include "featpool/feature-options.h"
+#include "featpool/lhotse.h"
 #include "featpool/matrix.h"
 #include "featpool/pooler.h"
 #include "featpool/progress.h"
@@ -71,6 +72,11 @@ struct BatchConfig {
   // canonical text; its hash tags manifest entries so --resume never reuses
   // an output made with different options.
   std::string options_text;
+  // --lhotse: where to write a lhotse FeatureSet manifest of the outputs
+  // (lhotse.h; "" = none), and its type, frame_shift and sampling_rate (its
+  // storage fields and rows are filled in by RunBatch).
+  std::string lhotse_manifest;
+  LhotseFeatureSet lhotse;
 };
 
 // Runs the batch; returns the exit status (0: all done, 1: some failed).

@@ -82,6 +82,44 @@ class SingleNpySink : public NpyRowSink {
   std::optional<InterruptCatcher> catcher_;
 };
 
+std::string ShardedName(ShardSpec shard) {
+  return "features." + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) +
+         ".jsonl.gz";
+}
+
+// What a lhotse FeatureSet says about every row: the type (lhotse names its
+// extractors "kaldi-fbank", "fbank", ...; featpool's are "featpool-NAME", with
+// "-MODEpool" when pooled), the seconds between rows and the audio's rate.
+// Pooling without a fixed time step (adaptive, stats) has no frame_shift, so
+// it cannot be described.
+LhotseFeatureSet LhotseDescription(const FeatureOptions& opts, const Pooler* pooler) {
+  const FrameExtractionOptions& frame = opts.frame_opts();
+  LhotseFeatureSet set;
+  set.type = "featpool-" + FeatureTypeName(opts.type);
+  set.sampling_rate = static_cast<int32_t>(frame.samp_freq);
+  int64_t step = frame.WindowShift();
+  if (pooler != nullptr) {
+    const PoolOptions& pool = pooler->options();
+    switch (pool.mode) {
+      case PoolMode::kMax:
+      case PoolMode::kAvg:
+      case PoolMode::kLp:
+        step *= pool.EffectiveStride().time;
+        break;
+      case PoolMode::kStack:
+        step *= pool.stack_stride;
+        break;
+      default:
+        throw Error("--lhotse: --pool=" + PoolModeName(pool.mode) +
+                    " has no fixed time step between rows, so a lhotse frame_shift cannot "
+                    "describe it");
+    }
+    set.type += "-" + PoolModeName(pool.mode) + "pool";
+  }
+  set.frame_shift = static_cast<double>(step) / frame.samp_freq;
+  return set;
+}
+
 }  // namespace
 
 RunFunction AddExtractCommand(CLI::App& app) {
@@ -103,6 +141,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
     std::string compression_method = "1";
     std::string progress = "auto";
     std::string manifest;
+    std::string lhotse;
     PoolFlagSet pool{"pool-"};
   };
   auto state = std::make_shared<State>();
@@ -116,7 +155,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "archive on stdout, as copy-feats ark,t:-) or out.png (the picture of "
                   "`featpool plot`); several: DIR/ (one .npy per utterance, mirroring the "
                   "relative paths), ark,scp:feats.ark,feats.scp or ark:- (Kaldi archive, "
-                  "stdout for '-')")
+                  "stdout for '-'), lhotse:DIR (DIR/ plus DIR/features.jsonl.gz, a lhotse "
+                  "FeatureSet)")
       ->required();
   const char* batch = "Batch (several inputs, DIR/ or ark output)";
   sub->add_option("-j,--jobs", state->jobs,
@@ -151,6 +191,10 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "manifest.jsonl path (default: in the output directory, or beside the scp "
                   "or archive; manifest.K-of-N.jsonl with --shard)")
       ->group(batch);
+  sub->add_option("--lhotse", state->lhotse,
+                  "Also write a lhotse FeatureSet manifest (FILE.jsonl.gz or .jsonl) of the "
+                  "outputs: numpy_files for -o DIR/, kaldiio for -o ark,scp:A,S")
+      ->group(batch);
   AddConfigFlags(sub);
   AddFeatureFlags(sub, &state->flags);
   state->pool.Add(sub);
@@ -163,6 +207,18 @@ RunFunction AddExtractCommand(CLI::App& app) {
     if (state->pool.Enabled()) pooler = std::make_shared<const Pooler>(state->pool.ToOptions());
     const AudioReadOptions audio = state->flags.ToAudioOptions();
     const ProgressMode progress = ParseProgressMode(state->progress);
+    // -o lhotse:DIR is -o DIR/ --lhotse=DIR/features.jsonl.gz (lhotse's
+    // own name for a FeatureSet; features.K-of-N.jsonl.gz with --shard).
+    if (state->output.rfind("lhotse:", 0) == 0) {
+      std::string dir = state->output.substr(7);
+      if (dir.empty()) throw Error("-o lhotse:DIR: no directory given");
+      if (dir.back() != '/') dir += '/';
+      if (state->lhotse.empty()) {
+        state->lhotse = dir + (state->shard.empty() ? "features.jsonl.gz"
+                                                    : ShardedName(ShardSpec::Parse(state->shard)));
+      }
+      state->output = dir;
+    }
     const bool single_input = state->inputs.size() == 1 && !IsScpInput(state->inputs[0]) &&
                               !IsDirectory(state->inputs[0]);
     if (!IsBatchOutput(state->output)) {
@@ -173,7 +229,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
                     "ark,scp:feats.ark,feats.scp");
       }
       for (const char* flag :
-           {"--shard", "--resume", "--manifest", "--compress", "--compression-method"}) {
+           {"--shard", "--resume", "--manifest", "--compress", "--compression-method", "--lhotse"}) {
         if (sub->count(flag) > 0) {
           throw Error(std::string(flag) + " is for batch output (-o DIR/ or -o ark,scp:...), " +
                       "not for a single .npy");
@@ -263,6 +319,10 @@ RunFunction AddExtractCommand(CLI::App& app) {
     }
     config.options_text = OutputOptionsText(state->flags, opts, state->pool, config.compress,
                                             config.compression_method);
+    if (!state->lhotse.empty()) {
+      config.lhotse_manifest = state->lhotse;
+      config.lhotse = LhotseDescription(opts, pooler.get());
+    }
     return RunBatch(config);
     });
   };

@@ -35,6 +35,8 @@ std::vector<std::string> ParseExtensions(const std::string& list);
 //    ids are kept, relative paths are relative to the working directory (as in
 //    Kaldi). Piped commands ("utt-id sox ... |"), stdin ("-") and archive
 //    offsets ("file.ark:123") are rejected with a message saying so;
+//  - a lhotse RecordingSet ("*.jsonl" or "*.jsonl.gz", lhotse.h): one
+//    utterance per recording, id = the recording's id;
 //  - a directory: searched recursively (following symbolic links, once each),
 //    for files with one of the extensions; hidden files and directories
 //    (".name") are skipped; id = the path relative to the directory, without
