@@ -252,8 +252,10 @@ void OptionRef::SetDouble(const OptionInfo& info, double value) const {
 // `real` is the value; `integer` equals it when the text was an integer.
 void OptionRef::SetNumber(const OptionInfo& info, double real, int64_t integer,
                           const std::string& text) const {
+  // An integer given as one (SetInt, SetText) stays one even beyond 2^53.
+  const bool exact = integer != 0 && static_cast<double>(integer) == real;
   const bool is_integer =
-      std::isfinite(real) && real == std::floor(real) && std::fabs(real) < 9.2e18;
+      exact || (std::isfinite(real) && real == std::floor(real) && std::fabs(real) < 9.2e18);
   if (is_integer && integer == 0) integer = static_cast<int64_t>(real);
   switch (type_) {
     case OptionType::kInt32:

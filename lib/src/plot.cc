@@ -154,7 +154,7 @@ Colormap ParseColormap(const std::string& name) {
   if (name == "viridis") return Colormap::kViridis;
   if (name == "magma") return Colormap::kMagma;
   if (name == "gray" || name == "grey") return Colormap::kGray;
-  throw Error("invalid --cmap=" + name + " (viridis, magma or gray)");
+  throw OptionError("cmap", name, "expected viridis, magma or gray");
 }
 
 std::string ColormapName(Colormap cmap) {
@@ -176,18 +176,18 @@ uint32_t ColormapColor(Colormap cmap, int index) {
 
 void PlotOptions::Validate() const {
   if (width < 400 || width > kMaxSide) {
-    throw Error("invalid --width=" + std::to_string(width) + " (400 to 20000 pixels)");
+    throw OptionError("width", std::to_string(width), "expected 400 to 20000 pixels");
   }
   if (height != 0 && (height < 200 || height > kMaxSide)) {
-    throw Error("invalid --height=" + std::to_string(height) +
-                " (0 for automatic, or 200 to 20000 pixels)");
+    throw OptionError("height", std::to_string(height),
+                      "expected 0 for automatic, or 200 to 20000 pixels");
   }
   if (!(start_s >= 0.0) || !std::isfinite(start_s)) {
-    throw Error("invalid --start=" + FormatNumber(start_s, 3) + " (seconds, >= 0)");
+    throw OptionError("start", FormatNumber(start_s, 3), "expected seconds, >= 0");
   }
   if (!(duration_s >= 0.0) || !std::isfinite(duration_s)) {
-    throw Error("invalid --duration=" + FormatNumber(duration_s, 3) +
-                " (seconds, > 0, or 0 for to the end)");
+    throw OptionError("duration", FormatNumber(duration_s, 3),
+                      "expected seconds, > 0, or 0 for to the end");
   }
 }
 
@@ -337,8 +337,8 @@ PlotBuilder::PlotBuilder(const PlotOptions& opts, double total_s) : impl_(new Im
     throw Error("plot: nothing to plot (length " + FormatNumber(total_s, 3) + " s)");
   }
   if (opts.start_s >= total_s) {
-    throw Error("invalid --start=" + FormatNumber(opts.start_s, 3) + ": the input is " +
-                FormatNumber(total_s, 3) + " s long");
+    throw OptionError("start", FormatNumber(opts.start_s, 3),
+                      "the input is " + FormatNumber(total_s, 3) + " s long");
   }
   Impl& m = *impl_;
   m.opts = opts;
@@ -613,9 +613,9 @@ PlotBuilder::Impl::Layout PlotBuilder::Impl::MakeLayout() const {
   layout.height = opts.height > 0 ? opts.height : natural + fixed;
   if (layout.height - fixed < kMinPanelHeight * panels) {
     const int least = fixed + kMinPanelHeight * panels;
-    throw Error("invalid --height=" + std::to_string(layout.height) + ": " +
-                std::to_string(panels) + " panels need at least " + std::to_string(least) +
-                " pixels");
+    throw OptionError("height", std::to_string(layout.height),
+                      std::to_string(panels) + " panels need at least " +
+                          std::to_string(least) + " pixels");
   }
   const double scale = natural > 0 ? static_cast<double>(layout.height - fixed) / natural : 1.0;
   int y = kTitleHeight;

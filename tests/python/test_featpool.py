@@ -218,9 +218,14 @@ def test_shapes_and_defaults(speech):
                               featpool.mfcc(samples, use_energy=False)[:, 0])
 
 
-def test_short_input_gives_no_frames():
-    out = featpool.fbank(np.zeros(399, dtype=np.float32))
-    assert out.shape == (0, 23) and out.dtype == np.float32
+def test_short_or_empty_input_is_an_error_with_the_commands_reason():
+    # The command refuses a file shorter than one frame (ShortInputMessage).
+    with pytest.raises(featpool.Error, match=r"0\.025 s \(399 samples\) is shorter than one "
+                                             r"frame \(400 samples\)"):
+        featpool.fbank(np.zeros(399, dtype=np.float32))
+    with pytest.raises(featpool.Error, match=r"\(0 samples\) is shorter than one frame"):
+        featpool.mfcc(np.zeros(0, dtype=np.float32))
+    assert featpool.fbank(np.zeros(400, dtype=np.float32)).shape == (1, 23)
 
 
 def test_input_types_and_layouts(speech):
@@ -232,10 +237,15 @@ def test_input_types_and_layouts(speech):
                                   featpool.fbank(samples[:4000]))
     doubled = np.repeat(samples, 2)
     np.testing.assert_array_equal(featpool.fbank(doubled[::2]), expected)
-    # 2-D [channels, samples] like a torchaudio waveform
+    # 2-D [channels, samples] like a torchaudio waveform: [1, N] is one
+    # waveform; with several channels, one must be chosen (never silently the
+    # first, nor a batch).
+    np.testing.assert_array_equal(featpool.fbank(samples[None]), expected)
     stereo = np.stack([samples, samples[::-1].copy()])
-    np.testing.assert_array_equal(featpool.fbank(stereo), expected)
+    with pytest.raises(featpool.Error, match="2 channels: choose one with channel=N"):
+        featpool.fbank(stereo)
     np.testing.assert_array_equal(featpool.fbank(stereo, channel=0), expected)
+    np.testing.assert_array_equal(featpool.fbank(stereo, channel=-1), expected)
     np.testing.assert_array_equal(featpool.fbank(stereo, channel=1),
                                   featpool.fbank(samples[::-1].copy()))
     with pytest.raises(featpool.Error, match="channel"):

@@ -27,7 +27,7 @@ namespace featpool {
 
 enum class Colormap { kViridis, kMagma, kGray };
 
-// "viridis", "magma", "gray"; throws Error naming --cmap otherwise.
+// "viridis", "magma", "gray"; throws OptionError("cmap", ...) otherwise.
 Colormap ParseColormap(const std::string& name);
 std::string ColormapName(Colormap cmap);
 // Entry `index` (0 = lowest value, 255 = highest) as 0xRRGGBB.
@@ -41,7 +41,7 @@ struct PlotOptions {
   double duration_s = 0.0;  // and lasts this long; 0: to the end
   std::string title;        // drawn above the panels; may be empty
 
-  // Throws Error naming the option (--width, --height, --start, --duration).
+  // Throws OptionError naming the option (width, height, start, duration).
   void Validate() const;
 };
 

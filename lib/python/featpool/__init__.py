@@ -1,0 +1,595 @@
+"""featpool: Kaldi-exact fbank / MFCC / spectrogram features and PyTorch-exact pooling.
+
+Every feature type of featpool's registry is a function ``featpool.<name>``
+(and ``featpool.<name>_batch``, computing a list of waveforms over threads)
+whose keywords are that type's option table; ``featpool.<Name>Options`` holds
+the same options as a value (as_dict, from_dict, equality, pickling).
+``featpool.pool`` pools a [time, freq] matrix as torch.nn.functional does;
+``OnlineExtractor`` and ``OnlinePooler`` stream. Arrays in, arrays out:
+NumPy (or CPU torch tensors, which come back as tensors). Errors raise
+``featpool.Error`` (a ValueError) naming the keyword.
+
+The keywords, defaults and help are read from the compiled tables
+(``_featpool``); nothing here lists an option by hand.
+"""
+
+from __future__ import annotations
+
+import inspect as _inspect
+import os as _os
+import sys as _sys
+import tempfile as _tempfile
+from typing import Any as _Any
+
+import numpy as _np
+
+from . import _featpool
+from ._featpool import MIX_CHANNELS, Error, SampleScaleWarning, plot, version
+
+__version__: str = version()
+
+_P = _inspect.Parameter
+_KW = _P.KEYWORD_ONLY
+_POS = _P.POSITIONAL_OR_KEYWORD
+
+# A full-scale 16-bit sample on Kaldi's integer scale; a power of two, so
+# scaling by it is exact.
+_INT16_FULL_SCALE = 32768.0
+_SCALES = ("int16", "unit")
+
+# --------------------------------------------------------------------------
+# Arrays and tensors
+
+
+def _is_tensor(x: object) -> bool:
+    return type(x).__module__.split(".")[0] == "torch" and hasattr(x, "numpy")
+
+
+def _input(x: _Any, what: str = "samples") -> tuple[_Any, bool]:
+    """An array for the compiled module, and whether `x` was a torch tensor."""
+    if not _is_tensor(x):
+        return x, False
+    torch = _sys.modules["torch"]
+    if x.device.type != "cpu":
+        raise Error("%s are on %s: featpool computes on the CPU (pass %s.cpu())"
+                    % (what, x.device, what))
+    if x.dtype.is_complex or x.dtype == torch.bool:
+        raise TypeError("%s must be a real tensor, got %s" % (what, x.dtype))
+    x = x.detach()
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
+    return x.numpy(), True
+
+
+def _want_tensors(return_tensors: _Any, was_tensor: bool) -> bool:
+    if return_tensors is None:
+        return was_tensor
+    if return_tensors in ("pt", "np"):
+        return return_tensors == "pt"
+    raise Error("invalid return_tensors=%r: expected 'pt', 'np' or None" % (return_tensors,))
+
+
+def _output(x: _Any, tensors: bool) -> _Any:
+    """`x` (an array, or a tuple of arrays), as tensors if asked: torch.from_numpy
+    shares the array's memory, so nothing is copied."""
+    if not tensors:
+        return x
+    import torch
+
+    if isinstance(x, tuple):
+        return tuple(torch.from_numpy(a) for a in x)
+    return torch.from_numpy(x)
+
+
+def _scale(feature_scale: str, sample_scale: _Any) -> tuple[float, bool]:
+    """(factor applied to the samples, whether to warn about unit-scale input)."""
+    if sample_scale is None:
+        return 1.0, feature_scale == "int16"
+    if sample_scale not in _SCALES:
+        raise Error("invalid sample_scale=%r: expected 'int16' (Kaldi's integer scale, a "
+                    "full-scale sample is 32768) or 'unit' ([-1, 1])" % (sample_scale,))
+    if sample_scale == feature_scale:
+        return 1.0, False
+    return (_INT16_FULL_SCALE if feature_scale == "int16" else 1.0 / _INT16_FULL_SCALE), False
+
+
+# --------------------------------------------------------------------------
+# The tables
+
+_FEATURE_TYPES: dict[str, dict[str, _Any]] = {t["name"]: t for t in _featpool._feature_types()}
+_POOL_FIELDS: list[dict[str, _Any]] = _featpool._pool_fields()
+
+#: The feature types, in the registry's order.
+FEATURES: tuple[str, ...] = tuple(_FEATURE_TYPES)
+
+
+def _annotation(field: dict[str, _Any]) -> str:
+    kind = field["kind"]
+    if kind == "size" or kind == "opt_size":
+        axis = "int | None" if field["allow_keep"] else "int"
+        text = "int | tuple[%s, %s]" % (axis, axis)
+        return text + " | None" if kind == "opt_size" or field["default"] is None else text
+    text = {"bool": "bool", "int": "int", "float": "float", "str": "str", "choice": "str"}[kind]
+    return text + " | None" if field["optional"] else text
+
+
+def _field_params(fields: list[dict[str, _Any]], skip: tuple[str, ...] = ()) -> list[_P]:
+    return [_P(f["key"], _KW, default=f["default"], annotation=_annotation(f))
+            for f in fields if f["key"] not in skip]
+
+
+def _field_doc(fields: list[dict[str, _Any]]) -> str:
+    lines = []
+    for f in fields:
+        unit = " (%s)" % f["unit"] if f["unit"] else ""
+        only = " {%s}" % f["applies_to"] if f["applies_to"] else ""
+        lines.append("  %s=%r%s: %s%s" % (f["key"], f["default"], unit, f["help"], only))
+    return "\n".join(lines)
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("-", "_").split("_")) + "Options"
+
+
+# --------------------------------------------------------------------------
+# Options objects
+
+
+def _options_from_dict(class_name: str, values: dict[str, _Any]) -> _Any:
+    """Unpickling: featpool.<class_name>.from_dict(values)."""
+    return globals()[class_name].from_dict(values)
+
+
+class _Options:
+    """Options of one feature type or of pooling, validated, immutable."""
+
+    __slots__ = ("_values",)
+    _kind: str = ""
+    _signature: _inspect.Signature = _inspect.Signature()
+
+    def __init__(self, *args: _Any, **kwargs: _Any) -> None:
+        given = self._signature.bind(*args, **kwargs).arguments
+        object.__setattr__(self, "_values", self._validate(dict(given)))
+
+    @classmethod
+    def _validate(cls, values: dict[str, _Any]) -> dict[str, _Any]:
+        result: dict[str, _Any] = _featpool._feature_options(cls._kind, values)
+        return result
+
+    def as_dict(self) -> dict[str, _Any]:
+        """Every option, as keyword -> value (defaults included)."""
+        return dict(self._values)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, _Any]) -> _Any:
+        """The options of as_dict() (or any subset of them)."""
+        return cls(**values)
+
+    def replace(self, **changes: _Any) -> _Any:
+        """A copy with `changes` applied (and validated)."""
+        return type(self)(**{**self._values, **changes})
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        return bool(self._values == other._values)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(self._values.items())))
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in self._signature.parameters.values()}
+        changed = ["%s=%r" % (k, v) for k, v in self._values.items()
+                   if k not in defaults or v != defaults[k] or type(v) is not type(defaults[k])]
+        return "%s(%s)" % (type(self).__name__, ", ".join(changed))
+
+    def __setattr__(self, name: str, value: _Any) -> None:
+        raise AttributeError("%s is immutable: use .replace(%s=...)" % (type(self).__name__, name))
+
+    def __reduce__(self) -> tuple[_Any, ...]:
+        return (_options_from_dict, (type(self).__name__, dict(self._values)))
+
+
+class _PoolOptionsBase(_Options):
+    __slots__ = ()
+
+    @classmethod
+    def _validate(cls, values: dict[str, _Any]) -> dict[str, _Any]:
+        result: dict[str, _Any] = _featpool._pool_options(values)
+        return result
+
+
+def _make_options_class(name: str, kind: str, fields: list[dict[str, _Any]], doc: str,
+                        base: type = _Options) -> type:
+    sig = _inspect.Signature(_field_params(fields))
+    namespace: dict[str, _Any] = {
+        "__slots__": (), "_kind": kind, "_signature": sig, "__signature__": sig,
+        "__module__": __name__, "__qualname__": name,
+        "__doc__": "%s\n\nKeywords (validated when made):\n%s" % (doc, _field_doc(fields)),
+    }
+    for f in fields:
+        key = f["key"]
+        namespace[key] = property(lambda self, k=key: self._values[k], doc=f["help"])
+    return type(name, (base,), namespace)
+
+
+_OPTION_CLASSES: dict[str, type] = {}
+for _name, _type in _FEATURE_TYPES.items():
+    _cls = _make_options_class(_class_name(_name), _name, _type["fields"],
+                               "Options of %s: %s." % (_name, _type["help"]))
+    _OPTION_CLASSES[_name] = _cls
+    globals()[_cls.__name__] = _cls
+
+PoolOptions = _make_options_class("PoolOptions", "pool", _POOL_FIELDS,
+                                  "Pooling options (torch.nn.functional's arguments).",
+                                  _PoolOptionsBase)
+
+
+def _option_values(kind: str, options: _Any, given: dict[str, _Any]) -> dict[str, _Any]:
+    """The options object's values (if any) with the keywords given on top."""
+    values: dict[str, _Any] = {}
+    if options is not None:
+        cls = PoolOptions if kind == "pool" else _OPTION_CLASSES[kind]
+        if not isinstance(options, cls):
+            raise TypeError("options must be featpool.%s, got %s"
+                            % (cls.__name__, type(options).__name__))
+        values.update(options._values)
+    values.update(given)
+    return values
+
+
+def _apply_sample_rate(kind: str, values: dict[str, _Any], sample_rate: _Any,
+                       explicit: bool) -> None:
+    """sample_rate (the rate of the samples given) sets sample_frequency
+    (the rate features are computed at); given both, they must agree."""
+    if sample_rate is None:
+        return
+    if explicit and float(values["sample_frequency"]) != float(sample_rate):
+        raise Error("sample_rate=%g and sample_frequency=%g disagree; give one of them"
+                    % (sample_rate, values["sample_frequency"]))
+    values["sample_frequency"] = sample_rate
+
+
+def _feature_call_values(kind: str, args: dict[str, _Any], keys: frozenset[str]) -> dict[str, _Any]:
+    options = args.get("options")
+    given = {k: v for k, v in args.items() if k in keys}
+    values = _option_values(kind, options, given)
+    explicit = "sample_frequency" in given or (
+        options is not None and options.sample_frequency != _FEATURE_TYPES[kind]["defaults"][
+            "sample_frequency"])
+    if "sample_frequency" in keys:
+        _apply_sample_rate(kind, values, args.get("sample_rate"), explicit)
+    return values
+
+
+# --------------------------------------------------------------------------
+# Feature functions, one pair per registry entry
+
+_SAMPLES_DOC = """
+samples: 1-D [samples] (NumPy array, list, or CPU torch tensor of any float
+dtype, [N] or [1, N]); a 2-D [channels, samples] array needs channel=N (or
+channel=featpool.MIX_CHANNELS to average them). sample_rate is the rate of
+the samples (sample_frequency, the rate features are computed at, follows
+it). sample_scale: 'int16' (Kaldi's integer scale, a full-scale sample is
+32768, as read_audio() gives it) or 'unit' ([-1, 1]); default: the
+feature's own scale ({scale}). Returns float32 [frames, dim], a torch
+tensor if the input was one or return_tensors='pt' (no copy). NaN or inf
+samples, input shorter than one frame and bad options raise featpool.Error.
+options: a featpool.{cls} whose values the keywords given override.
+"""
+
+_BATCH_DOC = """
+The batch form of {name}(): `batch` is a list of waveforms (each as {name}()
+takes one) or a 2-D [batch, samples] array with optional `lengths`.
+Computed over num_threads threads (0: one per core) without the GIL, each
+result bit-identical to {name}() on that waveform. Returns a list of
+[frames_i, dim] arrays or, with padded=True, (features [batch, max_frames,
+dim] filled with padding_value, lengths [batch] int64), as lhotse's
+extract_batch. An error names the waveform (samples[i]).
+"""
+
+_TAIL = ("options", "channel", "sample_scale", "return_tensors")
+
+
+def _make_feature_functions(name: str, t: dict[str, _Any]) -> tuple[_Any, _Any]:
+    fields = t["fields"]
+    keys = frozenset(f["key"] for f in fields)
+    t["defaults"] = {f["key"]: f["default"] for f in fields}
+    cls = _OPTION_CLASSES[name]
+    head = [_P("samples", _POS, annotation="ArrayLike"),
+            _P("sample_rate", _POS, default=None, annotation="float | None")]
+    tail = [_P("options", _KW, default=None, annotation="%s | None" % cls.__name__),
+            _P("channel", _KW, default=None, annotation="int | None"),
+            _P("sample_scale", _KW, default=None, annotation="str | None")]
+    tensors = [_P("return_tensors", _KW, default=None, annotation="str | None")]
+    sig = _inspect.Signature(head + _field_params(fields) + tail + tensors,
+                             return_annotation="NDArray[np.float32]")
+    batch_head = [_P("batch", _POS, annotation="Sequence[ArrayLike] | ArrayLike"),
+                  head[1]]
+    batch_tail = [_P("num_threads", _KW, default=0, annotation="int"),
+                  _P("lengths", _KW, default=None, annotation="Sequence[int] | None"),
+                  _P("padded", _KW, default=False, annotation="bool"),
+                  _P("padding_value", _KW, default=0.0, annotation="float")]
+    batch_sig = _inspect.Signature(
+        batch_head + _field_params(fields) + tail + batch_tail + tensors,
+        return_annotation="list[NDArray[np.float32]] | tuple[NDArray[np.float32], "
+                          "NDArray[np.int64]]")
+
+    def feature(*args: _Any, **kwargs: _Any) -> _Any:
+        a = sig.bind(*args, **kwargs).arguments
+        samples, was_tensor = _input(a["samples"])
+        tensors = _want_tensors(a.get("return_tensors"), was_tensor)
+        values = _feature_call_values(name, a, keys)
+        scale, check = _scale(t["sample_scale"], a.get("sample_scale"))
+        out = _featpool._compute(name, samples, values, a.get("channel"), scale, check)
+        return _output(out, tensors)
+
+    def feature_batch(*args: _Any, **kwargs: _Any) -> _Any:
+        a = sig_batch_bind(*args, **kwargs)
+        batch = a["batch"]
+        any_tensor = _is_tensor(batch)
+        if any_tensor or isinstance(batch, _np.ndarray):
+            rows, _ = _input(batch, "batch")
+            rows = _np.asarray(rows)
+            if rows.ndim != 2:
+                raise Error("batch must be a list of waveforms or a 2-D [batch, samples] "
+                            "array, not %d-D" % rows.ndim)
+            items = list(rows)
+        else:
+            items = []
+            for x in batch:
+                array, was_tensor = _input(x)
+                any_tensor = any_tensor or was_tensor
+                items.append(array)
+        lengths = a.get("lengths")
+        if lengths is not None:
+            if len(lengths) != len(items):
+                raise Error("lengths has %d entries for %d waveforms" % (len(lengths), len(items)))
+            items = [_np.asarray(x)[..., :int(n)] for x, n in zip(items, lengths)]
+        tensors = _want_tensors(a.get("return_tensors"), any_tensor)
+        values = _feature_call_values(name, a, keys)
+        scale, check = _scale(t["sample_scale"], a.get("sample_scale"))
+        outs = _featpool._compute_batch(name, items, values, a.get("channel"), scale, check,
+                                        a.get("num_threads", 0))
+        if not a.get("padded", False):
+            return [_output(x, tensors) for x in outs]
+        dim = outs[0].shape[1] if outs else _featpool._feature_dim(name, values)
+        frames = _np.array([x.shape[0] for x in outs], dtype=_np.int64)
+        padded = _np.full((len(outs), int(frames.max()) if outs else 0, dim),
+                          a.get("padding_value", 0.0), dtype=_np.float32)
+        for i, x in enumerate(outs):
+            padded[i, :x.shape[0]] = x
+        return _output((padded, frames), tensors)
+
+    def sig_batch_bind(*args: _Any, **kwargs: _Any) -> dict[str, _Any]:
+        return dict(batch_sig.bind(*args, **kwargs).arguments)
+
+    doc = "%s.\n%s\nKeywords:\n%s" % (
+        t["help"], _SAMPLES_DOC.format(scale=t["sample_scale"], cls=cls.__name__),
+        _field_doc(fields))
+    for fn, fn_name, fn_sig, fn_doc in (
+            (feature, name, sig, doc),
+            (feature_batch, name + "_batch", batch_sig,
+             "%s, for a batch.\n%s\nKeywords as %s()." % (
+                 t["help"], _BATCH_DOC.format(name=name), name))):
+        fn.__name__ = fn_name
+        fn.__qualname__ = fn_name
+        fn.__module__ = __name__
+        fn.__doc__ = fn_doc
+        fn.__signature__ = fn_sig  # type: ignore[attr-defined]
+    return feature, feature_batch
+
+
+for _name, _type in _FEATURE_TYPES.items():
+    for _fn in _make_feature_functions(_name, _type):
+        globals()[_fn.__name__] = _fn
+
+# --------------------------------------------------------------------------
+# Pooling
+
+_POOL_KEYS = frozenset(f["key"] for f in _POOL_FIELDS)
+_pool_params = _field_params(_POOL_FIELDS)
+_pool_mode = [p.replace(kind=_POS) for p in _pool_params if p.name == "mode"]
+_pool_sig = _inspect.Signature(
+    [_P("matrix", _POS, annotation="ArrayLike")] + _pool_mode
+    + [p for p in _pool_params if p.name != "mode"]
+    + [_P("options", _KW, default=None, annotation="PoolOptions | None"),
+       _P("return_tensors", _KW, default=None, annotation="str | None")],
+    return_annotation="NDArray[np.float32] | tuple[NDArray[np.float32], NDArray[np.int64]]")
+
+
+def pool(*args: _Any, **kwargs: _Any) -> _Any:
+    a = _pool_sig.bind(*args, **kwargs).arguments
+    matrix, was_tensor = _input(a["matrix"], "matrix")
+    tensors = _want_tensors(a.get("return_tensors"), was_tensor)
+    values = _option_values("pool", a.get("options"),
+                            {k: v for k, v in a.items() if k in _POOL_KEYS})
+    return _output(_featpool._pool(matrix, values), tensors)
+
+
+pool.__signature__ = _pool_sig  # type: ignore[attr-defined]
+pool.__doc__ = """Pools a [time, freq] matrix exactly as PyTorch does.
+
+Returns float32 [T', F'] equal to torch.nn.functional.<op>(x[None, None],
+...)[0, 0] for a float32 x, and with return_indices=True also int64 indices
+(flat t * F + f into the input), as max_pool2d / adaptive_max_pool2d give.
+
+mode: 'max' (max_pool2d), 'avg' (avg_pool2d), 'lp' (lp_pool2d, p = norm_type),
+'adaptive-max' / 'adaptive-avg' (output_size; None on an axis keeps it),
+'stats' (per-column mean then population std over time, [1, 2F]) or 'stack'
+(FunASR low-frame-rate stacking of stack_frames frames every stack_stride).
+kernel, stride, padding, dilation, output_size: an int or a (time, freq)
+pair, as torch takes them; kernel=None means (2, 2) for max, avg and lp,
+stride=None means the kernel. Options a mode does not take must keep their
+defaults, and everything torch rejects raises featpool.Error (a ValueError).
+max, stack and adaptive-max copy input values (bit-identical to torch); avg,
+lp and adaptive-avg sum in double. The GIL is released while pooling. A torch
+tensor in gives tensors out.
+
+Keywords:
+""" + _field_doc(_POOL_FIELDS)
+
+# --------------------------------------------------------------------------
+# Streaming
+
+
+def _rebuild_extractor(options: _Any, sample_scale: _Any) -> OnlineExtractor:
+    return OnlineExtractor(options, sample_scale=sample_scale)
+
+
+class OnlineExtractor(_featpool._OnlineExtractor):  # type: ignore[misc]
+    __doc__ = _featpool._OnlineExtractor.__doc__ + """
+feature: a feature type's name (featpool.FEATURES) or its options object
+(featpool.FbankOptions(...)); keywords are that type's (as featpool.<name>()).
+Pickling keeps the configuration (not the stream), so DataLoader workers
+started with spawn get a fresh extractor with the same options.
+"""
+
+    def __init__(self, feature: _Any = "fbank", sample_rate: float | None = None, *,
+                 sample_scale: str | None = None, **keywords: _Any) -> None:
+        if isinstance(feature, _Options) and not isinstance(feature, PoolOptions):
+            options = feature
+            feature = options._kind
+        elif isinstance(feature, str):
+            if feature not in _FEATURE_TYPES:
+                raise Error("feature=%s: expected %s" % (feature, _choice_list(FEATURES)))
+            options = None
+        else:
+            raise TypeError("feature must be a feature type's name or options, got %r"
+                            % (feature,))
+        fields = _FEATURE_TYPES[feature]["fields"]
+        keys = frozenset(f["key"] for f in fields)
+        for key in keywords:
+            if key not in keys:
+                owners = [n for n, t in _FEATURE_TYPES.items()
+                          if any(f["key"] == key for f in t["fields"])]
+                if not owners:
+                    raise TypeError("OnlineExtractor() got an unexpected keyword argument %r"
+                                    % key)
+                raise TypeError("%s is an option of %s, not of feature=%s"
+                                % (key, _choice_list(owners, "and"), feature))
+        args = dict(keywords, sample_rate=sample_rate, options=options)
+        values = _feature_call_values(feature, args, keys)
+        self._options = _OPTION_CLASSES[feature](**values)
+        self._sample_scale = sample_scale
+        scale, check = _scale(_FEATURE_TYPES[feature]["sample_scale"], sample_scale)
+        super().__init__(feature, values, scale, check)
+
+    @property
+    def feature(self) -> str:
+        """The feature type's name."""
+        return str(self._options._kind)
+
+    @property
+    def options(self) -> _Any:
+        """The options, as featpool.<Name>Options."""
+        return self._options
+
+    def accept_waveform(self, sample_rate: float, samples: _Any) -> None:
+        super().accept_waveform(sample_rate, _input(samples)[0])
+
+    def __reduce__(self) -> tuple[_Any, ...]:
+        return (_rebuild_extractor, (self._options, self._sample_scale))
+
+
+def _rebuild_pooler(input_dim: int, options: _Any) -> OnlinePooler:
+    return OnlinePooler(input_dim, options=options)
+
+
+_pooler_sig = _inspect.Signature(
+    [_P("input_dim", _POS, annotation="int")] + _pool_mode
+    + [p for p in _pool_params if p.name != "mode"]
+    + [_P("options", _KW, default=None, annotation="PoolOptions | None")])
+
+
+class OnlinePooler(_featpool._OnlinePooler):  # type: ignore[misc]
+    __doc__ = _featpool._OnlinePooler.__doc__ + """
+Pickling keeps the configuration (not the stream).
+"""
+
+    def __init__(self, *args: _Any, **kwargs: _Any) -> None:
+        a = _pooler_sig.bind(*args, **kwargs).arguments
+        values = _option_values("pool", a.get("options"),
+                                {k: v for k, v in a.items() if k in _POOL_KEYS})
+        super().__init__(a["input_dim"], values)
+        self._options = PoolOptions(**values)
+
+    @property
+    def options(self) -> _Any:
+        """The options, as featpool.PoolOptions."""
+        return self._options
+
+    def accept_frames(self, frames: _Any) -> None:
+        super().accept_frames(_input(frames, "frames")[0])
+
+    def __reduce__(self) -> tuple[_Any, ...]:
+        return (_rebuild_pooler, (self.input_dim, self._options))
+
+
+OnlinePooler.__init__.__signature__ = _pooler_sig  # type: ignore[attr-defined]
+OnlinePooler.__signature__ = _pooler_sig  # type: ignore[attr-defined]
+
+# --------------------------------------------------------------------------
+# Audio
+
+
+def _choice_list(names: _Any, last: str = "or") -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else "%s %s %s" % (", ".join(names[:-1]), last, names[-1])
+
+
+def read_audio(path: _Any, sample_rate: float | None = None, *, channel: int = -1,
+               feature: str | None = None, sample_scale: str | None = None) -> _Any:
+    """Reads an audio file (WAV, FLAC, OGG, ... through libsndfile).
+
+    path: a file name, a pathlib.Path or a binary file object. Returns
+    (samples, sample_rate): 1-D float32 and the rate in Hz. The samples are
+    on the scale `feature` expects (its registry entry; Kaldi's types: the
+    integer scale, a full-scale sample is 32768 whatever the bit depth), or
+    on sample_scale ('int16' or 'unit') if given; without either, 'int16'.
+    sample_rate=None keeps the file's rate; another value resamples
+    (libsoxr). channel: -1 the first channel (with a warning if there are
+    several), N that channel, featpool.MIX_CHANNELS the average of all.
+    """
+    if feature is not None and feature not in _FEATURE_TYPES:
+        raise Error("feature=%s: expected %s" % (feature, _choice_list(FEATURES)))
+    scale = sample_scale
+    if scale is None:
+        scale = _FEATURE_TYPES[feature]["sample_scale"] if feature is not None else "int16"
+    if scale not in _SCALES:
+        raise Error("invalid sample_scale=%r: expected 'int16' or 'unit'" % (scale,))
+    if hasattr(path, "read"):
+        samples, rate = _read_file_object(path, sample_rate, channel)
+    else:
+        samples, rate = _featpool._read_audio(_os.fspath(path), sample_rate, channel)
+    if scale == "unit":
+        samples *= _np.float32(1.0 / _INT16_FULL_SCALE)
+    return samples, rate
+
+
+def _read_file_object(f: _Any, sample_rate: float | None, channel: int) -> _Any:
+    data = f.read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("read_audio() needs a binary file object (open(..., 'rb')), got %s"
+                        % type(data).__name__)
+    name = str(getattr(f, "name", "<file object>"))
+    suffix = _os.path.splitext(name)[1] if isinstance(getattr(f, "name", None), str) else ""
+    tmp = _tempfile.NamedTemporaryFile(prefix="featpool-", suffix=suffix, delete=False)
+    try:
+        with tmp:
+            tmp.write(data)
+        try:
+            return _featpool._read_audio(tmp.name, sample_rate, channel)
+        except Error as e:
+            raise Error(str(e).replace(tmp.name, name)) from None
+    finally:
+        _os.unlink(tmp.name)
+
+
+__all__ = sorted(
+    ["Error", "SampleScaleWarning", "MIX_CHANNELS", "FEATURES", "version", "read_audio", "pool",
+     "plot", "PoolOptions", "OnlineExtractor", "OnlinePooler"]
+    + [c.__name__ for c in _OPTION_CLASSES.values()]
+    + [n for name in FEATURES for n in (name, name + "_batch")])
+
+del _name, _type, _fn, _cls
