@@ -145,6 +145,16 @@ TEST_CASE("typed setters check type and range as text does", "[options]") {
   ref.SetDouble(info, 3.0);
   CHECK(o.num_ceps == 3);
   CHECK_THROWS_AS(ref.SetBool(info, true), OptionError);
+  // An int64 beyond 2^53 is still an integer: its range is what is wrong.
+  int64_t big = 1;
+  OptionInfo stack = info;
+  stack.key = "stack_frames";
+  stack.max = 2147483647.0;
+  CHECK_THROWS_WITH(OptionRef::Of(&big).SetInt(stack, INT64_MAX),
+                    Catch::Contains("stack_frames=9223372036854775807: must be in"));
+  stack.max = std::numeric_limits<double>::infinity();
+  OptionRef::Of(&big).SetInt(stack, INT64_MAX);
+  CHECK(big == INT64_MAX);
 }
 
 TEST_CASE("OptionError renders keys and cross-references in each spelling", "[options]") {

@@ -103,9 +103,8 @@ py::list ComputeBatch(const std::string& name, const std::vector<FloatArray>& ba
 void BindFeatures(py::module_& m) {
   m.def("_compute", &Compute, py::arg("feature"), py::arg("samples"), py::arg("options"),
         py::arg("channel"), py::arg("scale"), py::arg("check_scale"));
-  m.def("_compute_batch", &ComputeBatch, py::arg("feature"), py::arg("batch"),
-        py::arg("options"), py::arg("channel"), py::arg("scale"), py::arg("check_scale"),
-        py::arg("num_threads"));
+  m.def("_compute_batch", &ComputeBatch, py::arg("feature"), py::arg("batch"), py::arg("options"),
+        py::arg("channel"), py::arg("scale"), py::arg("check_scale"), py::arg("num_threads"));
   m.def("_feature_dim", [](const std::string& name, const py::dict& values) {
     return MakeFeatureComputer(FeatureOptionsFrom(name, values))->Dim();
   });

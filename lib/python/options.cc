@@ -5,6 +5,8 @@
 // Nothing here names an option: a new field or feature type appears in
 // Python without an edit.
 
+#include "featpool/options.h"
+
 #include <climits>
 #include <string>
 #include <utility>
@@ -13,7 +15,6 @@
 #include "binding.h"
 #include "featpool/error.h"
 #include "featpool/feature-registry.h"
-#include "featpool/options.h"
 
 namespace featpool {
 namespace python {
@@ -166,8 +167,8 @@ void SetValue(const OptionInfo& info, const OptionRef& ref, const py::handle& va
       return;
     case OptionType::kFloat:
     case OptionType::kDouble: {
-      if (IsBool(value) || (!IsInteger(value) && !PyFloat_Check(value.ptr()) &&
-                            !py::hasattr(value, "__float__"))) {
+      if (IsBool(value) ||
+          (!IsInteger(value) && !PyFloat_Check(value.ptr()) && !py::hasattr(value, "__float__"))) {
         throw py::type_error(key + " must be a number, got " + Repr(value));
       }
       const double v = PyFloat_AsDouble(value.ptr());
@@ -229,7 +230,7 @@ py::list Describe(Options* opts) {
     d["allow_keep"] = info.allow_keep;
     d["optional"] = info.zero_means_unset;
     d["choices"] = f.second.type() == OptionType::kChoice ? py::cast(f.second.choices())
-                                                            : py::object(py::none());
+                                                          : py::object(py::none());
     out.append(d);
   }
   return out;

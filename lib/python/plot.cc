@@ -1,11 +1,12 @@
 // featpool.plot(): the picture of `featpool plot` from arrays.
 
+#include "featpool/plot.h"
+
 #include <string>
 
 #include "binding.h"
 #include "featpool/error.h"
 #include "featpool/frame-extractor.h"
-#include "featpool/plot.h"
 #include "featpool/pooler.h"
 
 namespace featpool {
@@ -57,7 +58,8 @@ void BindPlot(py::module_& m) {
           in.features_grid.y_label = "cepstral coefficient";
           name = "mfcc, " + dims + " cepstra";
         } else if (!feature.empty()) {
-          throw OptionError("feature", feature, "expected fbank, mfcc, spectrogram or '' (the y axis)");
+          throw OptionError("feature", feature,
+                            "expected fbank, mfcc, spectrogram or '' (the y axis)");
         }
         in.features_label = name + ": " + shape(features);
         std::string default_title = in.features_label;

@@ -39,9 +39,7 @@ py::object Pool(const FloatArray& matrix, const py::dict& values) {
 
 }  // namespace
 
-void BindPooling(py::module_& m) {
-  m.def("_pool", &Pool, py::arg("matrix"), py::arg("options"));
-}
+void BindPooling(py::module_& m) { m.def("_pool", &Pool, py::arg("matrix"), py::arg("options")); }
 
 }  // namespace python
 }  // namespace featpool

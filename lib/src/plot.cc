@@ -613,9 +613,9 @@ PlotBuilder::Impl::Layout PlotBuilder::Impl::MakeLayout() const {
   layout.height = opts.height > 0 ? opts.height : natural + fixed;
   if (layout.height - fixed < kMinPanelHeight * panels) {
     const int least = fixed + kMinPanelHeight * panels;
-    throw OptionError("height", std::to_string(layout.height),
-                      std::to_string(panels) + " panels need at least " +
-                          std::to_string(least) + " pixels");
+    throw OptionError(
+        "height", std::to_string(layout.height),
+        std::to_string(panels) + " panels need at least " + std::to_string(least) + " pixels");
   }
   const double scale = natural > 0 ? static_cast<double>(layout.height - fixed) / natural : 1.0;
   int y = kTitleHeight;
