@@ -7,6 +7,7 @@ packages=(build-essential cmake pkg-config libkissfft-dev libsndfile1-dev libsox
           libcairo2-dev fonts-dejavu-core libcli11-dev catch2 zlib1g-dev nlohmann-json3-dev)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(python3 python3-numpy parallel python3-dev pybind11-dev python3-pytest libbenchmark-dev
+             python3-venv python3-setuptools python3-wheel python3-build mypy  # tests/test-python-package.sh, test_stubs.py
              slurm-wlm slurm-client munge
              clang libclang-rt-14-dev)  # clang: the libFuzzer build (tools/fuzz.sh)
 fi

@@ -445,7 +445,7 @@ Pickling keeps the configuration (not the stream), so DataLoader workers
 started with spawn get a fresh extractor with the same options.
 """
 
-    def __init__(self, feature: _Any = "fbank", sample_rate: float | None = None, *,
+    def __init__(self, feature: str | _Options = "fbank", sample_rate: float | None = None, *,
                  sample_scale: str | None = None, **keywords: _Any) -> None:
         if isinstance(feature, _Options) and not isinstance(feature, PoolOptions):
             options = feature
@@ -481,11 +481,11 @@ started with spawn get a fresh extractor with the same options.
         return str(self._options._kind)
 
     @property
-    def options(self) -> _Any:
+    def options(self) -> Any:
         """The options, as featpool.<Name>Options."""
         return self._options
 
-    def accept_waveform(self, sample_rate: float, samples: _Any) -> None:
+    def accept_waveform(self, sample_rate: float, samples: ArrayLike) -> None:
         super().accept_waveform(sample_rate, _input(samples)[0])
 
     def __reduce__(self) -> tuple[_Any, ...]:
@@ -515,11 +515,11 @@ Pickling keeps the configuration (not the stream).
         self._options = PoolOptions(**values)
 
     @property
-    def options(self) -> _Any:
+    def options(self) -> PoolOptions:
         """The options, as featpool.PoolOptions."""
         return self._options
 
-    def accept_frames(self, frames: _Any) -> None:
+    def accept_frames(self, frames: ArrayLike) -> None:
         super().accept_frames(_input(frames, "frames")[0])
 
     def __reduce__(self) -> tuple[_Any, ...]:
@@ -538,8 +538,9 @@ def _choice_list(names: _Any, last: str = "or") -> str:
     return names[0] if len(names) == 1 else "%s %s %s" % (", ".join(names[:-1]), last, names[-1])
 
 
-def read_audio(path: _Any, sample_rate: float | None = None, *, channel: int = -1,
-               feature: str | None = None, sample_scale: str | None = None) -> _Any:
+def read_audio(path: str | os.PathLike[str] | BinaryIO, sample_rate: float | None = None, *,
+               channel: int = -1, feature: str | None = None,
+               sample_scale: str | None = None) -> tuple[NDArray[np.float32], float]:
     """Reads an audio file (WAV, FLAC, OGG, ... through libsndfile).
 
     path: a file name, a pathlib.Path or a binary file object. Returns

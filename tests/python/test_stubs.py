@@ -1,0 +1,71 @@
+"""The type stubs (lib/python/featpool/__init__.pyi) say what the module has:
+regenerated from the built module (tools/gen-python-stubs.py) they are the
+committed file, and `mypy --strict` accepts a user script against them and
+rejects a wrong keyword."""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+if os.environ.get("FEATPOOL_PYTHON_REQUIRED"):
+    import featpool
+else:
+    featpool = pytest.importorskip("featpool", reason="the featpool module is not built")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STUB = os.path.join(ROOT, "lib", "python", "featpool", "__init__.pyi")
+TYPED = os.path.join(ROOT, "tests", "python", "typed")
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location(
+        "gen_python_stubs", os.path.join(ROOT, "tools", "gen-python-stubs.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_stubs_are_generated_from_the_module():
+    with open(STUB) as f:
+        committed = f.read()
+    generated = load_generator().stub_text(featpool)
+    assert committed == generated, (
+        "lib/python/featpool/__init__.pyi is out of date: run "
+        "PYTHONPATH=build/lib/python/module python3 tools/gen-python-stubs.py")
+    for name in featpool.__all__:
+        assert ("def %s(" % name in committed or "class %s" % name in committed
+                or "%s:" % name in committed), name
+    # the package ships them
+    package = os.path.dirname(featpool.__file__)
+    assert os.path.exists(os.path.join(package, "py.typed"))
+    with open(os.path.join(package, "__init__.pyi")) as f:
+        assert f.read() == committed
+
+
+def mypy(tmp_path, script):
+    if shutil.which("mypy") is None and importlib.util.find_spec("mypy") is None:
+        pytest.skip("mypy is not installed (tools/install-deps.sh --tests installs it)")
+    env = dict(os.environ, MYPYPATH=os.path.dirname(os.path.dirname(featpool.__file__)))
+    command = [sys.executable, "-m", "mypy"] if importlib.util.find_spec("mypy") else ["mypy"]
+    return subprocess.run(command + ["--strict", "--no-incremental",
+                                     "--cache-dir", str(tmp_path / "cache"), script],
+                          capture_output=True, text=True, env=env)
+
+
+def test_mypy_strict_accepts_a_user_script(tmp_path):
+    done = mypy(tmp_path, os.path.join(TYPED, "user_script.py"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_rejects_a_wrong_keyword(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import featpool\n"
+                   "featpool.fbank([0.0] * 400, num_mel_bins='80')\n"
+                   "featpool.mfcc([0.0] * 400, num_mel_bins_typo=80)\n")
+    done = mypy(tmp_path, str(bad))
+    assert done.returncode == 1
+    assert "num_mel_bins" in done.stdout and "num_mel_bins_typo" in done.stdout, done.stdout
