@@ -37,14 +37,20 @@ class PyOnlineExtractor {
       extractor_.AcceptWaveform(sample_rate, s.data, s.count);
       CheckNewFrames(before);
     }
-    if (check_scale_ && s.max_abs > 0.0f && s.max_abs <= 1.0f) WarnUnitScale(name_);
+    max_abs_ = std::max(max_abs_, s.max_abs);
+    // A quiet chunk of int16 audio can be within [-1, 1]: decide on the
+    // first second of the stream (or all of it, if shorter).
+    if (extractor_.NumSamplesAccepted() >= extractor_.frame_options().samp_freq) CheckScale();
   }
   void InputFinished() {
-    py::gil_scoped_release release;
-    std::lock_guard<std::mutex> lock(mutex_);
-    const int32_t before = extractor_.NumFramesReady();
-    extractor_.InputFinished();
-    CheckNewFrames(before);
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mutex_);
+      const int32_t before = extractor_.NumFramesReady();
+      extractor_.InputFinished();
+      CheckNewFrames(before);
+    }
+    CheckScale();
   }
   template <typename F>
   auto Locked(F f) {
@@ -98,9 +104,17 @@ class PyOnlineExtractor {
     CheckFinite({extractor_.Frame(before), after - before, extractor_.Dim()}, "samples");
   }
 
+  // Warns (once per process) if the stream's first second looks unit-scale.
+  void CheckScale() {
+    if (!check_scale_) return;
+    check_scale_ = false;
+    if (max_abs_ > 0.0f && max_abs_ <= 1.0f) WarnUnitScale(name_);
+  }
+
   std::string name_;
   float scale_;
   bool check_scale_;
+  float max_abs_ = 0.0f;
   std::mutex mutex_;
   OnlineExtractor extractor_;
 };
