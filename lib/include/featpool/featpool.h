@@ -3,7 +3,9 @@
 #define FEATPOOL_FEATPOOL_H_
 
 #include "featpool/audio-source.h"
+#include "featpool/cmvn.h"
 #include "featpool/compressed-matrix.h"
+#include "featpool/deltas.h"
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
@@ -15,6 +17,7 @@
 #include "featpool/matrix.h"
 #include "featpool/mel-bank.h"
 #include "featpool/mfcc.h"
+#include "featpool/normalize.h"
 #include "featpool/npy.h"
 #include "featpool/online-feature.h"
 #include "featpool/online-pooler.h"
@@ -22,7 +25,10 @@
 #include "featpool/plot.h"
 #include "featpool/pooler.h"
 #include "featpool/rfft.h"
+#include "featpool/row-queue.h"
 #include "featpool/spectrogram.h"
+#include "featpool/splice.h"
+#include "featpool/stage.h"
 #include "featpool/version.h"
 
 #endif  // FEATPOOL_FEATPOOL_H_

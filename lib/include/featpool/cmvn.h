@@ -1,0 +1,102 @@
+// Cepstral mean and variance normalisation, as Kaldi applies it:
+//   utterance  apply-cmvn with the utterance's own stats (compute-cmvn-stats
+//              then apply-cmvn, per utterance; Kaldi transform/cmvn.cc
+//              AccCmvnStats l.29-46, ApplyCmvn l.64-115)
+//   sliding    apply-cmvn-sliding (feat/feature-functions.cc
+//              SlidingWindowCmnInternal l.250-347): the mean (and variance)
+//              of a window of cmn_window frames around each frame
+//   global     apply-cmvn with fixed stats from --cmvn-stats (GlobalCmvn)
+// Options keep Kaldi's names: norm_means, norm_vars (apply-cmvn), cmn_window,
+// min_cmn_window (Kaldi's min-cmn-window), cmn_center (Kaldi's center).
+//
+// Arithmetic is Kaldi's operation by operation: stats in double with x*x
+// rounded to float first (AccCmvnStats multiplies floats); means only adds
+// the float offset float(float(-1/count) * sum); with variances x * scale +
+// offset in float, scale = float(1/sqrt(var)), var floored at 1e-20. Sliding
+// sums are running double sums updated one frame in and one out, as Kaldi's
+// loop, variance floored at 1e-10 and a one-frame window giving 0.
+//
+// Thread safety: GlobalCmvn is immutable and shareable.
+#ifndef FEATPOOL_CMVN_H_
+#define FEATPOOL_CMVN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "featpool/matrix.h"
+
+namespace featpool {
+
+class OptionVisitor;  // options.h
+
+enum class CmvnMode { kNone, kUtterance, kSliding, kGlobal };
+
+struct CmvnOptions {
+  CmvnMode mode = CmvnMode::kNone;  // key "cmvn"
+  bool norm_means = true;
+  bool norm_vars = false;
+  int32_t cmn_window = 600;      // sliding
+  int32_t min_cmn_window = 100;  // sliding, not centred
+  bool cmn_center = false;       // sliding
+  std::string cmvn_stats;        // global: the stats file
+
+  void VisitOptions(OptionVisitor& v);
+  // Throws OptionError naming the option (a sliding option with another
+  // mode, global without --cmvn-stats, norm_vars without norm_means, ...).
+  void Validate() const;
+};
+
+// Kaldi's stats of D-dimensional features: 2 x (D + 1) doubles, row 0 the
+// sums and the count, row 1 the sums of squares (and 0).
+struct CmvnStats {
+  int64_t dim = 0;
+  std::vector<double> values;  // 2 * (dim + 1), row-major
+
+  explicit CmvnStats(int64_t d = 0) : dim(d), values(static_cast<size_t>(2 * (d + 1)), 0.0) {}
+  double count() const { return values[static_cast<size_t>(dim)]; }
+  // Kaldi AccCmvnStats with weight 1, every row of `feats`.
+  void Accumulate(MatrixView feats);
+  void Accumulate(const float* row);
+};
+
+// Per-column affine normalisation with fixed parameters.
+class GlobalCmvn {
+ public:
+  enum class Rule {
+    kKaldiMeans,  // x + offset                  (apply-cmvn, means only)
+    kKaldiVars,   // x * scale + offset          (apply-cmvn --norm-vars)
+    kShiftScale,  // (x + shift) * scale, float  (FunASR am.mvn)
+    kMeanStd,     // (x - mean) / std in double  (ESPnet GlobalMVN)
+  };
+
+  // Kaldi ApplyCmvn()'s parameters from `stats`; throws Error (with
+  // `source` in front) for a count below 1 or NaN/inf scales.
+  static GlobalCmvn FromKaldiStats(const CmvnStats& stats, bool norm_means, bool norm_vars,
+                                   const std::string& source);
+  // Reads --cmvn-stats: a Kaldi matrix 2 x (D+1) (binary "\0B" DM/FM, or text
+  // "[ ... ]", optionally the one record of an archive "key ..."), a .npy of
+  // that matrix, an ESPnet feats_stats.npz (count, sum, sum_square; numpy's
+  // uncompressed savez), or a FunASR am.mvn (<AddShift> / <Rescale>). Throws
+  // Error naming the file.
+  static GlobalCmvn Read(const std::string& path, bool norm_means, bool norm_vars);
+
+  Rule rule() const { return rule_; }
+  int64_t Dim() const { return static_cast<int64_t>(a_.size()); }
+  void Apply(const float* in, float* out) const;
+
+ private:
+  Rule rule_ = Rule::kKaldiMeans;
+  std::vector<float> a_, b_;        // offset / scale, shift / scale
+  std::vector<double> mean_, std_;  // kMeanStd
+};
+
+// Kaldi's sliding-window rule (SlidingWindowCmnInternal): the window
+// [*start, *end) of frame t among `num_frames` (INT64_MAX while the length is
+// unknown).
+void SlidingCmnWindow(const CmvnOptions& opts, int64_t t, int64_t num_frames, int64_t* start,
+                      int64_t* end);
+
+}  // namespace featpool
+
+#endif  // FEATPOOL_CMVN_H_

@@ -1,0 +1,133 @@
+#include "featpool/normalize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "featpool/error.h"
+#include "featpool/options.h"
+#include "stages.h"
+
+namespace featpool {
+namespace {
+
+const std::vector<std::string> kNormalizeModeNames = {"none", "per-feature", "whisper", "top-db"};
+
+float MaxOf(const Matrix& m) {
+  float max = -INFINITY;
+  const float* p = m.data();
+  for (int64_t i = 0; i < m.rows() * m.cols(); ++i) max = std::max(max, p[i]);
+  return max;
+}
+
+void Floor(Matrix* m, float floor) {
+  float* p = m->data();
+  for (int64_t i = 0; i < m->rows() * m->cols(); ++i) p[i] = std::max(p[i], floor);
+}
+
+}  // namespace
+
+void NormalizeOptions::VisitOptions(OptionVisitor& v) {
+  OptionInfo mode_info;
+  mode_info.key = "normalize";
+  mode_info.help =
+      "Whole-utterance normalisation: none, per-feature (NeMo), whisper (max-8 clamp, "
+      "(x+4)/4) or top-db (floor at the utterance max - top_db)";
+  v.Visit(mode_info, OptionRef::Choice(&mode, &kNormalizeModeNames));
+  OptionInfo top;
+  top.key = "top_db";
+  top.help = "Floor below the utterance maximum, in the features' units (dB: 80)";
+  top.min = 0.0;
+  top.applies_to = "top-db";
+  v.Visit(top, OptionRef::Of(&top_db));
+}
+
+void NormalizeOptions::Validate() const {
+  CheckOptionRanges(*this);
+  CheckModeOptions(OptionFields(*this), OptionFields(NormalizeOptions{}), "normalize",
+                   "normalisation");
+}
+
+void Normalize(const NormalizeOptions& opts, Matrix* m) {
+  const int64_t rows = m->rows();
+  const int64_t cols = m->cols();
+  if (rows == 0 || cols == 0) return;
+  switch (opts.mode) {
+    case NormalizeMode::kNone:
+      return;
+    case NormalizeMode::kWhisper: {
+      // whisper/audio.py l.155-156, float32 tensors.
+      Floor(m, MaxOf(*m) - 8.0f);
+      float* p = m->data();
+      for (int64_t i = 0; i < rows * cols; ++i) p[i] = (p[i] + 4.0f) / 4.0f;
+      return;
+    }
+    case NormalizeMode::kTopDb:
+      Floor(m, static_cast<float>(static_cast<double>(MaxOf(*m)) - opts.top_db));
+      return;
+    case NormalizeMode::kPerFeature: {
+      // NeMo normalize_batch(), per_feature (features.py l.64-93).
+      std::vector<double> mean(static_cast<size_t>(cols), 0.0);
+      std::vector<double> ss(static_cast<size_t>(cols), 0.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c) mean[c] += (*m)(r, c);
+      }
+      for (double& v : mean) v /= static_cast<double>(rows);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c) {
+          const double d = (*m)(r, c) - mean[c];
+          ss[c] += d * d;
+        }
+      }
+      for (int64_t c = 0; c < cols; ++c) {
+        double std = std::sqrt(ss[c] / static_cast<double>(rows - 1));  // 0/0 for one frame
+        if (std != std) std = 0.0;
+        ss[c] = std + 1e-5;
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c) {
+          (*m)(r, c) = static_cast<float>(((*m)(r, c) - mean[c]) / ss[c]);
+        }
+      }
+      return;
+    }
+  }
+}
+
+namespace internal {
+namespace {
+
+class NormalizeStage : public WholeUtteranceStage {
+ public:
+  NormalizeStage(const NormalizeOptions& opts, int64_t dim)
+      : WholeUtteranceStage(dim, dim), opts_(opts) {}
+  const char* Name() const override { return "normalize"; }
+  std::string CannotStreamReason() const override {
+    return opts_.mode == NormalizeMode::kPerFeature
+               ? "cannot stream: per-feature normalisation needs the whole utterance's mean and "
+                 "standard deviation"
+               : "cannot stream: the floor is relative to the whole utterance's maximum";
+  }
+  std::string CannotStreamKey() const override { return "normalize"; }
+  std::string CannotStreamValue() const override {
+    return kNormalizeModeNames[static_cast<size_t>(opts_.mode)];
+  }
+
+ private:
+  void ProcessWhole(MatrixView in, RowQueue* out) override {
+    Matrix m(in.rows, in.cols);
+    std::copy_n(in.data, in.rows * in.cols, m.data());
+    Normalize(opts_, &m);
+    out->Append(m.View());
+  }
+  NormalizeOptions opts_;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameStage> MakeNormalizeStage(const NormalizeOptions& opts, int64_t dim) {
+  return std::make_unique<NormalizeStage>(opts, dim);
+}
+
+}  // namespace internal
+}  // namespace featpool

@@ -1,0 +1,361 @@
+#include "featpool/stage.h"
+
+#include <algorithm>
+#include <set>
+
+#include "featpool/error.h"
+#include "featpool/online-pooler.h"
+#include "featpool/options.h"
+#include "stages.h"
+
+namespace featpool {
+
+Matrix FrameStage::Process(MatrixView in) {
+  Reset();
+  RowQueue out(OutputDim());
+  Accept(in, &out);
+  Flush(&out);
+  const MatrixView rows = out.Held();
+  Matrix m(rows.rows, rows.cols);
+  std::copy_n(rows.data, rows.rows * rows.cols, m.data());
+  Reset();
+  return m;
+}
+
+const std::vector<std::string>& StageNames() {
+  static const std::vector<std::string> kNames = {"normalize", "cmvn", "deltas", "splice", "pool"};
+  return kNames;
+}
+
+void StageOptions::VisitOptions(OptionVisitor& v) {
+  OptionInfo info;
+  info.key = "stages";
+  info.help =
+      "Order of the stages after the features, comma-separated (e.g. pool,cmvn); default "
+      "normalize,cmvn,deltas,splice,pool, of those that are on";
+  v.Visit(info, OptionRef::Of(&stages));
+  normalize.VisitOptions(v);
+  cmvn.VisitOptions(v);
+  deltas.VisitOptions(v);
+  splice.VisitOptions(v);
+}
+
+bool StageOptions::Any() const {
+  return normalize.mode != NormalizeMode::kNone || cmvn.mode != CmvnMode::kNone ||
+         deltas.order > 0 || splice.On() || pool.has_value();
+}
+
+namespace internal {
+
+void WholeUtteranceStage::Flush(RowQueue* out) {
+  ProcessWhole(held_.Held(), out);
+  held_.Reset();
+}
+
+namespace {
+
+bool Streams(PoolMode mode) {
+  return mode != PoolMode::kAdaptiveMax && mode != PoolMode::kAdaptiveAvg;
+}
+
+// Pooling as a stage: OnlinePooler where it streams; otherwise the whole
+// input pooled by Pooler::Apply() at Flush(). Either way the rows and errors
+// are those of Pooler::Apply() on the whole matrix (a stream too short for
+// the kernel fails at Flush() with the offline error).
+class PoolStage : public FrameStage {
+ public:
+  PoolStage(std::shared_ptr<const Pooler> pooler, int64_t dim)
+      : pooler_(std::move(pooler)), dim_(dim), held_(dim) {
+    const PoolOptions& o = pooler_->options();
+    if (Streams(o.mode)) {
+      try {
+        online_ = std::make_unique<OnlinePooler>(o, dim);
+      } catch (const Error& e) {
+        // Pooler::Apply() reports it, with its own message, at the end.
+        reason_ = std::string("cannot stream: ") + e.what();
+      }
+    } else {
+      reason_ = "cannot stream: adaptive pooling needs the whole input's length";
+    }
+    if (online_) {
+      out_dim_ = online_->Dim();
+    } else if (o.output_size && Streams(o.mode) == false) {
+      out_dim_ = o.output_size->freq == kKeep ? dim : o.output_size->freq;
+    } else {
+      out_dim_ = PoolOutputSize(dim, o.kernel.freq, o.EffectiveStride().freq, o.padding.freq,
+                                o.dilation.freq, o.ceil_mode);
+    }
+  }
+  const char* Name() const override { return "pool"; }
+  int64_t InputDim() const override { return dim_; }
+  int64_t OutputDim() const override { return out_dim_; }
+  std::string CannotStreamReason() const override { return reason_; }
+  std::string CannotStreamKey() const override { return "mode"; }
+  std::string CannotStreamValue() const override { return PoolModeName(pooler_->options().mode); }
+  int64_t FramesNeededForRow(int64_t row) const override {
+    return online_ ? online_->FramesNeededForRow(row) : -1;
+  }
+  int64_t LookAhead() const override { return online_ ? online_->FrameLag() : -1; }
+
+  void Accept(MatrixView rows, RowQueue* out) override {
+    frames_ += rows.rows;
+    if (!online_) {
+      held_.Append(rows);
+      return;
+    }
+    online_->AcceptFrames(rows);
+    Move(out);
+  }
+
+  void Flush(RowQueue* out) override {
+    if (!online_) {
+      Matrix pooled;
+      pooler_->Apply(held_.Held(), &pooled);
+      held_.Reset();
+      out->Append(pooled.View());
+      return;
+    }
+    online_->InputFinished();
+    if (frames_ > 0) {
+      const PoolSize shape = pooler_->OutputShape(frames_, dim_);  // the offline errors
+      if (shape.time != online_->NumRowsReady() || shape.freq != online_->Dim()) {
+        throw Error("internal: streamed pooling gave " + std::to_string(online_->NumRowsReady()) +
+                    "x" + std::to_string(online_->Dim()) + ", offline " +
+                    std::to_string(shape.time) + "x" + std::to_string(shape.freq));
+      }
+    }
+    Move(out);
+  }
+
+  void Reset() override {
+    frames_ = 0;
+    held_.Reset();
+    if (online_) online_ = std::make_unique<OnlinePooler>(pooler_->options(), dim_);
+  }
+
+ private:
+  void Move(RowQueue* out) {
+    out->Append(online_->ReadyRows());
+    online_->ReleaseRowsBefore(online_->NumRowsReady());
+  }
+
+  std::shared_ptr<const Pooler> pooler_;
+  int64_t dim_;
+  int64_t out_dim_ = 0;
+  std::unique_ptr<OnlinePooler> online_;
+  std::string reason_;
+  RowQueue held_;
+  int64_t frames_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameStage> MakePoolStage(std::shared_ptr<const Pooler> pooler, int64_t dim) {
+  return std::make_unique<PoolStage>(std::move(pooler), dim);
+}
+
+}  // namespace internal
+
+namespace {
+
+bool IsOn(const StageOptions& o, const std::string& name) {
+  if (name == "normalize") return o.normalize.mode != NormalizeMode::kNone;
+  if (name == "cmvn") return o.cmvn.mode != CmvnMode::kNone;
+  if (name == "deltas") return o.deltas.order > 0;
+  if (name == "splice") return o.splice.On();
+  return o.pool.has_value();
+}
+
+// How to turn stage `name` on, for an error message.
+std::string HowToTurnOn(const std::string& name) {
+  if (name == "normalize") return "{normalize}=MODE";
+  if (name == "cmvn") return "{cmvn}=MODE";
+  if (name == "deltas") return "{deltas}=ORDER";
+  if (name == "splice") return "{left_context} or {right_context}";
+  return "--pool=MODE";
+}
+
+std::vector<std::string> ParseOrder(const StageOptions& o) {
+  std::vector<std::string> order;
+  if (o.stages.empty()) {
+    for (const std::string& name : StageNames()) {
+      if (IsOn(o, name)) order.push_back(name);
+    }
+    return order;
+  }
+  std::set<std::string> seen;
+  size_t start = 0;
+  while (start <= o.stages.size()) {
+    size_t comma = o.stages.find(',', start);
+    if (comma == std::string::npos) comma = o.stages.size();
+    const std::string name = o.stages.substr(start, comma - start);
+    start = comma + 1;
+    if (std::find(StageNames().begin(), StageNames().end(), name) == StageNames().end()) {
+      throw OptionError("stages", o.stages,
+                        "unknown stage '" + name +
+                            "': expected normalize, cmvn, deltas, splice "
+                            "or pool");
+    }
+    if (!seen.insert(name).second) {
+      throw OptionError("stages", o.stages, "lists '" + name + "' twice");
+    }
+    if (!IsOn(o, name)) {
+      throw OptionError("stages", o.stages,
+                        "lists '" + name + "', which is off (add " + HowToTurnOn(name) + ")");
+    }
+    order.push_back(name);
+  }
+  for (const std::string& name : StageNames()) {
+    if (IsOn(o, name) && !seen.count(name)) {
+      throw OptionError("stages", o.stages, "does not list '" + name + "', which is on");
+    }
+  }
+  return order;
+}
+
+}  // namespace
+
+StageChain::StageChain(const StageOptions& opts, int64_t input_dim)
+    : opts_(opts), input_dim_(input_dim), dim_(input_dim) {
+  opts_.normalize.Validate();
+  opts_.cmvn.Validate();
+  opts_.deltas.Validate();
+  CheckOptionRanges(opts_.splice);
+  order_ = ParseOrder(opts_);
+  if (opts_.pool) pooler_ = std::make_shared<const Pooler>(*opts_.pool);
+  // The dims along the chain; the stats file is read once, here.
+  for (const std::string& name : order_) {
+    if (name == "cmvn" && opts_.cmvn.mode == CmvnMode::kGlobal) {
+      auto g = std::make_shared<GlobalCmvn>(
+          GlobalCmvn::Read(opts_.cmvn.cmvn_stats, opts_.cmvn.norm_means, opts_.cmvn.norm_vars));
+      if (g->Dim() != dim_) {
+        throw Error("--cmvn-stats file '" + opts_.cmvn.cmvn_stats + "' has stats of dimension " +
+                    std::to_string(g->Dim()) + ", but the features reaching cmvn have " +
+                    std::to_string(dim_) + " columns");
+      }
+      global_cmvn_ = std::move(g);
+    }
+    std::unique_ptr<FrameStage> stage;
+    if (name == "normalize") stage = internal::MakeNormalizeStage(opts_.normalize, dim_);
+    if (name == "cmvn") stage = internal::MakeCmvnStage(opts_.cmvn, dim_, global_cmvn_);
+    if (name == "deltas") stage = internal::MakeDeltaStage(opts_.deltas, dim_);
+    if (name == "splice") stage = internal::MakeSpliceStage(opts_.splice, dim_);
+    if (name == "pool") stage = internal::MakePoolStage(pooler_, dim_);
+    dim_ = stage->OutputDim();
+  }
+}
+
+StageChain::~StageChain() = default;
+
+std::vector<std::unique_ptr<FrameStage>> StageChain::MakeStages() const {
+  std::vector<std::unique_ptr<FrameStage>> stages;
+  int64_t dim = input_dim_;
+  for (const std::string& name : order_) {
+    std::unique_ptr<FrameStage> stage;
+    if (name == "normalize") stage = internal::MakeNormalizeStage(opts_.normalize, dim);
+    if (name == "cmvn") stage = internal::MakeCmvnStage(opts_.cmvn, dim, global_cmvn_);
+    if (name == "deltas") stage = internal::MakeDeltaStage(opts_.deltas, dim);
+    if (name == "splice") stage = internal::MakeSpliceStage(opts_.splice, dim);
+    if (name == "pool") stage = internal::MakePoolStage(pooler_, dim);
+    dim = stage->OutputDim();
+    stages.push_back(std::move(stage));
+  }
+  return stages;
+}
+
+OnlineStageChain::OnlineStageChain(std::shared_ptr<const StageChain> chain, bool streaming)
+    : chain_(std::move(chain)), stages_(chain_->MakeStages()), out_(chain_->Dim()) {
+  for (size_t i = 0; i + 1 < stages_.size(); ++i) between_.emplace_back(stages_[i]->OutputDim());
+  if (streaming) {
+    if (std::optional<OptionError> e = CannotStream()) throw *e;
+  }
+}
+
+OnlineStageChain::OnlineStageChain(const StageOptions& opts, int64_t input_dim, bool streaming)
+    : OnlineStageChain(std::make_shared<const StageChain>(opts, input_dim), streaming) {}
+
+OnlineStageChain::~OnlineStageChain() = default;
+
+std::optional<OptionError> OnlineStageChain::CannotStream() const {
+  for (const auto& stage : stages_) {
+    if (!stage->CanStream()) {
+      return OptionError(stage->CannotStreamKey(), stage->CannotStreamValue(),
+                         stage->CannotStreamReason());
+    }
+  }
+  return std::nullopt;
+}
+
+void OnlineStageChain::Run(MatrixView frames, bool flush) {
+  if (stages_.empty()) {
+    out_.Append(frames);
+    return;
+  }
+  MatrixView in = frames;
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    RowQueue* out = i + 1 == stages_.size() ? &out_ : &between_[i];
+    stages_[i]->Accept(in, out);
+    if (i > 0) between_[i - 1].ReleaseBefore(between_[i - 1].NumRows());
+    if (flush) stages_[i]->Flush(out);
+    if (i + 1 < stages_.size()) in = out->Held();
+  }
+}
+
+void OnlineStageChain::AcceptFrames(MatrixView frames) {
+  if (finished_) throw Error("OnlineStageChain: frames after InputFinished()");
+  if (frames.rows == 0) return;
+  if (frames.cols != InputDim()) {
+    throw Error("OnlineStageChain: frames of " + std::to_string(frames.cols) +
+                " columns, expected " + std::to_string(InputDim()));
+  }
+  frames_accepted_ += frames.rows;
+  Run(frames, false);
+}
+
+void OnlineStageChain::InputFinished() {
+  if (finished_) return;
+  finished_ = true;
+  Run(MatrixView{nullptr, 0, InputDim()}, true);
+}
+
+const float* OnlineStageChain::Row(int64_t row) const {
+  if (row < out_.FirstRow() || row >= out_.NumRows()) {
+    throw Error("OnlineStageChain: row " + std::to_string(row) + " is not available");
+  }
+  return out_.Row(row);
+}
+
+Matrix OnlineStageChain::TakeRows() {
+  const MatrixView rows = out_.Held();
+  Matrix m(rows.rows, rows.cols);
+  std::copy_n(rows.data, rows.rows * rows.cols, m.data());
+  out_.ReleaseBefore(out_.NumRows());
+  return m;
+}
+
+int64_t OnlineStageChain::FramesNeededForRow(int64_t row) const {
+  int64_t need = row + 1;
+  for (size_t i = stages_.size(); i-- > 0;) {
+    if (need <= 0) return 0;
+    need = stages_[i]->FramesNeededForRow(need - 1);
+    if (need < 0) return -1;
+  }
+  return need;
+}
+
+void OnlineStageChain::Reset() {
+  for (auto& stage : stages_) stage->Reset();
+  for (RowQueue& q : between_) q.Reset();
+  out_.Reset();
+  finished_ = false;
+  frames_accepted_ = 0;
+}
+
+Matrix ApplyStages(const StageChain& chain, MatrixView in) {
+  OnlineStageChain online(std::make_shared<const StageChain>(chain), false);
+  online.AcceptFrames(in);
+  online.InputFinished();
+  return online.TakeRows();
+}
+
+}  // namespace featpool
