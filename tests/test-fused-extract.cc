@@ -22,6 +22,7 @@
 #include "featpool/npy.h"
 #include "featpool/output-file.h"
 #include "featpool/pooler.h"
+#include "featpool/stage.h"
 
 using namespace featpool;
 using namespace featpool::cli;
@@ -143,6 +144,13 @@ FeatureOptions Fbank(bool snip_edges) {
   return f;
 }
 
+// Pooling alone as the stage chain.
+StageChain PoolChain(const PoolOptions& opts, const FeatureOptions& features) {
+  StageOptions stages;
+  stages.pool = opts;
+  return StageChain(stages, MakeFeatureComputer(features)->Dim());
+}
+
 }  // namespace
 
 TEST_CASE("streamed extraction + pooling writes the offline bytes", "[fused-extract]") {
@@ -154,6 +162,7 @@ TEST_CASE("streamed extraction + pooling writes the offline bytes", "[fused-extr
     const Matrix feats = ExtractFile(kSpeech, features, AudioReadOptions()).features;
     for (const Config& config : Configs()) {
       const Pooler pooler(config.opts);
+      const StageChain chain = PoolChain(config.opts, features);
       Matrix pooled;
       pooler.Apply(feats.View(), &pooled);
       WriteNpy(offline_npy, pooled.View());
@@ -166,7 +175,7 @@ TEST_CASE("streamed extraction + pooling writes the offline bytes", "[fused-extr
         audio.block_frames = block;
         NpyRowSink npy(streamed_npy);
         FusedResult result;
-        ExtractFused(kSpeech, features, audio, &pooler, Passthrough, &npy, &result);
+        ExtractFused(kSpeech, features, audio, &chain, Passthrough, &npy, &result);
         npy.Commit();
         CHECK(result.extracted);
         CHECK(result.file.num_frames == feats.rows());
@@ -177,7 +186,7 @@ TEST_CASE("streamed extraction + pooling writes the offline bytes", "[fused-extr
 
         MatrixRowSink matrix;
         FusedResult in_memory;
-        ExtractFused(kSpeech, features, audio, &pooler, Passthrough, &matrix, &in_memory);
+        ExtractFused(kSpeech, features, audio, &chain, Passthrough, &matrix, &in_memory);
         const Matrix got = matrix.Take();
         REQUIRE(got.rows() == pooled.rows());
         REQUIRE(got.cols() == pooled.cols());
@@ -210,6 +219,7 @@ TEST_CASE("streamed pooling fails as offline pooling does", "[fused-extract]") {
   too_wide.kernel = {2, feats.cols() + 1};
   for (const PoolOptions& opts : {too_long, too_wide}) {
     const Pooler pooler(opts);
+    const StageChain chain = PoolChain(opts, features);
     std::string offline;
     try {
       Matrix pooled;
@@ -222,7 +232,7 @@ TEST_CASE("streamed pooling fails as offline pooling does", "[fused-extract]") {
     NpyRowSink npy(path);
     FusedResult result;
     CHECK_THROWS_WITH(
-        ExtractFused(kSpeech, features, AudioReadOptions(), &pooler, Passthrough, &npy, &result),
+        ExtractFused(kSpeech, features, AudioReadOptions(), &chain, Passthrough, &npy, &result),
         "[" + offline + "]");
     // The audio was read: callers still report its header and warning.
     CHECK(result.extracted);
@@ -242,6 +252,7 @@ TEST_CASE("a non-finite pooled value fails the file, found while streaming", "[f
   opts.kernel = {2, 2};
   opts.norm_type = 3.0;
   const Pooler pooler(opts);
+  const StageChain chain = PoolChain(opts, features);
   Matrix pooled;
   pooler.Apply(feats.View(), &pooled);
   const int64_t at = FirstNonFinite(pooled.View());
@@ -256,7 +267,7 @@ TEST_CASE("a non-finite pooled value fails the file, found while streaming", "[f
     const std::string path = scratch.File("nan.npy");
     NpyRowSink npy(path);
     FusedResult result;
-    CHECK_THROWS_WITH(ExtractFused(kSpeech, features, audio, &pooler, Passthrough, &npy, &result),
+    CHECK_THROWS_WITH(ExtractFused(kSpeech, features, audio, &chain, Passthrough, &npy, &result),
                       expected);
     // Found before the end of the audio, the file's header is still known.
     CHECK(result.extracted);
@@ -273,8 +284,8 @@ TEST_CASE("a file shorter than a frame gives no rows and no output", "[fused-ext
   WriteWav(wav, 100);  // a frame is 400 samples
   PoolOptions opts;
   opts.kernel = {2, 2};
-  const Pooler pooler(opts);
-  for (const Pooler* p : {static_cast<const Pooler*>(nullptr), &pooler}) {
+  const StageChain chain = PoolChain(opts, Fbank(true));
+  for (const StageChain* p : {static_cast<const StageChain*>(nullptr), &chain}) {
     const std::string path = scratch.File("short.npy");
     NpyRowSink npy(path);
     FusedResult result;

@@ -82,8 +82,9 @@ class PoolStage : public FrameStage {
     } else if (o.output_size && Streams(o.mode) == false) {
       out_dim_ = o.output_size->freq == kKeep ? dim : o.output_size->freq;
     } else {
-      out_dim_ = PoolOutputSize(dim, o.kernel.freq, o.EffectiveStride().freq, o.padding.freq,
-                                o.dilation.freq, o.ceil_mode);
+      // Pooler::Apply() rejects it at Flush(), with the offline error.
+      out_dim_ = std::max<int64_t>(0, PoolOutputSize(dim, o.kernel.freq, o.EffectiveStride().freq,
+                                                     o.padding.freq, o.dilation.freq, o.ceil_mode));
     }
   }
   const char* Name() const override { return "pool"; }
@@ -216,7 +217,7 @@ std::vector<std::string> ParseOrder(const StageOptions& o) {
 }  // namespace
 
 StageChain::StageChain(const StageOptions& opts, int64_t input_dim)
-    : opts_(opts), input_dim_(input_dim), dim_(input_dim) {
+    : opts_(opts), input_dim_(input_dim), dim_(input_dim), pool_input_dim_(input_dim) {
   opts_.normalize.Validate();
   opts_.cmvn.Validate();
   opts_.deltas.Validate();
@@ -240,8 +241,21 @@ StageChain::StageChain(const StageOptions& opts, int64_t input_dim)
     if (name == "cmvn") stage = internal::MakeCmvnStage(opts_.cmvn, dim_, global_cmvn_);
     if (name == "deltas") stage = internal::MakeDeltaStage(opts_.deltas, dim_);
     if (name == "splice") stage = internal::MakeSpliceStage(opts_.splice, dim_);
-    if (name == "pool") stage = internal::MakePoolStage(pooler_, dim_);
+    if (name == "pool") {
+      pool_input_dim_ = dim_;
+      stage = internal::MakePoolStage(pooler_, dim_);
+    }
     dim_ = stage->OutputDim();
+  }
+  if (!pooler_) pool_input_dim_ = dim_;
+}
+
+int64_t StageChain::OutputRows(int64_t frames) const {
+  if (!pooler_) return frames;
+  try {
+    return pooler_->OutputShape(frames, pool_input_dim_).time;
+  } catch (const Error&) {
+    return -1;
   }
 }
 

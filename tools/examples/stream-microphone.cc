@@ -28,6 +28,8 @@
 #include "featpool/feature-flags.h"
 #include "featpool/online-feature.h"
 #include "featpool/online-pooler.h"
+#include "featpool/option-flags.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 namespace {
@@ -35,6 +37,7 @@ namespace {
 struct Settings {
   cli::FeatureFlags features;
   cli::PoolFlagSet pool{"pool-"};
+  cli::StageFlagSet stages;
   std::string input;
   double chunk_ms = 10.0;
   bool realtime = false;
@@ -64,40 +67,47 @@ int64_t FirstFrameOfRow(int64_t row, const PoolOptions& opts) {
 int Run(const Settings& s) {
   const FeatureOptions opts = s.features.ToOptions();
   const FrameExtractionOptions& frame = opts.frame_opts();
-  std::unique_ptr<OnlinePooler> pooler;
   OnlineExtractor extractor(opts);
-  if (s.pool.Enabled()) {
-    const PoolOptions pool_opts = s.pool.ToOptions();
-    if (pool_opts.mode == PoolMode::kAdaptiveMax || pool_opts.mode == PoolMode::kAdaptiveAvg) {
-      throw Error("--pool=" + s.pool.Text("mode") +
-                  " cannot stream: adaptive pooling needs the whole input's length");
-    }
-    pooler = std::make_unique<OnlinePooler>(pool_opts, extractor.Dim());
+  // The stages after the features (--cmvn, --deltas, ..., --pool), streamed:
+  // a stage that cannot stream is refused here, naming its option.
+  const StageOptions stage_opts = s.stages.ToOptions(&s.pool);
+  std::unique_ptr<OnlineStageChain> pooler;
+  if (std::shared_ptr<const StageChain> chain = cli::MakeStageChain(opts, stage_opts)) {
+    pooler = std::make_unique<OnlineStageChain>(chain, /*streaming=*/true);
   }
+  const bool pooled = stage_opts.pool.has_value();
 
   AudioSource source(s.input, s.features.ToAudioOptions());
   if (!source.warning().empty()) std::cerr << "stream-microphone: " << source.warning() << "\n";
   const double rate = source.sample_rate();
   const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(rate * s.chunk_ms / 1000.0));
   auto frame_start_s = [&](int64_t f) {
-    return std::max<int64_t>(FirstSampleOfFrame(static_cast<int32_t>(std::max<int64_t>(f, 0)),
-                                                frame), 0) / rate;
+    return std::max<int64_t>(
+               FirstSampleOfFrame(static_cast<int32_t>(std::max<int64_t>(f, 0)), frame), 0) /
+           rate;
   };
 
   // Latency: samples needed before the first row, without the end of input.
   int64_t first_frame_needed = 1;
   if (pooler) first_frame_needed = pooler->FramesNeededForRow(0);
+  std::string through;
+  if (pooler) {
+    for (const std::string& name : pooler->chain().Order()) {
+      through += (through.empty() ? " then " : ", ") +
+                 (name == "pool" ? "pooled by " + PoolModeName(stage_opts.pool->mode) : name);
+    }
+  }
   std::printf("# %s%s, %lld columns, %lld-sample chunks; ", FeatureTypeName(opts.type).c_str(),
-              pooler ? (" pooled by " + PoolModeName(pooler->options().mode)).c_str() : "",
-              static_cast<long long>(pooler ? pooler->Dim() : extractor.Dim()),
+              through.c_str(), static_cast<long long>(pooler ? pooler->Dim() : extractor.Dim()),
               static_cast<long long>(chunk));
   if (first_frame_needed > 0) {
-    const int64_t samples = extractor.SamplesNeededForFrame(
-        static_cast<int32_t>(first_frame_needed - 1));
+    const int64_t samples =
+        extractor.SamplesNeededForFrame(static_cast<int32_t>(first_frame_needed - 1));
     std::printf("first row needs %lld samples (%.4f s)", static_cast<long long>(samples),
                 samples / rate);
     if (pooler) {
-      std::printf(", a pooled row lags %lld frame(s)", static_cast<long long>(pooler->FrameLag()));
+      std::printf(", row 10 needs %lld frame(s)",
+                  static_cast<long long>(pooler->FramesNeededForRow(10)));
     }
   } else {
     std::printf("the row comes at the end of the input");
@@ -117,8 +127,8 @@ int Run(const Settings& s) {
     extractor.ReleaseFramesBefore(extractor.NumFramesReady());
     if (extractor.IsFinished() && !pooler->IsFinished()) pooler->InputFinished();
     for (int64_t r = pooler->FirstAvailableRow(); r < pooler->NumRowsReady(); ++r) {
-      PrintRow(r, frame_start_s(FirstFrameOfRow(r, pooler->options())), ready_s, pooler->Row(r),
-               pooler->Dim(), s.precision);
+      const int64_t first = pooled ? FirstFrameOfRow(r, *stage_opts.pool) : r;
+      PrintRow(r, frame_start_s(first), ready_s, pooler->Row(r), pooler->Dim(), s.precision);
     }
     pooler->ReleaseRowsBefore(pooler->NumRowsReady());
   };
@@ -145,9 +155,10 @@ int Run(const Settings& s) {
 
 int main(int argc, char** argv) {
   featpool::Settings s;
-  CLI::App app("Streams an audio file through featpool in microphone-sized chunks and prints "
-               "each feature (or pooled) row as it is produced",
-               "stream-microphone");
+  CLI::App app(
+      "Streams an audio file through featpool in microphone-sized chunks and prints "
+      "each feature (or pooled) row as it is produced",
+      "stream-microphone");
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("INPUT", s.input, "Audio file (WAV, FLAC, ...)")->required();
   app.add_option("--chunk-ms", s.chunk_ms, "Chunk length in milliseconds")
@@ -158,6 +169,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 9));
   featpool::cli::AddFeatureFlags(&app, &s.features);
+  s.stages.Add(&app);
   s.pool.Add(&app);
   try {
     app.parse(argc, argv);
@@ -171,7 +183,8 @@ int main(int argc, char** argv) {
     return featpool::Run(s);
   } catch (const featpool::OptionError& e) {
     std::cerr << "stream-microphone: "
-              << featpool::cli::RenderOptionError(e, {&s.features.features, &s.pool}) << "\n";
+              << featpool::cli::RenderOptionError(e, {&s.features.features, &s.stages, &s.pool})
+              << "\n";
     return 1;
   } catch (const featpool::Error& e) {
     std::cerr << "stream-microphone: " << e.what() << "\n";

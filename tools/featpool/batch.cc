@@ -418,7 +418,7 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const std::str
       sink = npy.get();
     }
     try {
-      ExtractFused(u.path, c.features, c.audio, c.pooler.get(), c.pool_error, sink, &fused);
+      ExtractFused(u.path, c.features, c.audio, c.stages.get(), c.pool_error, sink, &fused);
     } catch (const OutputError&) {
       throw;
     } catch (const Error&) {

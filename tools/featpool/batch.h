@@ -18,6 +18,7 @@
 #include "featpool/lhotse.h"
 #include "featpool/matrix.h"
 #include "featpool/pooler.h"
+#include "featpool/stage.h"
 #include "featpool/progress.h"
 
 namespace featpool {
@@ -63,10 +64,11 @@ struct BatchConfig {
   ProgressMode progress = ProgressMode::kAuto;
   FeatureOptions features;
   AudioReadOptions audio;
-  // Fused pooling, on the worker threads as the frames are produced
-  // (fused-extract.h); null: none. pool_error rewrites a pooling error's
-  // message (the flags as the command spells them).
-  std::shared_ptr<const Pooler> pooler;
+  // The stage chain (CMVN, deltas, splicing, pooling; stage.h), on the
+  // worker threads as the frames are produced (fused-extract.h); null: none.
+  // pool_error rewrites a stage error's message (the flags as the command
+  // spells them).
+  std::shared_ptr<const StageChain> stages;
   std::function<std::string(const Error&)> pool_error;
   // The options that determine the output (features, pooling, audio), in a
   // canonical text; its hash tags manifest entries so --resume never reuses

@@ -37,10 +37,15 @@ bool IsDirectory(const std::string& path) {
 // when pooling, the audio-reading flags and the archive's compression.
 // --resume reuses only outputs made with the same text.
 std::string OutputOptionsText(const FeatureFlags& flags, const FeatureOptions& features,
-                              const PoolFlagSet& pool, bool compress,
+                              const PoolFlagSet& pool, const StageOptions& stages, bool compress,
                               CompressionMethod compression_method) {
   std::string text = flags.features.CanonicalText(features);
   if (pool.Enabled()) text += "pool\n" + OptionsText(pool.ToOptions());
+  StageOptions others = stages;
+  others.pool.reset();
+  // Only with a stage other than pooling on, so pooled outputs keep the tag
+  // they had before the stage chain.
+  if (others.Any()) text += "stages\n" + OptionsText(others);
   text += "channel=" + flags.channel + "\nno_resample=" + (flags.no_resample ? "true" : "false") +
           "\n";
   if (compress) {
@@ -143,6 +148,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
     std::string manifest;
     std::string lhotse;
     PoolFlagSet pool{"pool-"};
+    StageFlagSet stages;
   };
   auto state = std::make_shared<State>();
   sub->add_option("INPUT", state->inputs,
@@ -197,14 +203,23 @@ RunFunction AddExtractCommand(CLI::App& app) {
       ->group(batch);
   AddConfigFlags(sub);
   AddFeatureFlags(sub, &state->flags);
+  state->stages.Add(sub);
   state->pool.Add(sub);
   return [state, sub]() {
-    return WithOptionSpelling({&state->flags.features, &state->pool}, [&]() -> int {
+    return WithOptionSpelling({&state->flags.features, &state->stages, &state->pool}, [&]() -> int {
     state->pool.CheckUnusedWhenDisabled();
     const FeatureOptions opts = state->flags.ToOptions();
-    // Fused pooling (--pool=MODE): one immutable Pooler, shared by workers.
-    std::shared_ptr<const Pooler> pooler;
-    if (state->pool.Enabled()) pooler = std::make_shared<const Pooler>(state->pool.ToOptions());
+    // The stages (--cmvn, --deltas, ..., --pool=MODE): one immutable chain,
+    // shared by the workers; built (and its stats file read) before any input.
+    const StageOptions stage_opts = state->stages.ToOptions(&state->pool);
+    const std::shared_ptr<const StageChain> stages = MakeStageChain(opts, stage_opts);
+    // A stage error in the command's spelling (--pool-kernel, not --kernel).
+    const auto stage_error = [state](const Error& e) {
+      const auto* option = dynamic_cast<const OptionError*>(&e);
+      return option != nullptr
+                 ? RenderOptionError(*option, {&state->stages, &state->pool, &state->flags.features})
+                 : std::string(e.what());
+    };
     const AudioReadOptions audio = state->flags.ToAudioOptions();
     const ProgressMode progress = ParseProgressMode(state->progress);
     // -o lhotse:DIR is -o DIR/ --lhotse=DIR/features.jsonl.gz (lhotse's
@@ -243,6 +258,10 @@ RunFunction AddExtractCommand(CLI::App& app) {
         CheckStdoutFor(state->output, "-o " + state->output);
       }
       if (format == SingleOutput::kPng) {
+        if (state->stages.AnyGiven()) {
+          throw Error("-o " + state->output + ": a picture shows the features and pooling only, "
+                      "not the other stages (--cmvn, --deltas, ...); write a .npy and plot it");
+        }
         PlotFile(input, state->flags, state->pool, PlotOptions(), state->output);
         return 0;
       }
@@ -256,11 +275,9 @@ RunFunction AddExtractCommand(CLI::App& app) {
         RowSink* sink = format == SingleOutput::kNpy ? static_cast<RowSink*>(&npy) : &matrix;
         try {
           ExtractFused(
-              input, opts, audio, pooler.get(),
+              input, opts, audio, stages.get(),
               [&](const Error& e) {
-                const auto* option = dynamic_cast<const OptionError*>(&e);
-                const std::string message =
-                    option != nullptr ? state->pool.Render(*option) : std::string(e.what());
+                const std::string message = stage_error(e);
                 return message.rfind("'" + input + "'", 0) == 0 ? message
                                                                  : "'" + input + "': " + message;
               },
@@ -309,19 +326,15 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.progress = progress;
     config.features = opts;
     config.audio = audio;
-    if (pooler) {
-      config.pooler = pooler;
-      config.pool_error = [state](const Error& e) {
-        // --pool-kernel, not --kernel
-        const auto* option = dynamic_cast<const OptionError*>(&e);
-        return option != nullptr ? state->pool.Render(*option) : std::string(e.what());
-      };
+    if (stages) {
+      config.stages = stages;
+      config.pool_error = stage_error;
     }
-    config.options_text = OutputOptionsText(state->flags, opts, state->pool, config.compress,
-                                            config.compression_method);
+    config.options_text = OutputOptionsText(state->flags, opts, state->pool, stage_opts,
+                                            config.compress, config.compression_method);
     if (!state->lhotse.empty()) {
       config.lhotse_manifest = state->lhotse;
-      config.lhotse = LhotseDescription(opts, pooler.get());
+      config.lhotse = LhotseDescription(opts, stages ? stages->pooler() : nullptr);
     }
     return RunBatch(config);
     });

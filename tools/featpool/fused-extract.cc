@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "featpool/error.h"
-#include "featpool/online-pooler.h"
 #include "featpool/out-of-memory.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 namespace cli {
@@ -29,155 +29,127 @@ void AppendRows(Matrix* matrix, MatrixView rows) {
 }
 
 // Features are finite (ExtractFile checks), but lp pooling can overflow
-// float32: a NaN or inf must not pass as a result. Rows count from
-// `first_row`, the view's first row in the output.
-void CheckPooledFinite(MatrixView pooled, int64_t first_row) {
-  const int64_t at = FirstNonFinite(pooled);
+// float32 (and a variance scale can be huge): a NaN or inf must not pass as
+// a result. Rows count from `first_row`, the view's first row in the output.
+void CheckStagedFinite(MatrixView rows, int64_t first_row, bool pooled) {
+  const int64_t at = FirstNonFinite(rows);
   if (at < 0) return;
-  throw Error("pooled feature value (row " + std::to_string(first_row + at / pooled.cols) +
-              ", column " + std::to_string(at % pooled.cols) +
-              ") is not finite (float32 overflow)");
+  throw Error(std::string(pooled ? "pooled" : "processed") + " feature value (row " +
+              std::to_string(first_row + at / rows.cols) + ", column " +
+              std::to_string(at % rows.cols) + ") is not finite (float32 overflow)");
 }
 
-// An error of the pooling, its message already rewritten by pool_error.
-class PoolFailure : public Error {
+// An error of a stage, its message already rewritten by stage_error.
+class StageFailure : public Error {
  public:
   using Error::Error;
 };
 
-// Between the extractor and the output: frames straight through, through an
-// OnlinePooler, or (a mode that cannot stream) collected for offline pooling.
-class PoolingFrameSink : public FrameSink {
+// Between the extractor and the output: frames straight through, or through
+// the stage chain (stage.h), whose stages that cannot stream hold their
+// input until the end of the file.
+class StagedFrameSink : public FrameSink {
  public:
-  // Pooling errors, also those found while frames arrive, are thrown as
-  // Error(pool_error(message)).
-  PoolingFrameSink(const Pooler* pooler,
-                   const std::function<std::string(const Error&)>& pool_error, RowSink* out)
-      : pooler_(pooler), pool_error_(pool_error), out_(out) {}
+  // Stage errors, also those found while frames arrive, are thrown as
+  // Error(stage_error(message)).
+  StagedFrameSink(const StageChain* chain,
+                  const std::function<std::string(const Error&)>& stage_error, RowSink* out)
+      : chain_(chain != nullptr && !chain->Empty() ? chain : nullptr),
+        stage_error_(stage_error),
+        out_(out) {}
 
   void Begin(const FileFeatures& file, int64_t expected_frames) override {
     opened_ = file;
-    const int64_t dim = file.dim;
-    dim_ = dim;
-    if (pooler_ == nullptr) {
-      out_->Begin(expected_frames, dim);
+    dim_ = file.dim;
+    if (chain_ == nullptr) {
+      out_->Begin(expected_frames, dim_);
       return;
     }
-    const PoolMode mode = pooler_->options().mode;
-    if (mode != PoolMode::kAdaptiveMax && mode != PoolMode::kAdaptiveAvg) {
-      try {
-        online_ = std::make_unique<OnlinePooler>(pooler_->options(), dim);
-      } catch (const Error&) {
-        // Pooler::Apply() reports it, with its own message, at the end.
-      }
+    if (dim_ != chain_->InputDim()) {
+      throw Error("internal: features of " + std::to_string(dim_) + " columns, stages built for " +
+                  std::to_string(chain_->InputDim()));
     }
-    if (!online_) {
-      collected_ = Matrix(0, dim);
-      ReserveFor(&collected_, expected_frames);
-      return;
-    }
-    int64_t expected_rows = -1;
-    if (expected_frames > 0) {
-      try {
-        expected_rows = pooler_->OutputShape(expected_frames, dim).time;
-      } catch (const Error&) {
-        // Too short to pool, if the header is right: reported at the end.
-      }
-    }
-    out_->Begin(expected_rows, online_->Dim());
+    Guard([&] {
+      // Shares the chain's immutable parts (the stats, the pooler).
+      online_ = std::make_unique<OnlineStageChain>(
+          std::shared_ptr<const StageChain>(std::shared_ptr<const StageChain>(), chain_), false);
+    });
+    out_->Begin(expected_frames > 0 ? chain_->OutputRows(expected_frames) : -1, chain_->Dim());
   }
 
   void Frames(MatrixView frames) override {
-    if (pooler_ == nullptr) {
+    if (chain_ == nullptr) {
       out_->Rows(frames);
-    } else if (online_) {
-      online_->AcceptFrames(frames);
-      PassOnReadyRows();
-    } else {
-      AppendRows(&collected_, frames);
+      return;
     }
+    Guard([&] { online_->AcceptFrames(frames); });
+    PassOnReadyRows();
   }
 
-  // After the last frame: the rows the end completes, checked against the
-  // offline Pooler's shape (whose errors are the offline errors).
+  // After the last frame: the rows the end completes.
   void Finish(int64_t num_frames, FusedResult* result) {
-    if (pooler_ == nullptr) {
+    if (chain_ == nullptr) {
       result->rows = num_frames;
       result->cols = dim_;
       return;
     }
-    if (!online_) {
-      Matrix pooled;
-      try {
-        NamingOutOfMemory(
-            "",
-            [&] { return PooledOutputAllocation(*pooler_, collected_.rows(), collected_.cols()); },
-            [&] { pooler_->Apply(collected_.View(), &pooled); });
-      } catch (const Error& e) {
-        throw PoolFailure(pool_error_(e));
-      }
-      collected_ = Matrix();
-      try {
-        CheckPooledFinite(pooled.View(), 0);
-      } catch (const Error& e) {
-        throw PoolFailure(pool_error_(e));
-      }
-      out_->Begin(pooled.rows(), pooled.cols());
-      out_->Rows(pooled.View());
-      result->rows = pooled.rows();
-      result->cols = pooled.cols();
-      return;
-    }
-    online_->InputFinished();
-    PoolSize shape;
-    try {
-      shape = pooler_->OutputShape(num_frames, dim_);
-    } catch (const Error& e) {
-      throw PoolFailure(pool_error_(e));
-    }
-    if (shape.time != online_->NumRowsReady() || shape.freq != online_->Dim()) {
-      throw Error("internal: streamed pooling gave " + std::to_string(online_->NumRowsReady()) +
-                  "x" + std::to_string(online_->Dim()) + ", offline " + std::to_string(shape.time) +
-                  "x" + std::to_string(shape.freq));
-    }
+    const Pooler* pooler = chain_->pooler();
+    Guard([&] {
+      NamingOutOfMemory(
+          "",
+          [&] {
+            return pooler != nullptr
+                       ? PooledOutputAllocation(*pooler, num_frames, chain_->PoolInputDim())
+                       : std::string("for the processed features");
+          },
+          [&] { online_->InputFinished(); });
+    });
     PassOnReadyRows();
-    result->rows = shape.time;
-    result->cols = shape.freq;
+    result->rows = online_->NumRowsReady();
+    result->cols = online_->Dim();
   }
 
   const FileFeatures& opened() const { return opened_; }
 
  private:
+  template <class F>
+  void Guard(F&& f) {
+    try {
+      f();
+    } catch (const StageFailure&) {
+      throw;
+    } catch (const Error& e) {
+      throw StageFailure(stage_error_(e));
+    }
+  }
+
   void PassOnReadyRows() {
     const MatrixView ready = online_->ReadyRows();
-    try {
-      CheckPooledFinite(ready, online_->FirstAvailableRow());
-    } catch (const Error& e) {
-      throw PoolFailure(pool_error_(e));
-    }
+    Guard([&] {
+      CheckStagedFinite(ready, online_->FirstAvailableRow(), chain_->pooler() != nullptr);
+    });
     if (ready.rows > 0) out_->Rows(ready);
     online_->ReleaseRowsBefore(online_->NumRowsReady());
   }
 
-  const Pooler* pooler_;
-  const std::function<std::string(const Error&)>& pool_error_;
+  const StageChain* chain_;
+  const std::function<std::string(const Error&)>& stage_error_;
   RowSink* out_;
   FileFeatures opened_;  // the file's info, from Begin()
   int64_t dim_ = 0;
-  std::unique_ptr<OnlinePooler> online_;
-  Matrix collected_;  // offline fallback only
+  std::unique_ptr<OnlineStageChain> online_;
 };
 
 }  // namespace
 
 void ExtractFused(const std::string& path, const FeatureOptions& features,
-                  const AudioReadOptions& audio, const Pooler* pooler,
-                  const std::function<std::string(const Error&)>& pool_error, RowSink* sink,
+                  const AudioReadOptions& audio, const StageChain* stages,
+                  const std::function<std::string(const Error&)>& stage_error, RowSink* sink,
                   FusedResult* result) {
   const std::function<std::string(const Error&)> same = [](const Error& e) {
     return std::string(e.what());
   };
-  PoolingFrameSink frames(pooler, pool_error ? pool_error : same, sink);
+  StagedFrameSink frames(stages, stage_error ? stage_error : same, sink);
   try {
     result->file = NamingOutOfMemory(
         path, [] { return std::string("computing its features"); },
@@ -185,7 +157,7 @@ void ExtractFused(const std::string& path, const FeatureOptions& features,
     result->extracted = true;
     if (result->file.num_frames == 0) return;
     frames.Finish(result->file.num_frames, result);
-  } catch (const PoolFailure& e) {
+  } catch (const StageFailure& e) {
     // Found with rows still to come, the audio read fine so far: the
     // caller still reports the file's header and warning.
     if (!result->extracted) result->file = frames.opened();

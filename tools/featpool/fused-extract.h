@@ -1,13 +1,14 @@
 // `featpool extract` of one file, streamed end to end: audio blocks ->
-// OnlineExtractor -> OnlinePooler (with --pool) -> output rows, each handed
-// on as soon as it is final. Memory holds neither the whole feature matrix
+// OnlineExtractor -> the stage chain (stage.h: CMVN, deltas, splicing,
+// pooling, as the options ask) -> output rows, each handed on as soon as it
+// is final. Memory holds neither the whole feature matrix
 // nor a pooled copy of it (README.md, "Performance"): at most the output
 // itself, for an output that must be kept until it is complete (ark records
-// are written in input order by one thread). The pooling modes that cannot
-// stream (adaptive-max, adaptive-avg need the input's length), and options
-// OnlinePooler rejects, pool the whole feature matrix offline as before,
-// which is inherent to them. Either way the rows and the errors are those of
-// Pooler::Apply() on the whole matrix.
+// are written in input order by one thread). The stages that cannot
+// stream (utterance CMVN, the normalisations, adaptive pooling) hold the
+// feature matrix until the end of the file, which is inherent to them.
+// Either way the rows and the errors are those of ApplyStages() on the
+// whole matrix (for pooling, Pooler::Apply()'s).
 #ifndef FEATPOOL_TOOLS_FUSED_EXTRACT_H_
 #define FEATPOOL_TOOLS_FUSED_EXTRACT_H_
 
@@ -16,14 +17,14 @@
 #include <memory>
 #include <string>
 
-#include "featpool/error.h"
-
 #include "featpool/audio-source.h"
+#include "featpool/error.h"
 #include "featpool/extract-file.h"
 #include "featpool/feature-options.h"
 #include "featpool/matrix.h"
 #include "featpool/npy.h"
 #include "featpool/pooler.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 namespace cli {
@@ -48,15 +49,17 @@ struct FusedResult {
   int64_t cols = 0;
 };
 
-// Extracts `path` and, unless `pooler` is null, pools it, into `sink`. A
-// file shorter than one frame gives file.num_frames == 0 and no rows (the
-// caller reports ShortInputMessage()). Errors of the pooling (an input too
-// short for the kernel) are thrown as Error(pool_error(message)), or as they
-// are if pool_error is empty; all others (audio, the sink's own) pass through
+// Extracts `path` and, unless `stages` is null or empty, runs the stage
+// chain (stage.h: CMVN, deltas, splicing, pooling, ...) on it, into `sink`.
+// `stages` is built for the features' dim. A file shorter than one frame
+// gives file.num_frames == 0 and no rows (the caller reports
+// ShortInputMessage()). Errors of the stages (an input too short for the
+// kernel) are thrown as Error(stage_error(message)), or as they are if
+// stage_error is empty; all others (audio, the sink's own) pass through
 // unchanged. `result` is filled as far as the work got, also when it throws.
 void ExtractFused(const std::string& path, const FeatureOptions& features,
-                  const AudioReadOptions& audio, const Pooler* pooler,
-                  const std::function<std::string(const Error&)>& pool_error, RowSink* sink,
+                  const AudioReadOptions& audio, const StageChain* stages,
+                  const std::function<std::string(const Error&)>& stage_error, RowSink* sink,
                   FusedResult* result);
 
 // Rows into a .npy (NpyWriter), opened at the first rows, so an input that

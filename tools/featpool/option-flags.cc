@@ -1,5 +1,7 @@
 #include "featpool/option-flags.h"
 
+#include <algorithm>
+
 #include "featpool/feature-registry.h"
 
 namespace featpool {
@@ -150,7 +152,8 @@ FeatureOptions FeatureFlagSet::ToOptions() const {
 
 float FeatureFlagSet::SampleFrequency() const {
   FrameExtractionOptions frame;
-  if (Given("sample_frequency")) SetOptionText(&frame, "sample_frequency", Text("sample_frequency"));
+  if (Given("sample_frequency"))
+    SetOptionText(&frame, "sample_frequency", Text("sample_frequency"));
   return frame.samp_freq;
 }
 
@@ -198,6 +201,36 @@ void PoolFlagSet::CheckUnusedWhenDisabled() const {
       throw OptionError(key, Text(key), "needs fused pooling: add {mode}=MODE");
     }
   }
+}
+
+void StageFlagSet::Add(CLI::App* app) {
+  const std::string group = "Stages (after the features; see --stages)";
+  StageOptions defaults;
+  OptionLambda v([&](const OptionInfo& info, const OptionRef& ref) {
+    const std::string text = ref.Text();
+    Register(app, info, ref.type(), text.empty() ? "\"\"" : text, group);
+  });
+  defaults.VisitOptions(v);
+}
+
+StageOptions StageFlagSet::ToOptions(const PoolFlagSet* pool) const {
+  StageOptions opts;
+  Apply(&opts, [](const std::string&) {});
+  if (pool != nullptr && pool->Enabled()) opts.pool = pool->ToOptions();
+  return opts;
+}
+
+bool StageFlagSet::AnyGiven() const {
+  return std::any_of(order_.begin(), order_.end(), [&](const std::string& k) { return Given(k); });
+}
+
+std::shared_ptr<const StageChain> MakeStageChain(const FeatureOptions& features,
+                                                 const StageOptions& stages) {
+  const int64_t dim = MakeFeatureComputer(features)->Dim();
+  // Built (validated) even with every stage off: --cmn-window without
+  // --cmvn=sliding is an error.
+  auto chain = std::make_shared<const StageChain>(stages, dim);
+  return chain->Empty() ? nullptr : chain;
 }
 
 std::string RenderOptionError(const OptionError& e, const std::vector<const OptionFlagSet*>& sets) {

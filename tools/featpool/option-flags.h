@@ -9,12 +9,14 @@
 
 #include <CLI/CLI.hpp>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "featpool/feature-options.h"
 #include "featpool/options.h"
 #include "featpool/pooler.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 namespace cli {
@@ -97,6 +99,23 @@ class PoolFlagSet : public OptionFlagSet {
   // A pool flag given without --pool (extract) is an error naming it.
   void CheckUnusedWhenDisabled() const;
 };
+
+// The stages after the features (stage.h): --cmvn, --norm-vars, --deltas,
+// --left-context, --normalize, --stages, ... (pooling keeps its own set).
+class StageFlagSet : public OptionFlagSet {
+ public:
+  void Add(CLI::App* app);
+  // Every given flag applied, with `pool`'s options when it is enabled.
+  // Validation happens when the chain is built (StageChain).
+  StageOptions ToOptions(const PoolFlagSet* pool) const;
+  // Whether any stage flag was given.
+  bool AnyGiven() const;
+};
+
+// The chain for the features of `features` (its computer gives the dim);
+// null when no stage is on. Throws OptionError / Error (stats file).
+std::shared_ptr<const StageChain> MakeStageChain(const FeatureOptions& features,
+                                                 const StageOptions& stages);
 
 // Renders any OptionError with the right set's spelling: `sets` are tried
 // in order, the first that registered the key wins; keys no set knows are

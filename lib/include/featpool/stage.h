@@ -119,11 +119,17 @@ class StageChain {
   std::vector<std::unique_ptr<FrameStage>> MakeStages() const;
   // The pooler of the pool stage (nullptr without pooling).
   const Pooler* pooler() const { return pooler_.get(); }
+  // Columns of the rows reaching the pool stage (Dim() without pooling).
+  int64_t PoolInputDim() const { return pool_input_dim_; }
+  // Output rows for an utterance of `frames` frames, -1 if the pooling
+  // rejects it (every other stage keeps the row count).
+  int64_t OutputRows(int64_t frames) const;
 
  private:
   StageOptions opts_;
   int64_t input_dim_;
   int64_t dim_;
+  int64_t pool_input_dim_;
   std::vector<std::string> order_;
   std::shared_ptr<const GlobalCmvn> global_cmvn_;
   std::shared_ptr<const Pooler> pooler_;
