@@ -1,6 +1,7 @@
 """Builds featpool._featpool with the project's own CMake build (see
 pyproject.toml): configure with the running interpreter, build the module
-target only, and put the compiled module into the package.
+target only, and put the compiled module and the type stubs the build
+generated from it into the package.
 
 FEATPOOL_CMAKE_BUILD_DIR reuses (and keeps) one CMake build directory;
 FEATPOOL_CMAKE_ARGS adds arguments to the configure step; the build runs
@@ -35,8 +36,9 @@ class CMakeBuild(build_ext):
         configure += shlex.split(os.environ.get("FEATPOOL_CMAKE_ARGS", ""))
         subprocess.run(configure, check=True)
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL") or str(os.cpu_count() or 1)
-        subprocess.run(["cmake", "--build", build_dir, "--target", "featpool_python", "-j", jobs],
-                       check=True)
+        subprocess.run(
+            ["cmake", "--build", build_dir, "--target", "featpool_python_stubs", "-j", jobs],
+            check=True)
         built = os.path.join(build_dir, "lib", "python", "module", "featpool")
         names = [n for n in os.listdir(built) if n.startswith("_featpool") and n.endswith(".so")]
         if len(names) != 1:
@@ -44,6 +46,9 @@ class CMakeBuild(build_ext):
         target = self.get_ext_fullpath(ext.name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copyfile(os.path.join(built, names[0]), target)
+        # The stubs the build generated from this module.
+        shutil.copyfile(os.path.join(built, "__init__.pyi"),
+                        os.path.join(os.path.dirname(target), "__init__.pyi"))
 
 
 setup(

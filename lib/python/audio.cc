@@ -43,10 +43,12 @@ Samples GetSamples(const FloatArray& array, std::optional<int32_t> channel,
   const int64_t channels = array.shape(0);
   s.count = array.shape(1);
   if (channels > kMaxChannels) {
+    std::string function = batch_name;  // a Python name: "whisper-mel" -> whisper_mel
+    std::replace(function.begin(), function.end(), '-', '_');
     throw Error(source + " has shape (" + std::to_string(channels) + ", " +
                 std::to_string(s.count) + "): more rows than a waveform has channels (" +
                 std::to_string(kMaxChannels) + "); for a batch of waveforms call featpool." +
-                batch_name + "(), for [samples, channels] pass its transpose");
+                function + "(), for [samples, channels] pass its transpose");
   }
   if (channels > 1 && !channel) {
     throw Error(source + " has " + std::to_string(channels) +

@@ -209,11 +209,9 @@ class PyOnlinePooler {
 
 void BindStreaming(py::module_& m) {
   py::class_<PyOnlineExtractor>(m, "_OnlineExtractor", R"(
-Streaming fbank / MFCC / spectrogram: feed samples in chunks of any size and
-take frames as soon as they are ready. The frames are bit-identical to the
-offline functions on the concatenated input. Keywords are those of fbank(),
-mfcc() and spectrogram(); `feature` picks the type; use_energy=None means
-Kaldi's default for the type (fbank False, MFCC True).
+Streaming features of any registered type: feed samples in chunks of any
+size and take frames as soon as they are ready. The frames are
+bit-identical to the offline function on the concatenated input.
 
 One object per stream. Its methods release the GIL and are serialised by a
 lock, so sharing one object between threads is safe but pointless.
@@ -233,7 +231,8 @@ lock, so sharing one object between threads is safe but pointless.
            py::arg("feature"), py::arg("options"), py::arg("scale"), py::arg("check_scale"))
       .def("accept_waveform", &PyOnlineExtractor::AcceptWaveform, py::arg("sample_rate"),
            py::arg("samples"),
-           "Appends 1-D samples (Kaldi's integer scale); sample_rate must be the configured one.")
+           "Appends 1-D samples (on the scale given as sample_scale, default the feature's); "
+           "sample_rate must be the configured one.")
       .def("input_finished", &PyOnlineExtractor::InputFinished,
            "Ends the stream; with snip_edges=False this makes the last frames ready.")
       .def_property_readonly(

@@ -42,7 +42,8 @@ def test_every_registry_type_has_its_functions_and_options_class():
     assert {"fbank", "mfcc", "spectrogram"} <= set(featpool.FEATURES)
     for t in TYPES:
         keys = [f["key"] for f in t["fields"]]
-        for fn in (getattr(featpool, t["name"]), getattr(featpool, t["name"] + "_batch")):
+        py_name = t["name"].replace("-", "_")
+        for fn in (getattr(featpool, py_name), getattr(featpool, py_name + "_batch")):
             params = inspect.signature(fn).parameters
             table = [p for p in params if p in keys]
             assert table == keys, fn.__name__
@@ -51,7 +52,7 @@ def test_every_registry_type_has_its_functions_and_options_class():
                 assert params[f["key"]].kind == inspect.Parameter.KEYWORD_ONLY
             assert f"{keys[0]}=" in fn.__doc__ or fn.__name__.endswith("_batch")
             assert fn.__name__ in featpool.__all__
-        cls = getattr(featpool, t["name"].capitalize() + "Options")
+        cls = getattr(featpool, "".join(p.capitalize() for p in py_name.split("_")) + "Options")
         assert list(inspect.signature(cls).parameters) == keys
         assert cls().as_dict() == {f["key"]: f["default"] for f in t["fields"]}
     pool_keys = [f["key"] for f in _featpool._pool_fields()]
@@ -285,7 +286,7 @@ def test_batches_are_bit_identical_to_single_calls(speech):
     batch = [samples[int(a):int(a) + int(n)] for a, n in
              zip(rng.integers(0, 20000, 13), rng.integers(400, 60000, 13))]
     for t in TYPES:
-        name = t["name"]
+        name = t["name"].replace("-", "_")
         single = getattr(featpool, name)
         batched = getattr(featpool, name + "_batch")
         scale = None if t["sample_scale"] == "int16" else "int16"

@@ -127,6 +127,11 @@ def _field_doc(fields: list[dict[str, _Any]]) -> str:
     return "\n".join(lines)
 
 
+def _function_name(name: str) -> str:
+    """The registry's name as a Python identifier ("whisper-mel" -> whisper_mel)."""
+    return name.replace("-", "_")
+
+
 def _class_name(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("-", "_").split("_")) + "Options"
 
@@ -368,8 +373,8 @@ def _make_feature_functions(name: str, t: dict[str, _Any]) -> tuple[_Any, _Any]:
         t["help"], _SAMPLES_DOC.format(scale=t["sample_scale"], cls=cls.__name__),
         _field_doc(fields))
     for fn, fn_name, fn_sig, fn_doc in (
-            (feature, name, sig, doc),
-            (feature_batch, name + "_batch", batch_sig,
+            (feature, _function_name(name), sig, doc),
+            (feature_batch, _function_name(name) + "_batch", batch_sig,
              "%s, for a batch.\n%s\nKeywords as %s()." % (
                  t["help"], _BATCH_DOC.format(name=name), name))):
         fn.__name__ = fn_name
@@ -591,6 +596,6 @@ __all__ = sorted(
     ["Error", "SampleScaleWarning", "MIX_CHANNELS", "FEATURES", "version", "read_audio", "pool",
      "plot", "PoolOptions", "OnlineExtractor", "OnlinePooler"]
     + [c.__name__ for c in _OPTION_CLASSES.values()]
-    + [n for name in FEATURES for n in (name, name + "_batch")])
+    + [n for name in FEATURES for n in (_function_name(name), _function_name(name) + "_batch")])
 
 del _name, _type, _fn, _cls
