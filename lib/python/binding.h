@@ -21,6 +21,7 @@
 #include "featpool/feature-options.h"
 #include "featpool/matrix.h"
 #include "featpool/pooler.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 namespace python {
@@ -43,6 +44,9 @@ void BindOptions(py::module_& m);
 FeatureOptions FeatureOptionsFrom(const std::string& name, const py::dict& values);
 // Pooling options from `values`; kernel=None is (2, 2) for the window modes.
 PoolOptions PoolOptionsFrom(const py::dict& values);
+// The stages' options (stage.h) from `values`, type and range checked (the
+// chain itself is validated when built for an input dim).
+StageOptions StageOptionsFrom(const py::dict& values);
 
 // audio.cc: read_audio(), and the samples of one call.
 void BindAudio(py::module_& m);
@@ -77,6 +81,8 @@ void BindFeatures(py::module_& m);
 void BindPooling(py::module_& m);
 // streaming.cc: _OnlineExtractor, _OnlinePooler.
 void BindStreaming(py::module_& m);
+// stages.cc: _apply_stages.
+void BindStages(py::module_& m);
 // plot.cc: plot().
 void BindPlot(py::module_& m);
 

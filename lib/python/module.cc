@@ -1,5 +1,6 @@
 // featpool._featpool, the compiled half of `import featpool`: one file per
-// concept (errors, options, audio, features, pooling, streaming, plot). The
+// concept (errors, options, audio, features, pooling, streaming, stages,
+// plot). The
 // public functions, their keywords and the options classes are made by
 // featpool/__init__.py from the tables this module exports.
 //
@@ -19,5 +20,6 @@ PYBIND11_MODULE(_featpool, m) {
   BindFeatures(m);
   BindPooling(m);
   BindStreaming(m);
+  BindStages(m);
   BindPlot(m);
 }

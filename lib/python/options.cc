@@ -15,6 +15,7 @@
 #include "binding.h"
 #include "featpool/error.h"
 #include "featpool/feature-registry.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 namespace python {
@@ -276,6 +277,12 @@ PoolOptions PoolOptionsFrom(const py::dict& values) {
   return opts;
 }
 
+StageOptions StageOptionsFrom(const py::dict& values) {
+  StageOptions opts;
+  ApplyValues(&opts, values, "the stages");
+  return opts;
+}
+
 void BindOptions(py::module_& m) {
   m.def("_feature_types", [] {
     py::list out;
@@ -301,6 +308,14 @@ void BindOptions(py::module_& m) {
       if (f["key"].cast<std::string>() == "kernel") f["default"] = py::none();
     }
     return fields;
+  });
+  m.def("_stage_fields", [] {
+    StageOptions opts;
+    return Describe(&opts);
+  });
+  m.def("_stage_options", [](const py::dict& values) {
+    StageOptions opts = StageOptionsFrom(values);
+    return ValuesOf(&opts);
   });
   m.def("_pool_options", [](const py::dict& values) {
     PoolOptions opts = PoolOptionsFrom(values);

@@ -374,3 +374,47 @@ def test_torch_tensors_in_and_out(speech):
     np.testing.assert_array_equal(ex.take_frames(), expected)
     with pytest.raises(featpool.Error, match="return_tensors='tf'"):
         featpool.fbank(t, return_tensors="tf")
+
+
+# --------------------------------------------------------------------------
+# Stages (stage.h), from their tables
+
+
+STAGE_CASES = [
+    (dict(cmvn="utterance", deltas=2), None, ["--cmvn=utterance", "--deltas=2"]),
+    (dict(cmvn="sliding", cmn_window=100, left_context=2, right_context=1), None,
+     ["--cmvn=sliding", "--cmn-window=100", "--left-context=2", "--right-context=1"]),
+    (dict(stages="pool,cmvn", cmvn="utterance", norm_vars=True), dict(mode="stack"),
+     ["--stages=pool,cmvn", "--cmvn=utterance", "--norm-vars=true", "--pool=stack"]),
+    (dict(deltas=1), dict(mode="max", kernel=(2, 1)),
+     ["--deltas=1", "--pool=max", "--pool-kernel=2x1"]),
+]
+
+
+@pytest.mark.parametrize("keywords,pool,flags", STAGE_CASES)
+def test_apply_stages_equals_the_command(tmp_path, speech, keywords, pool, flags):
+    command = os.environ.get("FEATPOOL_COMMAND")
+    if not command:
+        pytest.skip("FEATPOOL_COMMAND is not set (run through tests/test-python.sh)")
+    samples, rate = speech
+    got = featpool.apply_stages(featpool.fbank(samples, rate), pool=pool, **keywords)
+    out = str(tmp_path / "stages.npy")
+    subprocess.run([command, "extract", SPEECH, "-o", out] + flags, check=True)
+    np.testing.assert_array_equal(got, np.load(out))
+    opts = featpool.StageOptions(**keywords)
+    assert pickle.loads(pickle.dumps(opts)) == opts
+    np.testing.assert_array_equal(featpool.apply_stages(featpool.fbank(samples, rate),
+                                                        options=opts, pool=pool), got)
+
+
+def test_stage_options_come_from_the_table_and_errors_name_keywords(speech):
+    keys = [f["key"] for f in _featpool._stage_fields()]
+    assert list(inspect.signature(featpool.StageOptions).parameters) == keys
+    x = featpool.fbank(speech[0])
+    np.testing.assert_array_equal(featpool.apply_stages(x), x)  # no stage on
+    with pytest.raises(featpool.Error, match="cmvn=median: expected none, utterance"):
+        featpool.apply_stages(x, cmvn="median")
+    with pytest.raises(featpool.Error, match="deltas=-1"):
+        featpool.StageOptions(deltas=-1)
+    with pytest.raises(TypeError, match="cmvn must be a str"):
+        featpool.apply_stages(x, cmvn=True)

@@ -234,7 +234,7 @@ def _option_values(kind: str, options: _Any, given: dict[str, _Any]) -> dict[str
     """The options object's values (if any) with the keywords given on top."""
     values: dict[str, _Any] = {}
     if options is not None:
-        cls = PoolOptions if kind == "pool" else _OPTION_CLASSES[kind]
+        cls = {"pool": PoolOptions, "stages": StageOptions}.get(kind) or _OPTION_CLASSES[kind]
         if not isinstance(options, cls):
             raise TypeError("options must be featpool.%s, got %s"
                             % (cls.__name__, type(options).__name__))
@@ -435,6 +435,61 @@ Keywords:
 """ + _field_doc(_POOL_FIELDS)
 
 # --------------------------------------------------------------------------
+# Stages after the features (CMVN, deltas, splicing, normalisations, pooling)
+
+_STAGE_FIELDS: list[dict[str, _Any]] = _featpool._stage_fields()
+_STAGE_KEYS = frozenset(f["key"] for f in _STAGE_FIELDS)
+
+
+class _StageOptionsBase(_Options):
+    __slots__ = ()
+
+    @classmethod
+    def _validate(cls, values: dict[str, _Any]) -> dict[str, _Any]:
+        result: dict[str, _Any] = _featpool._stage_options(values)
+        return result
+
+
+StageOptions = _make_options_class(
+    "StageOptions", "stages", _STAGE_FIELDS,
+    "Options of the stages after the features (CMVN, deltas, splicing, normalisations); "
+    "pooling has PoolOptions.", _StageOptionsBase)
+
+_stages_sig = _inspect.Signature(
+    [_P("features", _POS, annotation="ArrayLike")] + _field_params(_STAGE_FIELDS)
+    + [_P("pool", _KW, default=None, annotation="PoolOptions | Mapping[str, Any] | None"),
+       _P("options", _KW, default=None, annotation="StageOptions | None"),
+       _P("return_tensors", _KW, default=None, annotation="str | None")],
+    return_annotation="NDArray[np.float32]")
+
+
+def apply_stages(*args: _Any, **kwargs: _Any) -> _Any:
+    a = _stages_sig.bind(*args, **kwargs).arguments
+    features, was_tensor = _input(a["features"], "features")
+    tensors = _want_tensors(a.get("return_tensors"), was_tensor)
+    values = _option_values("stages", a.get("options"),
+                            {k: v for k, v in a.items() if k in _STAGE_KEYS})
+    pool = a.get("pool")
+    if isinstance(pool, PoolOptions):
+        pool = pool.as_dict()
+    elif pool is not None:
+        pool = PoolOptions(**pool).as_dict()
+    return _output(_featpool._apply_stages(features, values, pool), tensors)
+
+
+apply_stages.__signature__ = _stages_sig  # type: ignore[attr-defined]
+apply_stages.__doc__ = """Runs the stage chain over a [frames, dim] matrix (as fbank() returns).
+
+The stages that are on run in the order normalize, cmvn, deltas, splice,
+pool, or as `stages` lists them; each is bit-identical to the command's
+(featpool extract --cmvn ... --deltas ...). pool: featpool.PoolOptions (or
+its keywords as a dict) for a pool stage. Bad options raise featpool.Error
+naming the keyword.
+
+Keywords:
+""" + _field_doc(_STAGE_FIELDS)
+
+# --------------------------------------------------------------------------
 # Streaming
 
 
@@ -452,7 +507,7 @@ started with spawn get a fresh extractor with the same options.
 
     def __init__(self, feature: str | _Options = "fbank", sample_rate: float | None = None, *,
                  sample_scale: str | None = None, **keywords: _Any) -> None:
-        if isinstance(feature, _Options) and not isinstance(feature, PoolOptions):
+        if type(feature) in _OPTION_CLASSES.values():
             options = feature
             feature = options._kind
         elif isinstance(feature, str):
@@ -594,7 +649,7 @@ def _read_file_object(f: _Any, sample_rate: float | None, channel: int) -> _Any:
 
 __all__ = sorted(
     ["Error", "SampleScaleWarning", "MIX_CHANNELS", "FEATURES", "version", "read_audio", "pool",
-     "plot", "PoolOptions", "OnlineExtractor", "OnlinePooler"]
+     "plot", "PoolOptions", "OnlineExtractor", "OnlinePooler", "StageOptions", "apply_stages"]
     + [c.__name__ for c in _OPTION_CLASSES.values()]
     + [n for name in FEATURES for n in (_function_name(name), _function_name(name) + "_batch")])
 
