@@ -281,6 +281,11 @@ feature's own scale ({scale}). Returns float32 [frames, dim], a torch
 tensor if the input was one or return_tensors='pt' (no copy). NaN or inf
 samples, input shorter than one frame and bad options raise featpool.Error.
 options: a featpool.{cls} whose values the keywords given override.
+Defaults are the registry's (Kaldi's for Kaldi's types, as in the featpool
+command) except dither, which is 0 so results are reproducible (Kaldi: 1);
+torchaudio.compliance.kaldi differs in energy_floor (1.0) and, for mfcc,
+use_energy (False): pass them to reproduce it. The GIL is released while
+features are computed.
 """
 
 _BATCH_DOC = """
