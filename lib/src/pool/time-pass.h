@@ -59,6 +59,10 @@ class TimePass {
     phase_modulus_ = time_.stride / g;
     phase_inverse_ = InverseMod((time_.dilation / g) % phase_modulus_, phase_modulus_);
     phase_ = time_.padding % time_.stride;
+    // With g = 1 the least j is below stride, so when stride <= kernel
+    // every row is a tap and the test (two integer divisions a row) is
+    // skipped. The blocks keep every row too.
+    every_row_ = blocks_ || (g == 1 && time_.stride <= time_.kernel);
     const size_t ring = static_cast<size_t>(cap_ * cols_);
     h_.resize(ring);
     if (blocks_) {
@@ -73,7 +77,7 @@ class TimePass {
   // be written to, then EndRow(t); nullptr if no window uses the row.
   V* BeginRow(int64_t t) {
     if (t >= cap_ && cap_ < cap_full_) GrowRing(t);
-    const bool needed = blocks_ || RowIsTap(phase_);
+    const bool needed = every_row_ || RowIsTap(phase_);
     if (++phase_ == time_.stride) phase_ = 0;
     return needed ? Ring(h_, t) : nullptr;
   }
@@ -193,6 +197,7 @@ class TimePass {
   // Rings of cap_ rows of partial results (h_), block prefixes (p_) and
   // suffixes (s_); row t lives in slot t & (cap_ - 1).
   bool blocks_ = false;
+  bool every_row_ = false;          // no row falls between windows
   int64_t cap_ = 1;                 // ring rows, a power of two
   int64_t cap_full_ = 1;            // the most ring rows the windows need
   std::vector<int64_t> block_pos_;  // per dilation class seen: (t / d) % k of its next row
