@@ -217,6 +217,42 @@ TEST_CASE("long inputs: block (van Herk) and direct paths equal torch's scan", "
   }
 }
 
+TEST_CASE("rows between windows: each (dilation, stride, kernel) class keeps the taps",
+          "[pooler]") {
+  // Direct time folds (kernel <= 2 * stride + 2) skip the rows no window
+  // uses. gcd(dilation, stride) = 1 with stride <= kernel keeps every row
+  // without testing it; the other classes test each row's phase.
+  const Matrix x = RandomFeatures(301, 12, 5, true);
+  struct Config {
+    int64_t kernel, stride, dilation, padding;
+  };
+  const Config configs[] = {
+      {3, 2, 3, 0}, {3, 3, 2, 1}, {2, 2, 1, 1},  // gcd 1, stride <= kernel
+      {3, 2, 2, 1}, {4, 4, 2, 2}, {2, 4, 2, 0},  // gcd > 1
+      {2, 3, 2, 1}, {3, 5, 1, 0}, {1, 2, 1, 0},  // gcd 1, stride > kernel
+  };
+  for (const Config& c : configs) {
+    for (bool ceil : {false, true}) {
+      PoolOptions o;
+      o.kernel = {c.kernel, 2};
+      o.stride = PoolSize{c.stride, 1};
+      o.dilation = {c.dilation, 1};
+      o.padding = {c.padding, 0};
+      o.ceil_mode = ceil;
+      INFO("time kernel " << c.kernel << " stride " << c.stride << " dilation " << c.dilation
+                          << " padding " << c.padding << " ceil " << ceil);
+      Matrix want, got;
+      std::vector<int64_t> want_idx, got_idx;
+      BruteMax(x, o, &want, &want_idx);
+      Pooler(o).Apply(x.View(), &got, &got_idx);
+      REQUIRE(got.rows() == want.rows());
+      REQUIRE(got.cols() == want.cols());
+      CHECK(std::memcmp(want.data(), got.data(), want.rows() * want.cols() * sizeof(float)) == 0);
+      CHECK(want_idx == got_idx);
+    }
+  }
+}
+
 TEST_CASE("statistics pooling is stable in float32 input", "[pooler]") {
   // Mean 1e4, deviation 0.01: a float sum of squares would lose everything.
   const int64_t rows = 20000;

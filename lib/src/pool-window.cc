@@ -34,6 +34,8 @@
 // functions both axes share), pool/freq-pass.h (one row along frequency),
 // pool/time-pass.h (the ring and the blocks along time) and pool/reduce.h
 // (the max, indexed max and sum policies, and avg's and lp's outputs).
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
