@@ -117,6 +117,33 @@ grep -q "'stats.npy' has stats of dimension 23, but the features reaching cmvn h
   fail "$(cat err.txt)"
 [[ ! -e x.npy ]] || fail "a failed run left x.npy"
 
+# featpool cmvn-stats accumulates as Kaldi's compute-cmvn-stats: global CMVN
+# with one utterance's stats is utterance CMVN, bit for bit; the .npy of the
+# features gives the same stats; text stats read back the same.
+"$FEATPOOL" cmvn-stats "$WAV" -o utt.mat 2>/dev/null
+"$FEATPOOL" cmvn-stats plain.npy -o npy.mat 2>/dev/null
+cmp utt.mat npy.mat || fail "cmvn-stats of the .npy differs from that of the audio"
+[[ $(head -c 5 utt.mat | od -An -c | tr -d ' ') == '\0BDM' ]] || fail "not a Kaldi double matrix"
+"$FEATPOOL" cmvn-stats "$WAV" --binary=false -o utt.txt 2>/dev/null
+for stats in utt.mat utt.txt; do
+  for vars in false true; do
+    "$FEATPOOL" extract "$WAV" --cmvn=global --cmvn-stats=$stats --norm-vars=$vars -o g.npy
+    "$FEATPOOL" extract "$WAV" --cmvn=utterance --norm-vars=$vars -o u.npy
+    cmp g.npy u.npy || fail "global CMVN with the utterance's $stats (vars $vars) != utterance CMVN"
+  done
+done
+"$FEATPOOL" cmvn-stats wavs "$WAV" -o two.mat 2>/dev/null
+"$PY" - <<'PY'
+import numpy as np
+def read(path):
+    b = open(path, "rb").read()
+    rows, cols = int.from_bytes(b[6:10], "little"), int.from_bytes(b[11:15], "little")
+    return np.frombuffer(b[15:], "<f8").reshape(rows, cols)
+one, two = read("utt.mat"), read("two.mat")
+assert one.shape == (2, 24) and one[0, -1] == np.load("plain.npy").shape[0]
+assert np.allclose(two, 2 * one, rtol=1e-12)
+PY
+
 # Option errors name the flags.
 run 1 "$FEATPOOL" extract "$WAV" --cmn-window=10 -o x.npy 2>err.txt
 grep -q -- "--cmn-window=10: applies to sliding CMVN only, not to --cmvn=none" err.txt || fail "$(cat err.txt)"

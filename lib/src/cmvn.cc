@@ -347,6 +347,33 @@ void CmvnStats::Accumulate(MatrixView feats) {
   for (int64_t r = 0; r < feats.rows; ++r) Accumulate(feats.Row(r));
 }
 
+std::string KaldiStatsBytes(const CmvnStats& stats, bool binary) {
+  const int32_t rows = 2;
+  const int32_t cols = static_cast<int32_t>(stats.dim + 1);
+  std::string out;
+  if (binary) {
+    // Kaldi MatrixBase::Write(binary=true): "DM ", then WriteBasicType's
+    // size byte and little-endian int32 for rows and cols.
+    out.append("\0BDM ", 5);
+    out.push_back(4);
+    out.append(reinterpret_cast<const char*>(&rows), 4);
+    out.push_back(4);
+    out.append(reinterpret_cast<const char*>(&cols), 4);
+    out.append(reinterpret_cast<const char*>(stats.values.data()),
+               sizeof(double) * stats.values.size());
+    return out;
+  }
+  out = " [";
+  for (int32_t r = 0; r < rows; ++r) {
+    out += "\n  ";
+    for (int32_t c = 0; c < cols; ++c) {
+      out += DoubleText(stats.values[static_cast<size_t>(r * cols + c)]) + " ";
+    }
+  }
+  out += "]\n";
+  return out;
+}
+
 GlobalCmvn GlobalCmvn::FromKaldiStats(const CmvnStats& stats, bool norm_means, bool norm_vars,
                                       const std::string& source) {
   const std::string where = source.empty() ? "" : source + ": ";

@@ -230,6 +230,7 @@ int Run(int argc, char** argv) {
   add(AddInfoCommand(app));
   add(AddPoolCommand(app));
   add(AddPlotCommand(app));
+  add(AddCmvnStatsCommand(app));
 
   try {
     std::vector<Argument> given;

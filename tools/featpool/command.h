@@ -18,6 +18,7 @@ RunFunction AddExtractCommand(CLI::App& app);
 RunFunction AddInfoCommand(CLI::App& app);
 RunFunction AddPoolCommand(CLI::App& app);
 RunFunction AddPlotCommand(CLI::App& app);
+RunFunction AddCmvnStatsCommand(CLI::App& app);
 
 // One command-line argument, and where it came from: "" for the command
 // line, "FILE:LINE" for a line of a --config file.

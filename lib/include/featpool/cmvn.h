@@ -60,6 +60,11 @@ struct CmvnStats {
   void Accumulate(const float* row);
 };
 
+// The stats as Kaldi writes a matrix to a wxfilename: binary "\0B" "DM "
+// with int32 sizes and the doubles (compute-cmvn-stats), or text
+// " [\n  v v ...\n  v v ... ]\n" with round-trip precision.
+std::string KaldiStatsBytes(const CmvnStats& stats, bool binary);
+
 // Per-column affine normalisation with fixed parameters.
 class GlobalCmvn {
  public:
