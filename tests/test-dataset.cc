@@ -77,9 +77,9 @@ TEST_CASE("file, scp and directory inputs; duplicate ids are an error", "[datase
   CHECK_THROWS_WITH(FindUtterances({dir + "/nothere/"}, DatasetOptions()),
                     Catch::Contains("nothere"));
 
-  std::ofstream(dir + "/piped.scp") << "k1 a.wav\nk2 sox b.wav -t wav - |\n";
+  std::ofstream(dir + "/piped.scp") << "k1 a.wav\nk2 | sox b.wav -t wav -\n";
   CHECK_THROWS_WITH(FindUtterances({"scp:" + dir + "/piped.scp"}, DatasetOptions()),
-                    Catch::Contains("line 2") && Catch::Contains("piped"));
+                    Catch::Contains("line 2") && Catch::Contains("output pipe"));
   std::ofstream(dir + "/offset.scp") << "k1 data/wav.ark:1234\n";
   CHECK_THROWS_WITH(FindUtterances({dir + "/offset.scp"}, DatasetOptions()),
                     Catch::Contains("offsets"));
@@ -145,4 +145,91 @@ TEST_CASE("more shards than files: one file each in size order, the rest empty",
   }
   CHECK(SelectShard({}, ShardSpec{1, 2147483647}).empty());
   CHECK(ShardSpec::Parse("1/2147483647").count == 2147483647);
+}
+
+TEST_CASE("wav.scp commands, rspecifier options and rejected specifiers", "[dataset]") {
+  const std::string dir = TempDir("pipes");
+  std::ofstream(dir + "/wav.scp") << "k1 a.wav\nk2 sox b.wav -t wav - |\nk3   flac -dc x.flac|  \n";
+  for (const std::string spec :
+       {"scp:", "scp,p:", "p,scp:", "scp,o,s,cs:", "b,scp,np,ns,ncs,bg:"}) {
+    const std::vector<Utterance> utts = FindUtterances({spec + dir + "/wav.scp"}, DatasetOptions());
+    REQUIRE(utts.size() == 3);
+    CHECK(utts[0].command.empty());
+    CHECK(utts[1].command == "sox b.wav -t wav -");
+    CHECK(utts[1].path == "sox b.wav -t wav - |");
+    CHECK(utts[2].command == "flac -dc x.flac");
+  }
+  CHECK_THROWS_WITH(FindUtterances({"scp,zz:" + dir + "/wav.scp"}, DatasetOptions()),
+                    Catch::Contains("unknown rspecifier option 'zz'"));
+  CHECK_THROWS_WITH(FindUtterances({"ark:" + dir + "/wav.scp"}, DatasetOptions()),
+                    Catch::Contains("archives of audio"));
+  std::ofstream(dir + "/empty.scp") << "k1 |\n";
+  CHECK_THROWS_WITH(FindUtterances({dir + "/empty.scp"}, DatasetOptions()),
+                    Catch::Contains("empty command"));
+}
+
+TEST_CASE("a Kaldi data directory: wav.scp and segments, bad lines fail on their own",
+          "[dataset]") {
+  const std::string dir = TempDir("datadir");
+  std::ofstream(dir + "/wav.scp") << "r1 a.wav\nr2 sox b.wav -t wav - |\nr3 c.wav\n";
+  SECTION("without segments: the recordings") {
+    CHECK(Ids(FindUtterances({dir}, DatasetOptions())) ==
+          std::vector<std::string>{"r1", "r2", "r3"});
+    CHECK(IsScpInput(dir));
+  }
+  SECTION("with segments: in their order, recordings without segments dropped") {
+    std::ofstream(dir + "/segments") << "s2 r2 1.5 -1\ns1 r1 0 2.25\ns3 r1 1 0.5\n"
+                                        "s4 nosuch 0 1\ns5 r1 x 1\ns6 r1 0 1 1\ns7 r1 0\n";
+    const std::vector<Utterance> utts = FindUtterances({dir}, DatasetOptions());
+    REQUIRE(Ids(utts) == std::vector<std::string>{"s2", "s1", "s3", "s4", "s5", "s6", "s7"});
+    CHECK(utts[0].recording == "r2");
+    CHECK(utts[0].command == "sox b.wav -t wav -");
+    CHECK(utts[0].start == 1.5);
+    CHECK(utts[0].end == -1);
+    CHECK(utts[0].error.empty());
+    CHECK(utts[1].path == "a.wav");
+    CHECK(utts[1].end == 2.25);
+    CHECK_THAT(utts[2].error, Catch::Contains("line 3") && Catch::Contains("invalid segment"));
+    CHECK_THAT(utts[3].error, Catch::Contains("'nosuch'") && Catch::Contains("not in wav.scp"));
+    CHECK_THAT(utts[4].error, Catch::Contains("bad start"));
+    CHECK(utts[5].error.empty());
+    CHECK(utts[5].channel == 1);
+    CHECK_THAT(utts[6].error, Catch::Contains("expected"));
+    DatasetOptions both;
+    both.segments = dir + "/segments";
+    CHECK_THROWS_WITH(FindUtterances({dir}, both), Catch::Contains("its own segments"));
+  }
+  SECTION("--segments applies to any input's ids") {
+    std::ofstream(dir + "/segs") << "x r3 0 1\n";
+    DatasetOptions opts;
+    opts.segments = dir + "/segs";
+    const std::vector<Utterance> utts = FindUtterances({"scp:" + dir + "/wav.scp"}, opts);
+    REQUIRE(utts.size() == 1);
+    CHECK(utts[0].path == "c.wav");
+  }
+}
+
+TEST_CASE("segment samples follow Kaldi extract-segments", "[dataset]") {
+  Utterance u;
+  u.id = "s";
+  u.recording = "r";
+  auto range = [&](double start, double end, int64_t n) {
+    u.start = start;
+    u.end = end;
+    return SegmentSamples(u, n, 16000.0f);
+  };
+  // int32(t * rate + 0.5)
+  CHECK(range(0.5, 1.5, 160000).begin == 8000);
+  CHECK(range(0.5, 1.5, 160000).end == 24000);
+  CHECK(range(0.00003, 1.00003, 160000).begin == 0);  // 0.48 rounds down
+  CHECK(range(0.0000313, 1, 160000).begin == 1);      // 0.5008 rounds up
+  CHECK(range(1, -1, 160000).end == 160000);          // -1: the end
+  CHECK(range(9, 10.4, 160000).end == 160000);        // within the 0.5 s overshoot
+  CHECK_THROWS_WITH(range(9, 10.6, 160000), Catch::Contains("more than 0.5 s"));
+  CHECK_THROWS_WITH(range(10.5, -1, 160000), Catch::Contains("starts after"));
+  CHECK_THROWS_WITH(range(9.95, 10.3, 160000), Catch::Contains("shorter than 0.1 s"));
+  // As in Kaldi, 10 - 9.9 in double is below 0.1f: too short.
+  CHECK_THROWS_WITH(range(9.9, 10.3, 160000), Catch::Contains("shorter than 0.1 s"));
+  CHECK(range(9.8, 10.3, 160000).begin == 156800);
+  CHECK(range(9.8, 10.3, 160000).end == 160000);
 }

@@ -9,6 +9,7 @@ if [[ "${1:-}" == "--tests" ]]; then
   packages+=(python3 python3-numpy parallel python3-dev pybind11-dev python3-pytest libbenchmark-dev
              python3-venv python3-setuptools python3-wheel python3-build mypy  # tests/test-python-package.sh, test_stubs.py
              slurm-wlm slurm-client munge
+             flac sox  # piped wav.scp entries (tests/test-kaldi-data.sh)
              clang libclang-rt-14-dev)  # clang: the libFuzzer build (tools/fuzz.sh)
 fi
 

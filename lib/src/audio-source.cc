@@ -130,13 +130,47 @@ bool HasStreamingPlaceholder(const std::string& log) {
   return false;
 }
 
-SNDFILE* OpenOrThrow(const std::string& path, SF_INFO* sf_info) {
+// A file held in memory (a command's output), read through libsndfile's
+// virtual I/O: seekable, so every format libsndfile reads works, also those
+// that cannot be decoded from a pipe.
+struct MemoryFile {
+  std::string bytes;
+  sf_count_t pos = 0;
+
+  static MemoryFile* Of(void* user) { return static_cast<MemoryFile*>(user); }
+  static sf_count_t Length(void* user) { return static_cast<sf_count_t>(Of(user)->bytes.size()); }
+  static sf_count_t Seek(sf_count_t offset, int whence, void* user) {
+    MemoryFile* m = Of(user);
+    const sf_count_t size = static_cast<sf_count_t>(m->bytes.size());
+    sf_count_t to = offset;
+    if (whence == SEEK_CUR) to = m->pos + offset;
+    if (whence == SEEK_END) to = size + offset;
+    if (to < 0 || to > size) return -1;
+    m->pos = to;
+    return m->pos;
+  }
+  static sf_count_t Read(void* ptr, sf_count_t count, void* user) {
+    MemoryFile* m = Of(user);
+    const sf_count_t left = static_cast<sf_count_t>(m->bytes.size()) - m->pos;
+    const sf_count_t n = std::max<sf_count_t>(0, std::min(count, left));
+    std::memcpy(ptr, m->bytes.data() + m->pos, static_cast<size_t>(n));
+    m->pos += n;
+    return n;
+  }
+  static sf_count_t Write(const void*, sf_count_t, void*) { return 0; }
+  static sf_count_t Tell(void* user) { return Of(user)->pos; }
+};
+
+SNDFILE* OpenOrThrow(const std::string& path, SF_INFO* sf_info, MemoryFile* memory = nullptr) {
   std::memset(sf_info, 0, sizeof(*sf_info));
   // libsndfile reports why an open failed through one global error, so
   // concurrent opens (batch workers) would read each other's reason.
   static std::mutex open_mutex;
   std::unique_lock<std::mutex> lock(open_mutex);
-  SNDFILE* file = sf_open(path.c_str(), SFM_READ, sf_info);
+  SF_VIRTUAL_IO io = {MemoryFile::Length, MemoryFile::Seek, MemoryFile::Read, MemoryFile::Write,
+                      MemoryFile::Tell};
+  SNDFILE* file = memory != nullptr ? sf_open_virtual(&io, SFM_READ, sf_info, memory)
+                                    : sf_open(path.c_str(), SFM_READ, sf_info);
   if (file == nullptr) {
     throw Error(Quote(path) + ": not a readable audio file (" + sf_strerror(nullptr) + ")");
   }
@@ -171,7 +205,27 @@ AudioInfo ReadAudioInfo(const std::string& path) {
   return info;
 }
 
+AudioInput AudioInput::Command(const std::string& command, const std::string& name) {
+  AudioInput input(name);
+  input.command = command;
+  return input;
+}
+
+AudioInput AudioInput::Part(std::shared_ptr<const DecodedAudio> audio, int64_t begin, int64_t end,
+                            const std::string& name) {
+  AudioInput input(name);
+  input.decoded = std::move(audio);
+  input.begin = begin;
+  input.end = end;
+  return input;
+}
+
 struct AudioSource::Impl {
+  MemoryFile memory;  // a command's output
+  // A part of decoded audio: samples [pos, end) still to deliver.
+  std::shared_ptr<const DecodedAudio> decoded;
+  int64_t decoded_pos = 0;
+  int64_t decoded_end = 0;
   SNDFILE* file = nullptr;
   soxr_t resampler = nullptr;
   std::vector<float> interleaved;  // one block of file frames
@@ -190,25 +244,58 @@ struct AudioSource::Impl {
   }
 };
 
-AudioSource::AudioSource(const std::string& path, const AudioReadOptions& opts)
+AudioSource::AudioSource(const AudioInput& input, const AudioReadOptions& opts)
     : impl_(new Impl), opts_(opts) {
+  const std::string& path = input.path;
+  if (opts_.block_frames < 1) throw Error("block size must be positive");
+  if (input.decoded != nullptr) {
+    // Already one channel at the Kaldi scale: only resampling is left.
+    const DecodedAudio& audio = *input.decoded;
+    const int64_t size = static_cast<int64_t>(audio.samples.size());
+    if (input.begin < 0 || input.end < input.begin || input.end > size) {
+      throw Error(Quote(path) + ": samples " + std::to_string(input.begin) + " to " +
+                  std::to_string(input.end) + " are outside the audio (" + std::to_string(size) +
+                  " samples)");
+    }
+    impl_->decoded = input.decoded;
+    impl_->decoded_pos = input.begin;
+    impl_->decoded_end = input.end;
+    info_ = audio.info;
+    info_.path = path;
+    info_.channels = 1;
+    info_.frames = input.end - input.begin;
+    SetUpResampling();
+    return;
+  }
   // libsndfile decodes a truncated or damaged Ogg stream as far as it can
   // and reports success, so the pages are checked first (a regular file
   // only: a pipe cannot be read twice). Damaged files never reach
   // libsndfile's Ogg parser, which leaks memory on some of them.
-  const bool regular = CheckPathIsReadableFile(path);
+  bool regular = true;
   internal::OggSummary ogg;
-  const bool is_ogg = regular && internal::LooksLikeOgg(path);
-  if (is_ogg) ogg = internal::CheckOggPages(path);
+  bool is_ogg = false;
+  MemoryFile* memory = nullptr;
+  if (!input.command.empty()) {
+    // Kaldi reads a piped entry with popen(); its output is held in memory
+    // (bounded by opts.pipe.max_bytes) so that formats that need seeking
+    // decode too.
+    impl_->memory.bytes = RunPipeCommand(input.command, opts_.pipe);
+    memory = &impl_->memory;
+    is_ogg = internal::LooksLikeOggBytes(memory->bytes);
+    if (is_ogg) ogg = internal::CheckOggPagesInMemory(memory->bytes, path);
+  } else {
+    regular = CheckPathIsReadableFile(path);
+    is_ogg = regular && internal::LooksLikeOgg(path);
+    if (is_ogg) ogg = internal::CheckOggPages(path);
+  }
   SF_INFO sf_info;
-  impl_->file = OpenOrThrow(path, &sf_info);
+  impl_->file = OpenOrThrow(path, &sf_info, memory);
   info_ = MakeInfo(path, sf_info);
   if (is_ogg) impl_->ogg_frames = internal::DeclaredFrames(ogg, info_.sample_rate);
   const std::string log = Log(impl_->file);
   if (!regular && HasStreamingPlaceholder(log)) info_.frames = -1;
   const std::string truncated = TruncationNote(log);
   if (!truncated.empty()) throw Error(Quote(path) + ": truncated file: " + truncated);
-  if (opts_.block_frames < 1) throw Error("block size must be positive");
   if (opts_.channel >= info_.channels) {
     throw Error("invalid --channel=" + std::to_string(opts_.channel) + ": " + Quote(path) +
                 " has " + std::to_string(info_.channels) + " channel(s)");
@@ -220,22 +307,32 @@ AudioSource::AudioSource(const std::string& path, const AudioReadOptions& opts)
     warning_ = Quote(path) + " has " + std::to_string(info_.channels) +
                " channels; using channel 0 (choose with --channel=N or --channel=mix)";
   }
-  out_rate_ = opts_.target_sample_rate > 0 ? opts_.target_sample_rate
-                                           : static_cast<float>(info_.sample_rate);
-  if (out_rate_ != static_cast<float>(info_.sample_rate)) {
-    if (!opts_.resample) {
-      throw Error(Quote(path) + " is sampled at " + std::to_string(info_.sample_rate) +
-                  " Hz, not " + std::to_string(static_cast<int64_t>(out_rate_)) +
-                  " Hz (--sample-frequency); resampling is off (--no-resample)");
-    }
-    soxr_error_t err = nullptr;
-    const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
-    impl_->resampler = soxr_create(info_.sample_rate, out_rate_, 1, &err, &io, &quality, nullptr);
-    if (err != nullptr) throw Error(Quote(path) + ": cannot resample: " + err);
-  }
+  SetUpResampling();
   impl_->interleaved.resize(static_cast<size_t>(opts_.block_frames * info_.channels));
 }
+
+void AudioSource::SetUpResampling() {
+  const std::string& path = info_.path;
+  out_rate_ = opts_.target_sample_rate > 0 ? opts_.target_sample_rate
+                                           : static_cast<float>(info_.sample_rate);
+  if (out_rate_ == static_cast<float>(info_.sample_rate)) return;
+  const bool down = out_rate_ < static_cast<float>(info_.sample_rate);
+  const std::string rates = Quote(path) + " is sampled at " + std::to_string(info_.sample_rate) +
+                            " Hz, not " + std::to_string(static_cast<int64_t>(out_rate_)) +
+                            " Hz (--sample-frequency)";
+  if (!opts_.resample) throw Error(rates + "; resampling is off (--no-resample)");
+  // Kaldi feat/wave-reader.h and feature-common-inl.h: a rate mismatch is
+  // an error unless --allow-downsample / --allow-upsample.
+  if (down && !opts_.allow_downsample) throw Error(rates + " and --allow-downsample=false");
+  if (!down && !opts_.allow_upsample) throw Error(rates + " and --allow-upsample=false");
+  soxr_error_t err = nullptr;
+  const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+  const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+  impl_->resampler = soxr_create(info_.sample_rate, out_rate_, 1, &err, &io, &quality, nullptr);
+  if (err != nullptr) throw Error(Quote(path) + ": cannot resample: " + err);
+}
+
+bool AudioSource::resampled() const { return impl_->resampler != nullptr; }
 
 AudioSource::~AudioSource() = default;
 
@@ -249,6 +346,13 @@ int64_t AudioSource::ExpectedSamples() const {
 int64_t AudioSource::ReadMono(float* out, int64_t max_frames) {
   const int32_t channels = info_.channels;
   max_frames = std::min(max_frames, opts_.block_frames);
+  if (impl_->decoded != nullptr) {
+    const int64_t n = std::min(max_frames, impl_->decoded_end - impl_->decoded_pos);
+    std::copy_n(impl_->decoded->samples.data() + impl_->decoded_pos, n, out);
+    impl_->decoded_pos += n;
+    impl_->frames_read += n;
+    return n;
+  }
   float* block = channels == 1 ? out : impl_->interleaved.data();
   const sf_count_t got = sf_readf_float(impl_->file, block, max_frames);
   if (got < 0 || sf_error(impl_->file) != SF_ERR_NO_ERROR) {
@@ -341,9 +445,38 @@ int64_t AudioSource::Read(float* out, int64_t max_samples) {
   }
 }
 
-std::vector<float> ReadAudio(const std::string& path, const AudioReadOptions& opts,
+std::shared_ptr<DecodedAudio> DecodeAudio(const AudioInput& input, const AudioReadOptions& opts,
+                                          int64_t max_samples) {
+  AudioReadOptions native = opts;
+  native.target_sample_rate = 0;
+  AudioSource source(input, native);
+  auto audio = std::make_shared<DecodedAudio>();
+  const int64_t expected = source.ExpectedSamples();
+  if (expected > max_samples) {
+    throw Error(Quote(input.path) + ": " + std::to_string(expected) +
+                " samples are more than featpool holds for cutting segments (" +
+                std::to_string(max_samples) + ")");
+  }
+  if (expected > 0) audio->samples.reserve(static_cast<size_t>(expected));
+  std::vector<float> block(static_cast<size_t>(native.block_frames));
+  while (true) {
+    const int64_t got = source.Read(block.data(), static_cast<int64_t>(block.size()));
+    if (got == 0) break;
+    if (static_cast<int64_t>(audio->samples.size()) + got > max_samples) {
+      throw Error(Quote(input.path) + ": more than " + std::to_string(max_samples) +
+                  " samples, more than featpool holds for cutting segments");
+    }
+    audio->samples.insert(audio->samples.end(), block.begin(), block.begin() + got);
+  }
+  audio->info = source.info();
+  audio->info.frames = static_cast<int64_t>(audio->samples.size());
+  audio->warning = source.warning();
+  return audio;
+}
+
+std::vector<float> ReadAudio(const AudioInput& input, const AudioReadOptions& opts,
                              float* sample_rate) {
-  AudioSource source(path, opts);
+  AudioSource source(input, opts);
   std::vector<float> samples;
   // The header's length is a hint only (a corrupt one may claim anything).
   const int64_t hint = std::min<int64_t>(source.ExpectedSamples(), int64_t{1} << 24);

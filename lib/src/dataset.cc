@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <queue>
 #include <set>
@@ -53,6 +56,14 @@ std::string Extension(const std::string& name) {
 std::string JoinPath(const std::string& dir, const std::string& name) {
   if (dir.empty() || dir.back() == '/') return dir + name;
   return dir + "/" + name;
+}
+
+Utterance MakeUtterance(const std::string& id, const std::string& path, int64_t bytes) {
+  Utterance u;
+  u.id = id;
+  u.path = path;
+  u.bytes = bytes;
+  return u;
 }
 
 struct DirWalker {
@@ -103,7 +114,7 @@ void AddDirectory(const std::string& dir, const DatasetOptions& opts, std::vecto
   }
   std::sort(walker.found.begin(), walker.found.end());
   for (auto& [rel, path] : walker.found) {
-    out->push_back({WithoutExtension(rel), path, SizeOf(path)});
+    out->push_back(MakeUtterance(WithoutExtension(rel), path, SizeOf(path)));
   }
 }
 
@@ -114,25 +125,186 @@ bool EndsWithOffset(const std::string& value) {
                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
+// Kaldi util/kaldi-table.cc ClassifyRspecifier(): the options before the
+// ':' of an rspecifier. None changes what featpool does: each bad entry is
+// reported on its own (as p asks), and each recording is read once, so the
+// access hints (o, s, cs, bg) and format hints (b, t) are moot.
+bool IsRspecifierOption(const std::string& o) {
+  static const std::set<std::string> kAccepted = {"b", "t",  "o",  "no",  "p", "np",
+                                                  "s", "ns", "cs", "ncs", "bg"};
+  return kAccepted.count(o) > 0;
+}
+
+// "scp,p:FILE" -> {"scp", "p"}; empty if `input` has no ':' or a '/' before it.
+std::vector<std::string> SpecifierOptions(const std::string& input) {
+  const size_t colon = input.find(':');
+  if (colon == std::string::npos || input.find('/') < colon) return {};
+  std::vector<std::string> opts;
+  size_t start = 0;
+  const std::string head = input.substr(0, colon);
+  while (start <= head.size()) {
+    size_t comma = head.find(',', start);
+    if (comma == std::string::npos) comma = head.size();
+    opts.push_back(head.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return opts;
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// The file of an "scp[,opts]:FILE" input; throws Error for an "ark:" input
+// or an option Kaldi does not know.
+std::string ScpFileOf(const std::string& input) {
+  const std::vector<std::string> opts = SpecifierOptions(input);
+  if (!Has(opts, "scp") && !Has(opts, "ark")) return input;  // a *.scp file
+  for (const std::string& o : opts) {
+    if (o == "scp") continue;
+    if (o == "ark") {
+      throw Error("input " + Quote(input) +
+                  ": archives of audio (ark) are not supported as input; list the audio in a "
+                  "wav.scp");
+    }
+    if (!IsRspecifierOption(o)) {
+      throw Error("input " + Quote(input) + ": unknown rspecifier option " + Quote(o) +
+                  " (Kaldi accepts b, t, o, no, p, np, s, ns, cs, ncs, bg)");
+    }
+  }
+  return input.substr(input.find(':') + 1);
+}
+
+bool IsDataDir(const std::string& dir) {
+  struct stat st;
+  return stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         stat(JoinPath(dir, "wav.scp").c_str(), &st) == 0;
+}
+
+std::string Trim(const std::string& s) {
+  const char* space = " \t\r\n\v\f";
+  const size_t b = s.find_first_not_of(space);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(space) + 1 - b);
+}
+
 void AddScp(const std::string& scp, std::vector<Utterance>* out) {
   for (const ScpLine& line : ReadKaldiScp(scp)) {
     const std::string where =
         Quote(scp) + " line " + std::to_string(line.line_number) + " (" + Quote(line.key) + "): ";
     const std::string& value = line.value;
-    if (value.back() == '|' || value.front() == '|') {
-      throw Error(where + "piped commands are not supported (" + Quote(value) +
-                  "); run the command first and list the audio files it writes");
-    }
-    if (value == "-") throw Error(where + "reading audio from stdin ('-') is not supported");
     if (value.find('\0') != std::string::npos) {
       throw Error(where + "the path " + Quote(value) + " contains a NUL byte");
     }
+    if (value == "|") throw Error(where + "an empty command ('|')");
+    if (value.front() == '|') {
+      throw Error(where + Quote(value) +
+                  " is an output pipe ('| command'); an input command "
+                  "ends in '|'");
+    }
+    if (value.back() == '|') {
+      // Kaldi util/kaldi-io.cc ClassifyRxfilename / PipeInputImpl: the text
+      // before the final '|' goes to popen(), i.e. /bin/sh -c.
+      const std::string command = Trim(value.substr(0, value.size() - 1));
+      if (command.empty()) throw Error(where + "an empty command ('|')");
+      Utterance u = MakeUtterance(line.key, value, 0);
+      u.command = command;
+      out->push_back(u);
+      continue;
+    }
+    if (value == "-") throw Error(where + "reading audio from stdin ('-') is not supported");
     if (EndsWithOffset(value) && SizeOf(value) == 0) {
       throw Error(where + "archive offsets (" + Quote(value) +
-                  ") are not supported; list audio files");
+                  ", Kaldi's extended filenames) are not supported; list audio files or "
+                  "commands");
     }
-    out->push_back({line.key, value, SizeOf(value)});
+    out->push_back(MakeUtterance(line.key, value, SizeOf(value)));
   }
+}
+
+// Kaldi's ConvertStringToReal: the whole field is a finite number.
+bool ParseReal(const std::string& text, double* value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  *value = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && errno == 0 && std::isfinite(*value);
+}
+
+// Replaces the recordings in `recordings` by the segments of `file` (Kaldi
+// featbin/extract-segments.cc, kaldi-asr/kaldi f4007661: 4 or 5 fields; start
+// >= 0; end -1 or > 0 and > start; a channel >= 0). A line it would skip
+// becomes an utterance that fails with the reason, so every bad line is
+// reported; a line with no id at all stops the run.
+std::vector<Utterance> ApplySegments(const std::string& file,
+                                     const std::vector<Utterance>& recordings) {
+  std::ifstream in(file);
+  if (!in) throw Error("cannot read segments file " + Quote(file) + ": " + std::strerror(errno));
+  std::map<std::string, const Utterance*> by_id;
+  for (const Utterance& r : recordings) by_id.emplace(r.id, &r);
+  std::vector<Utterance> out;
+  std::string text;
+  for (int64_t number = 1; std::getline(in, text); ++number) {
+    std::vector<std::string> f;
+    size_t pos = 0;
+    const char* space = " \t\r";
+    while ((pos = text.find_first_not_of(space, pos)) != std::string::npos) {
+      const size_t end = text.find_first_of(space, pos);
+      f.push_back(text.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+      pos = end;
+    }
+    if (f.empty()) continue;
+    const std::string where = Quote(file) + " line " + std::to_string(number) + ": ";
+    Utterance u;
+    u.id = f[0];
+    u.path = file;
+    auto fail = [&](const std::string& why) {
+      u.error = where + why + " in " + Quote(text);
+      out.push_back(u);
+    };
+    if (f.size() != 4 && f.size() != 5) {
+      fail("expected 'utt-id recording-id start end [channel]'");
+      continue;
+    }
+    u.recording = f[1];
+    if (!ParseReal(f[2], &u.start)) {
+      fail("bad start time");
+      continue;
+    }
+    if (!ParseReal(f[3], &u.end)) {
+      fail("bad end time");
+      continue;
+    }
+    if (u.start < 0 || (u.end != -1.0 && u.end <= 0) || (u.start >= u.end && u.end > 0)) {
+      fail("empty or invalid segment");
+      continue;
+    }
+    if (f.size() == 5) {
+      char* end = nullptr;
+      const long channel = std::strtol(f[4].c_str(), &end, 10);
+      if (f[4].empty() || *end != '\0' || channel < 0 || channel > 1024) {
+        fail("bad channel");
+        continue;
+      }
+      u.channel = static_cast<int32_t>(channel);
+    }
+    auto it = by_id.find(u.recording);
+    if (it == by_id.end()) {
+      u.error = where + "recording " + Quote(u.recording) + " of segment " + Quote(u.id) +
+                " is not in wav.scp";
+      out.push_back(u);
+      continue;
+    }
+    const Utterance& r = *it->second;
+    u.path = r.path;
+    u.command = r.command;
+    u.error = r.error;
+    // For balancing shards: 16-bit samples at 16 kHz.
+    u.bytes = u.end > 0 ? static_cast<int64_t>((u.end - u.start) * 32000) : r.bytes;
+    out.push_back(u);
+  }
+  if (in.bad()) throw Error("cannot read segments file " + Quote(file));
+  return out;
 }
 
 void CheckUniqueIds(const std::vector<Utterance>& utts) {
@@ -180,18 +352,33 @@ std::vector<std::string> ParseExtensions(const std::string& list) {
 }
 
 bool IsScpInput(const std::string& input) {
-  if (input.rfind("scp:", 0) == 0) return true;
-  return input.size() > 4 && input.compare(input.size() - 4, 4, ".scp") == 0;
+  if (Has(SpecifierOptions(input), "scp")) return true;
+  if (input.size() > 4 && input.compare(input.size() - 4, 4, ".scp") == 0) return true;
+  return IsDataDir(input);
 }
 
 std::vector<Utterance> FindUtterances(const std::vector<std::string>& inputs,
                                       const DatasetOptions& opts) {
   opts.Validate();
   std::vector<Utterance> out;
+  bool own_segments = false;
   for (const std::string& input : inputs) {
     if (input.empty()) throw Error("empty input name");
-    if (IsScpInput(input)) {
-      AddScp(input.rfind("scp:", 0) == 0 ? input.substr(4) : input, &out);
+    if (IsDataDir(input)) {
+      // steps/make_fbank.sh: wav.scp, and segments if the file exists.
+      std::vector<Utterance> recordings;
+      AddScp(JoinPath(input, "wav.scp"), &recordings);
+      const std::string segments = JoinPath(input, "segments");
+      struct stat st;
+      if (stat(segments.c_str(), &st) == 0) {
+        if (!opts.segments.empty()) {
+          throw Error("--segments=" + opts.segments + ": the data directory " + Quote(input) +
+                      " has its own segments file");
+        }
+        own_segments = true;
+        recordings = ApplySegments(segments, recordings);
+      }
+      out.insert(out.end(), recordings.begin(), recordings.end());
       continue;
     }
     if (IsLhotseManifest(input)) {
@@ -201,6 +388,12 @@ std::vector<Utterance> FindUtterances(const std::vector<std::string>& inputs,
       }
       continue;
     }
+    if (IsScpInput(input)) {
+      AddScp(ScpFileOf(input), &out);
+      continue;
+    }
+    const std::vector<std::string> specifier = SpecifierOptions(input);
+    if (Has(specifier, "ark")) ScpFileOf(input);  // throws: no audio archives
     struct stat st;
     if (stat(input.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       AddDirectory(input, opts, &out);
@@ -211,10 +404,35 @@ std::vector<Utterance> FindUtterances(const std::vector<std::string>& inputs,
     }
     const size_t slash = input.find_last_of('/');
     const std::string name = slash == std::string::npos ? input : input.substr(slash + 1);
-    out.push_back({WithoutExtension(name), input, SizeOf(input)});
+    out.push_back(MakeUtterance(WithoutExtension(name), input, SizeOf(input)));
   }
+  if (!opts.segments.empty() && !own_segments) out = ApplySegments(opts.segments, out);
   CheckUniqueIds(out);
   return out;
+}
+
+SampleRange SegmentSamples(const Utterance& u, int64_t num_samples, float sample_rate) {
+  // Kaldi featbin/extract-segments.cc (kaldi-asr/kaldi f4007661): lengths in
+  // float seconds, times in double, --max-overshoot 0.5, --min-segment-length
+  // 0.1; a sample position is int32(t * rate + 0.5f).
+  constexpr float kMaxOvershoot = 0.5f;
+  constexpr float kMinSegmentLength = 0.1f;
+  const float length = static_cast<float>(num_samples) / sample_rate;
+  const std::string what = "segment " + Quote(u.id) + " (" + std::to_string(u.start) + " to " +
+                           (u.end < 0 ? std::string("the end") : std::to_string(u.end)) +
+                           " s) of recording " + Quote(u.recording) + " (" +
+                           std::to_string(length) + " s)";
+  if (u.start > length) throw Error(what + " starts after the recording's end");
+  if (u.end > length + kMaxOvershoot) {
+    throw Error(what + " ends more than 0.5 s after the recording's end");
+  }
+  double end = u.end;
+  if (end < 0 || end > length) end = length;
+  if (end - u.start < kMinSegmentLength) throw Error(what + " is shorter than 0.1 s");
+  SampleRange r;
+  r.begin = static_cast<int32_t>(u.start * sample_rate + 0.5f);
+  r.end = std::min<int64_t>(static_cast<int32_t>(end * sample_rate + 0.5f), num_samples);
+  return r;
 }
 
 ShardSpec ShardSpec::Parse(const std::string& text) {

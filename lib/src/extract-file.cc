@@ -9,12 +9,13 @@
 
 namespace featpool {
 
-FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
+FileFeatures ExtractFile(const AudioInput& input, const FeatureOptions& feature_opts,
                          const AudioReadOptions& audio_opts) {
   OnlineExtractor extractor(feature_opts);
   AudioReadOptions read_opts = audio_opts;
   read_opts.target_sample_rate = feature_opts.frame_opts().samp_freq;
-  AudioSource source(path, read_opts);
+  const std::string& path = input.path;
+  AudioSource source(input, read_opts);
   FileFeatures result;
   // The header's length is only a hint: unknown (-1) for a pipe, and a
   // corrupt header may claim anything, so reserve at most an hour of frames.
@@ -32,6 +33,7 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   // pipe) now has the decoded one.
   result.info = source.info();
   result.warning = source.warning();
+  result.resampled = source.resampled();
   result.num_samples = extractor.NumSamplesAccepted();
   result.num_frames = extractor.NumFramesReady();
   result.dim = extractor.Dim();
@@ -40,15 +42,17 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   return result;
 }
 
-FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
+FileFeatures ExtractFile(const AudioInput& input, const FeatureOptions& feature_opts,
                          const AudioReadOptions& audio_opts, FrameSink* sink) {
   OnlineExtractor extractor(feature_opts);
   AudioReadOptions read_opts = audio_opts;
   read_opts.target_sample_rate = feature_opts.frame_opts().samp_freq;
-  AudioSource source(path, read_opts);
+  const std::string& path = input.path;
+  AudioSource source(input, read_opts);
   FileFeatures result;
   result.info = source.info();
   result.warning = source.warning();
+  result.resampled = source.resampled();
   // Capped (at 100 hours) so that a corrupt header's count fits the frame
   // count's type; it stays a hint.
   const int64_t expected = std::min<int64_t>(
@@ -73,6 +77,7 @@ FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_
   // A header that did not know the length (a pipe) now has the decoded one.
   result.info = source.info();
   result.warning = source.warning();
+  result.resampled = source.resampled();
   result.num_samples = extractor.NumSamplesAccepted();
   result.num_frames = extractor.NumFramesReady();
   return result;

@@ -67,13 +67,16 @@ void Identify(const ogg_page& page, Stream* s) {
 
 class Walker {
  public:
-  explicit Walker(const std::string& path) : path_(path) { ogg_sync_init(&sync_); }
+  explicit Walker(const std::string& path, const std::string* bytes = nullptr)
+      : path_(path), bytes_(bytes) {
+    ogg_sync_init(&sync_);
+  }
   ~Walker() { ogg_sync_clear(&sync_); }
   Walker(const Walker&) = delete;
   Walker& operator=(const Walker&) = delete;
 
   OggSummary Run() {
-    File file = OpenOrThrow(path_);
+    File file = bytes_ == nullptr ? OpenOrThrow(path_) : OpenBytes();
     bool eof = false;
     while (true) {
       const bool at_capture = BufferedStartsWithCapture();
@@ -210,7 +213,14 @@ class Walker {
     }
   }
 
+  File OpenBytes() const {
+    File f(fmemopen(const_cast<char*>(bytes_->data()), bytes_->size(), "rb"));
+    if (!f) throw Error(Quote(path_) + ": " + std::strerror(errno));
+    return f;
+  }
+
   std::string path_;
+  const std::string* bytes_ = nullptr;
   ogg_sync_state sync_;
   int64_t offset_ = 0;  // file offset of the first byte libogg has not consumed
   std::vector<Stream> streams_;
@@ -228,6 +238,12 @@ bool LooksLikeOgg(const std::string& path) {
 }
 
 OggSummary CheckOggPages(const std::string& path) { return Walker(path).Run(); }
+
+bool LooksLikeOggBytes(const std::string& bytes) { return bytes.compare(0, 4, "OggS") == 0; }
+
+OggSummary CheckOggPagesInMemory(const std::string& bytes, const std::string& name) {
+  return Walker(name, &bytes).Run();
+}
 
 FrameRange DeclaredFrames(const OggSummary& summary, int32_t sample_rate) {
   FrameRange range;

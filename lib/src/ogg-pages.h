@@ -44,6 +44,11 @@ struct OggSummary {
 // libsndfile would decode only the first.
 OggSummary CheckOggPages(const std::string& path);
 
+// The same for a file held in memory (a piped wav.scp entry's output);
+// `name` is used in messages.
+bool LooksLikeOggBytes(const std::string& bytes);
+OggSummary CheckOggPagesInMemory(const std::string& bytes, const std::string& name);
+
 // The frame counts, at `sample_rate`, a decoder may deliver for the audio
 // stream: `max` if it starts at 0, `min` if it starts as late as its first
 // audio page allows. max < 0: not known (no audio stream of a known codec).

@@ -29,6 +29,7 @@
 #include "featpool/npy.h"
 #include "featpool/out-of-memory.h"
 #include "featpool/output-file.h"
+#include "featpool/recording-cache.h"
 #include "featpool/std-streams.h"
 #include "featpool/worker-pool.h"
 
@@ -146,9 +147,12 @@ class OutputError : public Error {
 };
 
 struct Result {
-  enum class Status { kOk, kFailed, kSkipped };
+  // kShort: shorter than --min-duration, no output (Kaldi's
+  // compute-fbank-feats: "producing no output"); not a failure.
+  enum class Status { kOk, kFailed, kSkipped, kShort };
   Status status = Status::kSkipped;
   bool has_info = false;
+  bool resampled = false;
   AudioInfo info;
   int64_t frames = 0;
   int64_t dims = 0;
@@ -277,11 +281,29 @@ std::map<std::string, PreviousEntry> IndexPrevious(const std::vector<std::string
     if (!ParseJsonLine(line, &entry.fields)) continue;
     if (entry.Get("options") != hash || entry.Get("id").empty()) continue;
     const std::string status = entry.Get("status");
-    if (status != "ok" && status != "error") continue;
+    if (status != "ok" && status != "error" && status != "short") continue;
     entry.line = line;
     out[entry.Get("id")] = std::move(entry);
   }
   return out;
+}
+
+// Segment times in the manifest: enough digits to tell any two apart.
+constexpr const char* kTimeFormat = "%.12g";
+
+std::string TimeText(double t) {
+  char text[64];
+  std::snprintf(text, sizeof(text), kTimeFormat, t);
+  return text;
+}
+
+// The earlier run's entry is about the same audio: the same path (file or
+// wav.scp command) and, for a segment, the same recording and times.
+bool SameSource(const PreviousEntry& e, const Utterance& u) {
+  if (e.Get("path") != u.path) return false;
+  if (!u.IsSegment()) return e.Get("recording").empty();
+  return e.Get("recording") == u.recording && e.Get("start") == TimeText(u.start) &&
+         e.Get("end") == (u.end >= 0 ? TimeText(u.end) : std::string());
 }
 
 std::string ShapeText(int64_t rows, int64_t cols) {
@@ -292,13 +314,22 @@ std::string ManifestLine(const Utterance& u, const Result& r, const std::string&
                          const std::string& hash) {
   JsonLine line;
   line.Add("id", u.id).Add("path", u.path);
-  line.Add("status", r.status == Result::Status::kOk ? "ok" : "error");
+  if (u.IsSegment()) {
+    line.Add("recording", u.recording).AddNumber("start", u.start, kTimeFormat);
+    if (u.end >= 0) line.AddNumber("end", u.end, kTimeFormat);
+  }
+  line.Add("status", r.status == Result::Status::kOk
+                         ? "ok"
+                         : (r.status == Result::Status::kShort ? "short" : "error"));
   if (r.has_info) {
     line.Add("sample_rate", int64_t{r.info.sample_rate});
+    if (r.resampled) line.Add("resampled_from", int64_t{r.info.sample_rate});
     line.Add("channels", int64_t{r.info.channels});
     // Unknown before decoding only (a pipe); ExtractFile fills in the decoded
     // length, so an unknown one is left out rather than written as -1.
-    if (r.info.frames >= 0) line.AddNumber("duration", r.info.Duration(), "%.6f");
+    if (r.info.frames >= 0) {
+      line.AddNumber("duration", r.info.Duration(), "%.6f").Add("samples", r.info.frames);
+    }
   }
   if (r.status == Result::Status::kOk) {
     line.Add("frames", r.frames).Add("dims", r.dims).AddShape("shape", r.rows, r.cols);
@@ -314,6 +345,39 @@ std::string ManifestLine(const Utterance& u, const Result& r, const std::string&
 std::string WithPath(const std::string& message, const std::string& path) {
   if (message.find(path) != std::string::npos) return message;
   return Quote(path) + ": " + message;
+}
+
+// A file's messages name the file (its id is its name); a piped entry's and
+// a segment's also name the utterance id.
+std::string Describe(const Utterance& u, const std::string& message) {
+  if (u.command.empty() && !u.IsSegment()) return WithPath(message, u.path);
+  const std::string id = Quote(u.id);
+  if (message.rfind(id + ": ", 0) == 0 || message.find("segment " + id) != std::string::npos) {
+    return message;
+  }
+  return id + ": " + message;
+}
+
+std::string RecordingKey(const Utterance& u) {
+  return u.recording + "\n" + std::to_string(u.channel);
+}
+
+// The audio of `u`: its file, its command, or its cut of its recording
+// (decoded once for all its segments, through `cache`).
+AudioInput InputOf(const Utterance& u, const BatchConfig& c, RecordingCache* cache) {
+  if (!u.IsSegment()) {
+    return u.command.empty() ? AudioInput(u.path) : AudioInput::Command(u.command, u.path);
+  }
+  const std::shared_ptr<const DecodedAudio> audio = cache->Acquire(RecordingKey(u), [&] {
+    AudioReadOptions opts = c.audio;
+    if (u.channel >= 0) opts.channel = u.channel;
+    const AudioInput whole =
+        u.command.empty() ? AudioInput(u.path) : AudioInput::Command(u.command, u.path);
+    return std::shared_ptr<const DecodedAudio>(DecodeAudio(whole, opts, c.max_recording_samples));
+  });
+  const SampleRange range = SegmentSamples(u, static_cast<int64_t>(audio->samples.size()),
+                                           static_cast<float>(audio->info.sample_rate));
+  return AudioInput::Part(audio, range.begin, range.end, u.path);
 }
 
 // "ark:...", "ark,scp:...", "scp,ark:...", "scp:..." (Kaldi's wspecifier
@@ -406,10 +470,19 @@ class BatchNpySink : public NpyRowSink {
 // throws OutputError, which stops the run; a signal gives an empty Result
 // (not done).
 Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const std::string& npy_path,
-                        WriteGate* gate) {
+                        WriteGate* gate, RecordingCache* cache) {
   Result r;
   FusedResult fused;
+  // The segment's recording is dropped after its last segment.
+  struct Release {
+    RecordingCache* cache;
+    const Utterance& u;
+    ~Release() {
+      if (u.IsSegment() && u.error.empty()) cache->Release(RecordingKey(u));
+    }
+  } release{cache, u};
   try {
+    if (!u.error.empty()) throw Error(u.error);
     std::unique_ptr<BatchNpySink> npy;
     MatrixRowSink matrix;
     RowSink* sink = &matrix;
@@ -418,7 +491,8 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const std::str
       sink = npy.get();
     }
     try {
-      ExtractFused(u.path, c.features, c.audio, c.stages.get(), c.pool_error, sink, &fused);
+      ExtractFused(InputOf(u, c, cache), c.features, c.audio, c.stages.get(), c.pool_error, sink,
+                   &fused);
     } catch (const OutputError&) {
       throw;
     } catch (const Error&) {
@@ -432,8 +506,19 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const std::str
     r.has_info = true;
     r.info = fused.file.info;
     r.warning = fused.file.warning;
+    r.resampled = fused.file.resampled;
     r.frames = fused.file.num_frames;
     r.dims = fused.file.dim;
+    if (c.min_duration > 0 && r.info.Duration() < c.min_duration) {
+      // Kaldi featbin/compute-fbank-feats.cc --min-duration: no output. The
+      // unfinished .npy is dropped with its sink.
+      r.status = Result::Status::kShort;
+      r.error =
+          Describe(u, "its " + std::to_string(r.info.Duration()) +
+                          " s are shorter than --min-duration=" + std::to_string(c.min_duration) +
+                          "; no output");
+      return r;
+    }
     if (r.frames == 0) {
       throw Error(ShortInputMessage(u.path, fused.file.num_samples, c.features.frame_opts()));
     }
@@ -451,15 +536,15 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const std::str
     throw;
   } catch (const Error& e) {
     r.status = Result::Status::kFailed;
-    r.error = WithPath(e.what(), u.path);
+    r.error = Describe(u, e.what());
     r.warning.clear();  // the error is the one thing to say about this file
   } catch (const std::bad_alloc&) {
     r.status = Result::Status::kFailed;
-    r.error = Quote(u.path) + ": out of memory while processing it";
+    r.error = Describe(u, Quote(u.path) + ": out of memory while processing it");
     r.warning.clear();
   } catch (const std::exception& e) {
     r.status = Result::Status::kFailed;
-    r.error = WithPath(e.what(), u.path);
+    r.error = Describe(u, e.what());
     r.warning.clear();
   }
   return r;
@@ -477,7 +562,7 @@ std::vector<char> PlanArkResume(const std::vector<Utterance>& utts,
   size_t r = 0;
   for (size_t i = 0; i < utts.size(); ++i) {
     auto it = previous.find(utts[i].id);
-    if (it == previous.end() || it->second.Get("path") != utts[i].path) break;
+    if (it == previous.end() || !SameSource(it->second, utts[i])) break;
     const PreviousEntry& e = it->second;
     if (e.ok()) {
       if (r == records.size() || records[r].key != utts[i].id ||
@@ -502,7 +587,7 @@ std::vector<char> PlanNpyResume(const std::vector<Utterance>& utts,
   std::vector<char> skip(utts.size(), 0);
   for (size_t i = 0; i < utts.size(); ++i) {
     auto it = previous.find(utts[i].id);
-    if (it == previous.end() || it->second.Get("path") != utts[i].path) continue;
+    if (it == previous.end() || !SameSource(it->second, utts[i])) continue;
     const PreviousEntry& e = it->second;
     if (e.ok()) {
       const std::string path = output_path(utts[i]);
@@ -520,6 +605,11 @@ std::vector<char> PlanNpyResume(const std::vector<Utterance>& utts,
 }
 
 struct Counts {
+  int64_t short_now = 0;  // shorter than --min-duration
+  int64_t short_before = 0;
+  int64_t resampled = 0;
+  int64_t segments = 0;  // processed now
+  int64_t recordings_decoded = 0;
   int64_t ok_now = 0;
   int64_t failed_now = 0;
   int64_t already_done = 0;
@@ -537,6 +627,19 @@ std::string Summary(const Counts& n, double wall) {
     len += std::snprintf(
         text + len, sizeof(text) - len, " (%lld done by an earlier run, %lld of them failed)",
         static_cast<long long>(n.already_done), static_cast<long long>(n.failed_before));
+  }
+  if (n.short_now + n.short_before > 0) {
+    len += std::snprintf(text + len, sizeof(text) - len, ", %lld shorter than --min-duration",
+                         static_cast<long long>(n.short_now + n.short_before));
+  }
+  if (n.resampled > 0) {
+    len += std::snprintf(text + len, sizeof(text) - len, ", %lld resampled",
+                         static_cast<long long>(n.resampled));
+  }
+  if (n.segments > 0) {
+    len += std::snprintf(
+        text + len, sizeof(text) - len, ", %lld segments cut from %lld recordings (each read once)",
+        static_cast<long long>(n.segments), static_cast<long long>(n.recordings_decoded));
   }
   len += std::snprintf(text + len, sizeof(text) - len, ", %.3f h audio, %.2f s wall",
                        n.audio_seconds / 3600, wall);
@@ -778,9 +881,16 @@ int RunBatch(const BatchConfig& c) {
   const int threads = static_cast<int>(std::max<int64_t>(
       1, std::min<int64_t>({c.jobs > 0 ? c.jobs : DefaultThreadCount(), to_do, kMaxJobs})));
   WriteGate gate;
+  RecordingCache recordings;
+  for (size_t i = 0; i < n; ++i) {
+    if (!skip[i] && utts[i].IsSegment() && utts[i].error.empty()) {
+      recordings.Expect(RecordingKey(utts[i]));
+    }
+  }
   auto work = [&](size_t i, int /*worker*/) {
     if (skip[i] || InterruptCatcher::Interrupted() != 0) return Result();
-    return ExtractUtterance(utts[i], c, ark ? std::string() : output_path(utts[i]), &gate);
+    return ExtractUtterance(utts[i], c, ark ? std::string() : output_path(utts[i]), &gate,
+                            &recordings);
   };
 
   int64_t warnings = 0;
@@ -809,10 +919,12 @@ int RunBatch(const BatchConfig& c) {
     if (r.status == Result::Status::kSkipped) {
       PreviousEntry e;
       ParseJsonLine(lines[i], &e.fields);
-      if (!e.ok()) {
+      if (e.Get("status") == "short") {
+        ++counts.short_before;
+      } else if (!e.ok()) {
         ++counts.failed_before;
         ++state.files_failed;
-        report("error: " + WithPath(e.Get("error"), u.path) + " (recorded by an earlier run)");
+        report("error: " + Describe(u, e.Get("error")) + " (recorded by an earlier run)");
         if (c.strict) {
           stopped = true;
           return false;
@@ -830,6 +942,11 @@ int RunBatch(const BatchConfig& c) {
       counts.audio_seconds += r.info.Duration();
       state.audio_seconds = counts.audio_seconds;
       ++counts.ok_now;
+      if (r.resampled) ++counts.resampled;
+      if (u.IsSegment()) ++counts.segments;
+    } else if (r.status == Result::Status::kShort) {
+      ++counts.short_now;
+      report("skipped: " + r.error);
     } else {
       ++counts.failed_now;
       ++state.files_failed;
@@ -860,6 +977,7 @@ int RunBatch(const BatchConfig& c) {
     progress.Tick();
   };
   pool.Run(n, work, sink, tick, std::chrono::milliseconds(100));
+  counts.recordings_decoded = recordings.decoded();
   progress.Finish();
   if (const int signal = InterruptCatcher::Interrupted()) stop_for_signal(signal);
 

@@ -63,7 +63,13 @@ struct BatchConfig {
   CompressionMethod compression_method = CompressionMethod::kAuto;
   ProgressMode progress = ProgressMode::kAuto;
   FeatureOptions features;
-  AudioReadOptions audio;
+  AudioReadOptions audio;  // audio.pipe: --pipe-timeout, --pipe-max-bytes
+  // Kaldi --min-duration (seconds): shorter utterances give no output,
+  // reported and recorded as "short"; 0: none.
+  double min_duration = 0;
+  // A recording cut into segments is decoded into memory once; at most this
+  // many samples (4 bytes each): 2^30, 18.6 h at 16 kHz.
+  int64_t max_recording_samples = int64_t{1} << 30;
   // The stage chain (CMVN, deltas, splicing, pooling; stage.h), on the
   // worker threads as the frames are produced (fused-extract.h); null: none.
   // pool_error rewrites a stage error's message (the flags as the command

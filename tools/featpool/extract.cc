@@ -3,6 +3,7 @@
 // one .npy per utterance or a Kaldi ark/scp, in parallel (batch.h).
 #include <sys/stat.h>
 
+#include <cmath>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -48,6 +49,9 @@ std::string OutputOptionsText(const FeatureFlags& flags, const FeatureOptions& f
   if (others.Any()) text += "stages\n" + OptionsText(others);
   text += "channel=" + flags.channel + "\nno_resample=" + (flags.no_resample ? "true" : "false") +
           "\n";
+  // Only when not the default, so that outputs of earlier versions are reused.
+  if (!flags.allow_downsample) text += "allow_downsample=false\n";
+  if (!flags.allow_upsample) text += "allow_upsample=false\n";
   if (compress) {
     text += "compression_method=" + std::to_string(static_cast<int>(compression_method)) + "\n";
   }
@@ -147,13 +151,19 @@ RunFunction AddExtractCommand(CLI::App& app) {
     std::string progress = "auto";
     std::string manifest;
     std::string lhotse;
+    std::string segments;
+    double pipe_timeout = PipeOptions().timeout_seconds;
+    int64_t pipe_max_bytes = PipeOptions().max_bytes;
+    double min_duration = 0;
     PoolFlagSet pool{"pool-"};
     StageFlagSet stages;
   };
   auto state = std::make_shared<State>();
   sub->add_option("INPUT", state->inputs,
-                  "Audio files, directories (searched recursively for --ext files) or "
-                  "scp:wav.scp (lines 'utterance-id path')")
+                  "Audio files, directories (searched recursively for --ext files), "
+                  "scp:wav.scp (lines 'utterance-id path' or 'utterance-id command |'; "
+                  "scp,p: and Kaldi's other rspecifier options accepted) or a Kaldi data "
+                  "directory (its wav.scp and segments)")
       ->required()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("-o,--output", state->output,
@@ -189,6 +199,25 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "3 two-byte-auto, 4 two-byte-signed-integer, 5 one-byte-auto, "
                   "6 one-byte-unsigned-integer, 7 one-byte-zero-one")
       ->capture_default_str()->group(batch);
+  const char* dataset = "Kaldi data (wav.scp, segments)";
+  sub->add_option("--segments", state->segments,
+                  "Kaldi segments file ('utt-id recording-id start end [channel]'): cut each "
+                  "utterance from its recording, decoded once for all its segments")
+      ->group(dataset);
+  sub->add_option("--pipe-timeout", state->pipe_timeout,
+                  "Seconds a wav.scp command ('... |') may run before it is killed and its "
+                  "utterance fails; 0: no limit")
+      ->capture_default_str()
+      ->group(dataset);
+  sub->add_option("--pipe-max-bytes", state->pipe_max_bytes,
+                  "Most bytes a wav.scp command may write (its output is held in memory)")
+      ->capture_default_str()
+      ->group(dataset);
+  sub->add_option("--min-duration", state->min_duration,
+                  "As Kaldi's compute-fbank-feats: utterances shorter than this (seconds) give "
+                  "no output (reported, recorded as short in the manifest, not failures)")
+      ->capture_default_str()
+      ->group(dataset);
   sub->add_option("--progress", state->progress,
                   "auto (a bar on a terminal, periodic lines otherwise), always (bar) or never")
       ->capture_default_str()
@@ -220,7 +249,14 @@ RunFunction AddExtractCommand(CLI::App& app) {
                  ? RenderOptionError(*option, {&state->stages, &state->pool, &state->flags.features})
                  : std::string(e.what());
     };
-    const AudioReadOptions audio = state->flags.ToAudioOptions();
+    AudioReadOptions audio = state->flags.ToAudioOptions();
+    audio.pipe.timeout_seconds = state->pipe_timeout;
+    audio.pipe.max_bytes = state->pipe_max_bytes;
+    audio.pipe.Validate();
+    if (!(state->min_duration >= 0) || !std::isfinite(state->min_duration)) {
+      throw Error("invalid --min-duration=" + std::to_string(state->min_duration) +
+                  ": expected seconds >= 0");
+    }
     const ProgressMode progress = ParseProgressMode(state->progress);
     // -o lhotse:DIR is -o DIR/ --lhotse=DIR/features.jsonl.gz (lhotse's
     // own name for a FeatureSet; features.K-of-N.jsonl.gz with --shard).
@@ -244,7 +280,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
                     "ark,scp:feats.ark,feats.scp");
       }
       for (const char* flag :
-           {"--shard", "--resume", "--manifest", "--compress", "--compression-method", "--lhotse"}) {
+           {"--shard", "--resume", "--manifest", "--compress", "--compression-method", "--lhotse",
+            "--segments", "--min-duration"}) {
         if (sub->count(flag) > 0) {
           throw Error(std::string(flag) + " is for batch output (-o DIR/ or -o ark,scp:...), " +
                       "not for a single .npy");
@@ -313,6 +350,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.output = state->output;
     config.manifest = state->manifest;
     config.dataset.extensions = ParseExtensions(state->ext);
+    config.dataset.segments = state->segments;
+    config.min_duration = state->min_duration;
     if (!state->shard.empty()) config.shard = ShardSpec::Parse(state->shard);
     if (state->jobs < 0 || state->jobs > kMaxJobs) {
       throw Error("invalid --jobs=" + std::to_string(state->jobs) + ": expected 0 (every CPU) to " +
@@ -335,6 +374,9 @@ RunFunction AddExtractCommand(CLI::App& app) {
     if (!state->lhotse.empty()) {
       config.lhotse_manifest = state->lhotse;
       config.lhotse = LhotseDescription(opts, stages ? stages->pooler() : nullptr);
+    }
+    if (config.min_duration > 0) {
+      config.options_text += "min_duration=" + std::to_string(config.min_duration) + "\n";
     }
     return RunBatch(config);
     });

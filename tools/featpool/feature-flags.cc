@@ -16,12 +16,22 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
                 "Reject files whose rate differs from --sample-frequency instead of "
                 "resampling them (libsoxr, high quality) [default: resample]")
       ->group(audio);
+  app->add_flag("--allow-downsample", f->allow_downsample,
+                "As in Kaldi: =false makes a file above --sample-frequency an error "
+                "[default: true, resampled]")
+      ->group(audio);
+  app->add_flag("--allow-upsample", f->allow_upsample,
+                "As in Kaldi: =false makes a file below --sample-frequency an error "
+                "[default: true, resampled]")
+      ->group(audio);
 }
 
 AudioReadOptions FeatureFlags::ToAudioOptions() const {
   AudioReadOptions opts;
   opts.target_sample_rate = features.SampleFrequency();
   opts.resample = !no_resample;
+  opts.allow_downsample = allow_downsample;
+  opts.allow_upsample = allow_upsample;
   if (channel == "mix") {
     opts.channel = AudioReadOptions::kMixChannels;
   } else {

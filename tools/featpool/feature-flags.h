@@ -18,6 +18,10 @@ struct FeatureFlags {
   FeatureFlagSet features;
   std::string channel = "-1";
   bool no_resample = false;
+  // Kaldi's --allow-downsample / --allow-upsample (conf files carry them);
+  // featpool resamples by default, =false makes that direction an error.
+  bool allow_downsample = true;
+  bool allow_upsample = true;
 
   // Checks and converts; throws OptionError / Error naming the bad flag.
   FeatureOptions ToOptions() const { return features.ToOptions(); }

@@ -142,7 +142,7 @@ class StagedFrameSink : public FrameSink {
 
 }  // namespace
 
-void ExtractFused(const std::string& path, const FeatureOptions& features,
+void ExtractFused(const AudioInput& input, const FeatureOptions& features,
                   const AudioReadOptions& audio, const StageChain* stages,
                   const std::function<std::string(const Error&)>& stage_error, RowSink* sink,
                   FusedResult* result) {
@@ -152,8 +152,8 @@ void ExtractFused(const std::string& path, const FeatureOptions& features,
   StagedFrameSink frames(stages, stage_error ? stage_error : same, sink);
   try {
     result->file = NamingOutOfMemory(
-        path, [] { return std::string("computing its features"); },
-        [&] { return ExtractFile(path, features, audio, &frames); });
+        input.path, [] { return std::string("computing its features"); },
+        [&] { return ExtractFile(input, features, audio, &frames); });
     result->extracted = true;
     if (result->file.num_frames == 0) return;
     frames.Finish(result->file.num_frames, result);

@@ -57,7 +57,7 @@ struct FusedResult {
 // kernel) are thrown as Error(stage_error(message)), or as they are if
 // stage_error is empty; all others (audio, the sink's own) pass through
 // unchanged. `result` is filled as far as the work got, also when it throws.
-void ExtractFused(const std::string& path, const FeatureOptions& features,
+void ExtractFused(const AudioInput& input, const FeatureOptions& features,
                   const AudioReadOptions& audio, const StageChain* stages,
                   const std::function<std::string(const Error&)>& stage_error, RowSink* sink,
                   FusedResult* result);

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "featpool/pipe-command.h"
+
 namespace featpool {
 
 struct AudioReadOptions {
@@ -24,6 +26,13 @@ struct AudioReadOptions {
   static constexpr int32_t kMixChannels = -2;
   // false: a rate other than target_sample_rate is an error.
   bool resample = true;
+  // Kaldi's --allow-downsample / --allow-upsample: false makes a file whose
+  // rate is above (below) target_sample_rate an error; featpool resamples
+  // either way by default.
+  bool allow_downsample = true;
+  bool allow_upsample = true;
+  // For piped inputs (AudioInput::Command).
+  PipeOptions pipe;
   // Frames read from the file per block.
   int64_t block_frames = 8192;
 };
@@ -45,12 +54,47 @@ struct AudioInfo {
 // Reads the header only. Throws Error naming the file.
 AudioInfo ReadAudioInfo(const std::string& path);
 
+// Audio decoded once and kept, to be cut into segments (Kaldi's
+// extract-segments): one channel (as AudioReadOptions::channel chose), at the
+// Kaldi scale, at the file's own rate.
+struct DecodedAudio {
+  AudioInfo info;  // of the file it came from (info.frames: samples.size())
+  std::vector<float> samples;
+  std::string warning;
+};
+
+// Where audio comes from: a file (the implicit conversion from a path), the
+// standard output of a command (a piped wav.scp entry), or part of decoded
+// audio (a segment).
+struct AudioInput {
+  AudioInput(const std::string& file) : path(file) {}  // NOLINT: a path is an input
+  AudioInput(const char* file) : path(file) {}         // NOLINT
+  // `name` (e.g. the wav.scp entry "sox a.sph -t wav - |") is used in messages.
+  static AudioInput Command(const std::string& command, const std::string& name);
+  // Samples [begin, end) of `audio`, at its rate; `name` for messages.
+  static AudioInput Part(std::shared_ptr<const DecodedAudio> audio, int64_t begin, int64_t end,
+                         const std::string& name);
+
+  std::string path;     // the file; for the others the name used in messages
+  std::string command;  // non-empty: run with /bin/sh -c (RunPipeCommand)
+  std::shared_ptr<const DecodedAudio> decoded;
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+
+// Decodes all of `input` (a file or a command) at its own rate, one channel
+// as `opts` chooses (opts.target_sample_rate is ignored). Throws Error naming
+// the input, also when it has more than `max_samples` samples (checked before
+// they are stored).
+std::shared_ptr<DecodedAudio> DecodeAudio(const AudioInput& input, const AudioReadOptions& opts,
+                                          int64_t max_samples);
+
 class AudioSource {
  public:
   // Opens and checks the file; throws Error naming the file and the problem
   // (missing, a directory, empty, unknown format, corrupt or truncated,
   // channel out of range, rate mismatch with resample = false).
-  AudioSource(const std::string& path, const AudioReadOptions& opts);
+  AudioSource(const AudioInput& input, const AudioReadOptions& opts);
   ~AudioSource();
   AudioSource(const AudioSource&) = delete;
   AudioSource& operator=(const AudioSource&) = delete;
@@ -59,6 +103,8 @@ class AudioSource {
   // if the header did not say (-1).
   const AudioInfo& info() const { return info_; }
   float sample_rate() const { return out_rate_; }
+  // True if the samples are resampled from info().sample_rate.
+  bool resampled() const;
   // A note for the user (e.g. "using channel 0 of 2"), empty if none. The
   // library never prints; the caller decides.
   const std::string& warning() const { return warning_; }
@@ -76,6 +122,7 @@ class AudioSource {
  private:
   int64_t ReadMono(float* out, int64_t max_frames);
   void CheckLength();
+  void SetUpResampling();
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -86,7 +133,7 @@ class AudioSource {
 };
 
 // Reads a whole file (for tests and tools; the command streams instead).
-std::vector<float> ReadAudio(const std::string& path, const AudioReadOptions& opts,
+std::vector<float> ReadAudio(const AudioInput& input, const AudioReadOptions& opts,
                              float* sample_rate = nullptr);
 
 }  // namespace featpool

@@ -12,16 +12,34 @@
 
 namespace featpool {
 
-// One audio file to process.
+// One utterance to process: an audio file, a piped wav.scp entry, or a
+// segment of either.
 struct Utterance {
   std::string id;     // utterance id: the Kaldi key and the output's relative path
-  std::string path;   // the audio file
-  int64_t bytes = 0;  // its size; 0 if it cannot be stat'ed (it fails later, reported)
+  std::string path;   // the audio file; for a piped entry its wav.scp text ("sox ... |")
+  int64_t bytes = 0;  // its size (a segment: an estimate); 0 if unknown
+  // A piped wav.scp entry: the command (the text before the final '|'), run
+  // with /bin/sh -c as Kaldi does.
+  std::string command;
+  // A segment (Kaldi `segments`: "utt-id rec-id start end [channel]"): cut
+  // from recording `recording` (its audio: path / command), seconds
+  // [start, end); end -1 is the recording's end; channel -1: --channel.
+  std::string recording;
+  double start = 0;
+  double end = -1;
+  int32_t channel = -1;
+  // Non-empty: this utterance fails with this message when it is processed
+  // (a segment of a recording wav.scp does not list, a bad segments line).
+  std::string error;
+
+  bool IsSegment() const { return !recording.empty(); }
 };
 
 struct DatasetOptions {
   // Name extensions searched for in directories: case-insensitive, no dot.
   std::vector<std::string> extensions = {"wav", "flac", "ogg", "opus"};
+  // A Kaldi segments file applied to the recordings of every input (--segments).
+  std::string segments;
 
   // Throws Error naming --ext.
   void Validate() const;
@@ -33,8 +51,16 @@ std::vector<std::string> ParseExtensions(const std::string& list);
 // Each input is
 //  - "scp:FILE" (or a FILE named *.scp): a Kaldi wav.scp, lines "utt-id path";
 //    ids are kept, relative paths are relative to the working directory (as in
-//    Kaldi). Piped commands ("utt-id sox ... |"), stdin ("-") and archive
-//    offsets ("file.ark:123") are rejected with a message saying so;
+//    Kaldi). An entry ending in '|' is a command whose standard output is the
+//    audio (Kaldi util/kaldi-io.cc ClassifyRxfilename: kPipeInput). The
+//    rspecifier options Kaldi's ClassifyRspecifier accepts before "scp"
+//    (b, t, o, no, p, np, s, ns, cs, ncs, bg: "scp,p:wav.scp") are accepted;
+//    they change nothing here (every bad entry is reported on its own, every
+//    recording read once). Stdin ("-"), archive offsets ("file.ark:123"),
+//    output pipes ("| cmd") and "ark:" inputs are rejected with a message
+//    saying so;
+//  - a Kaldi data directory (a directory holding wav.scp): its wav.scp, and
+//    its segments file if there is one, as steps/make_fbank.sh reads them;
 //  - a lhotse RecordingSet ("*.jsonl" or "*.jsonl.gz", lhotse.h): one
 //    utterance per recording, id = the recording's id;
 //  - a directory: searched recursively (following symbolic links, once each),
@@ -43,6 +69,9 @@ std::vector<std::string> ParseExtensions(const std::string& list);
 //    its extension ("spk1/utt1"); sorted by that path;
 //  - anything else: an audio file; id = its name without extension. It need
 //    not exist: a missing file is reported when it is processed.
+// With a segments file (a data directory's, or opts.segments for all inputs;
+// not both), its segments replace the recordings it names, in its order;
+// recordings no segment names are dropped (as make_fbank.sh does).
 // Returns the utterances in input order. Throws Error naming the input for a
 // missing directory or scp file, an empty directory, or a bad scp line, and
 // throws Error listing the duplicates if two utterances share an id. All of
@@ -50,8 +79,21 @@ std::vector<std::string> ParseExtensions(const std::string& list);
 std::vector<Utterance> FindUtterances(const std::vector<std::string>& inputs,
                                       const DatasetOptions& opts);
 
-// True if `input` names a Kaldi script ("scp:..." or a *.scp file).
+// True if `input` names a Kaldi script ("scp:...", "scp,p:..." or a *.scp
+// file) or a Kaldi data directory (a directory with wav.scp).
 bool IsScpInput(const std::string& input);
+
+// Kaldi featbin/extract-segments.cc (kaldi-asr/kaldi f4007661): the samples
+// [begin, end) of segment `u` in a recording of `num_samples` samples at
+// `sample_rate`. A start past the end, an end more than 0.5 s
+// (--max-overshoot) past it, or a segment shorter than 0.1 s
+// (--min-segment-length) after the end is clipped is an Error naming the
+// segment. Sample positions are int32(t * rate + 0.5), as there.
+struct SampleRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+SampleRange SegmentSamples(const Utterance& u, int64_t num_samples, float sample_rate);
 
 // "K/N": shard K (1-based) of N.
 struct ShardSpec {

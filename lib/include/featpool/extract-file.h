@@ -19,13 +19,14 @@ struct FileFeatures {
   AudioInfo info;           // the file's header
   int64_t num_samples = 0;  // samples at the feature sample rate
   std::string warning;      // e.g. which channel of several was used
+  bool resampled = false;   // the audio was resampled from info.sample_rate
 };
 
 // Throws Error naming the file for unreadable audio, and (CheckFinite) for a
 // feature value that is NaN or infinite. A file shorter than one
 // frame gives 0 frames, as Kaldi does; callers that need features treat
 // that as an error (see ShortInputMessage()).
-FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
+FileFeatures ExtractFile(const AudioInput& input, const FeatureOptions& feature_opts,
                          const AudioReadOptions& audio_opts);
 
 // Throws Error "'<source>': feature value nan (row 12, column 3) ..." for
@@ -51,7 +52,7 @@ class FrameSink {
 // samples and its frames whatever the file's length. The result's
 // `features` stays empty. Each block is checked (CheckFinite) before it goes
 // to `sink`. Exceptions from `sink` pass through.
-FileFeatures ExtractFile(const std::string& path, const FeatureOptions& feature_opts,
+FileFeatures ExtractFile(const AudioInput& input, const FeatureOptions& feature_opts,
                          const AudioReadOptions& audio_opts, FrameSink* sink);
 
 // "'x.wav': 0.010 s (160 samples) is shorter than one frame (400 samples)"
