@@ -98,6 +98,22 @@ diff -r out ref || fail "--resume after a partial run is not byte-identical"
 run 1 "$FEATPOOL" extract data/train -o ark,scp:fb/raw.ark,fb/raw.scp 2> ark.err
 [[ $(cut -d' ' -f1 fb/raw.scp | tr '\n' ' ') == "A-1 A-2 B-1 B-2 C-1 " ]] || fail "scp ids"
 cp fb/raw.ark raw.ark.ref
+# What steps/make_fbank.sh leaves in the data directory: feats.scp,
+# utt2num_frames and utt2dur as Kaldi's ark,t writers print them ("key value \n",
+# precision 7), frame_shift.
+cmp -s fb/raw.scp data/train/feats.scp || fail "data/train/feats.scp"
+printf 'A-1 98 \nA-2 601 \nB-1 98 \nB-2 168 \nC-1 98 \n' | cmp -s - data/train/utt2num_frames \
+  || fail "utt2num_frames: $(cat -A data/train/utt2num_frames)"
+printf 'A-1 1 \nA-2 6.026813 \nB-1 1 \nB-2 1.7 \nC-1 1 \n' | cmp -s - data/train/utt2dur \
+  || fail "utt2dur: $(cat -A data/train/utt2dur)"
+[[ $(cat data/train/frame_shift) == 0.01 ]] || fail "frame_shift"
+run 1 "$FEATPOOL" extract data/train -o ark,scp:fb/raw.ark,fb/raw.scp --frame-shift=12 \
+  --write-utt2dur=false 2> /dev/null
+[[ $(cat data/train/frame_shift) == 0.012 && -f data/train/.backup/feats.scp ]] \
+  || fail "frame_shift 12 ms / backup"
+grep -q '^A-1 82 $' data/train/utt2num_frames || fail "utt2num_frames with --frame-shift=12"
+grep -q '^A-1 1 $' data/train/utt2dur || fail "--write-utt2dur=false rewrote utt2dur"
+run 1 "$FEATPOOL" extract data/train -o ark,scp:fb/raw.ark,fb/raw.scp 2> /dev/null
 run 1 "$FEATPOOL" extract data/train -o ark,scp:fb/raw.ark,fb/raw.scp --resume 2> /dev/null
 cmp fb/raw.ark raw.ark.ref || fail "ark --resume not byte-identical"
 

@@ -175,11 +175,6 @@ std::string ScpFileOf(const std::string& input) {
   return input.substr(input.find(':') + 1);
 }
 
-bool IsDataDir(const std::string& dir) {
-  struct stat st;
-  return stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
-         stat(JoinPath(dir, "wav.scp").c_str(), &st) == 0;
-}
 
 std::string Trim(const std::string& s) {
   const char* space = " \t\r\n\v\f";
@@ -349,6 +344,12 @@ std::vector<std::string> ParseExtensions(const std::string& list) {
     start = comma + 1;
   }
   return out;
+}
+
+bool IsDataDir(const std::string& dir) {
+  struct stat st;
+  return stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         stat(JoinPath(dir, "wav.scp").c_str(), &st) == 0;
 }
 
 bool IsScpInput(const std::string& input) {

@@ -12,6 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -650,6 +654,73 @@ std::string Summary(const Counts& n, double wall) {
   return text;
 }
 
+// Kaldi's text form of a scalar in an ark,t: table (util/kaldi-holder-inl.h
+// BasicHolder::Write, base/io-funcs.cc WriteBasicType, precision 7 from
+// base/io-funcs-inl.h InitKaldiOutputStream): "key value \n", with the space.
+std::string KaldiTextScalar(const std::string& key, const std::string& value) {
+  return key + " " + value + " \n";
+}
+
+void WriteWholeFile(const std::string& path, const std::string& text) {
+  AtomicOutputFile out(path);
+  out.Write(text.data(), text.size());
+  out.Commit();
+}
+
+// What steps/make_fbank.sh leaves in the data directory: feats.scp (the
+// scp of the archive; an earlier one moved to .backup/ as the script does),
+// utt2num_frames (copy-feats --write-num-frames: rows stored), utt2dur
+// (compute-fbank-feats --write-utt2dur: WaveData::Duration(), float samples /
+// float rate, of the audio before resampling) and frame_shift (seconds;
+// "0.01" when it is the default 10 ms, as the script writes without
+// --frame-shift in its config). Only utterances with output are listed.
+void WriteDataDirFiles(const BatchConfig& c, const BatchOutput& out,
+                       const std::vector<std::string>& lines) {
+  std::string num_frames;
+  std::string durations;
+  for (const std::string& line : lines) {
+    PreviousEntry e;
+    if (line.empty() || !ParseJsonLine(line, &e.fields) || !e.ok()) continue;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    std::sscanf(e.Get("shape").c_str(), "[%" SCNd64 ",%" SCNd64 "]", &rows, &cols);
+    num_frames += KaldiTextScalar(e.Get("id"), std::to_string(rows));
+    const float duration = static_cast<float>(std::atoll(e.Get("samples").c_str())) /
+                           static_cast<float>(std::atof(e.Get("sample_rate").c_str()));
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.7g", static_cast<double>(duration));
+    durations += KaldiTextScalar(e.Get("id"), text);
+  }
+  const std::string& dir = c.data_dir;
+  if (out.kind == BatchOutput::Kind::kArk && !out.scp.empty()) {
+    const std::string feats = JoinPath(dir, "feats.scp");
+    std::error_code ec;
+    if (!std::filesystem::equivalent(out.scp, feats, ec)) {
+      struct stat st;
+      if (stat(feats.c_str(), &st) == 0) {
+        MakeDirectories(JoinPath(dir, ".backup"));
+        std::rename(feats.c_str(), JoinPath(dir, ".backup/feats.scp").c_str());
+      }
+      std::ifstream in(out.scp, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      WriteWholeFile(feats, text.str());
+    }
+  }
+  if (c.write_utt2num_frames) WriteWholeFile(JoinPath(dir, "utt2num_frames"), num_frames);
+  if (c.write_utt2dur) WriteWholeFile(JoinPath(dir, "utt2dur"), durations);
+  const float shift_ms = c.features.frame_opts().frame_shift_ms;
+  char shift[32];
+  if (shift_ms == 10.0f) {
+    std::snprintf(shift, sizeof(shift), "0.01");
+  } else if (shift_ms == std::floor(shift_ms)) {
+    std::snprintf(shift, sizeof(shift), "%.3f", 0.001 * shift_ms);  // the script's printf
+  } else {
+    std::snprintf(shift, sizeof(shift), "%.7g", 0.001 * shift_ms);
+  }
+  WriteWholeFile(JoinPath(dir, "frame_shift"), std::string(shift) + "\n");
+}
+
 }  // namespace
 
 bool IsBatchOutput(const std::string& output) {
@@ -987,6 +1058,7 @@ int RunBatch(const BatchConfig& c) {
     if (!c.lhotse_manifest.empty()) {
       WriteLhotseFeatureSet(c.lhotse_manifest, LhotseSet(c, out, lines));
     }
+    if (!c.data_dir.empty()) WriteDataDirFiles(c, out, lines);
   }
 
   std::fprintf(stderr, "%s\n", Summary(counts, progress.ElapsedSeconds()).c_str());

@@ -67,6 +67,12 @@ struct BatchConfig {
   // Kaldi --min-duration (seconds): shorter utterances give no output,
   // reported and recorded as "short"; 0: none.
   double min_duration = 0;
+  // A Kaldi data directory to leave utt2num_frames, utt2dur, frame_shift
+  // and (ark,scp output) feats.scp in, as steps/make_fbank.sh does; empty:
+  // none. The command sets it when the one input is a data directory.
+  std::string data_dir;
+  bool write_utt2num_frames = true;
+  bool write_utt2dur = true;
   // A recording cut into segments is decoded into memory once; at most this
   // many samples (4 bytes each): 2^30, 18.6 h at 16 kHz.
   int64_t max_recording_samples = int64_t{1} << 30;

@@ -155,6 +155,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
     double pipe_timeout = PipeOptions().timeout_seconds;
     int64_t pipe_max_bytes = PipeOptions().max_bytes;
     double min_duration = 0;
+    bool write_utt2num_frames = true;
+    bool write_utt2dur = true;
     PoolFlagSet pool{"pool-"};
     StageFlagSet stages;
   };
@@ -217,6 +219,13 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "As Kaldi's compute-fbank-feats: utterances shorter than this (seconds) give "
                   "no output (reported, recorded as short in the manifest, not failures)")
       ->capture_default_str()
+      ->group(dataset);
+  sub->add_flag("--write-utt2num-frames", state->write_utt2num_frames,
+                "A data directory input: write its utt2num_frames, as make_fbank.sh "
+                "[default: true]")
+      ->group(dataset);
+  sub->add_flag("--write-utt2dur", state->write_utt2dur,
+                "A data directory input: write its utt2dur, as make_fbank.sh [default: true]")
       ->group(dataset);
   sub->add_option("--progress", state->progress,
                   "auto (a bar on a terminal, periodic lines otherwise), always (bar) or never")
@@ -352,6 +361,13 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.dataset.extensions = ParseExtensions(state->ext);
     config.dataset.segments = state->segments;
     config.min_duration = state->min_duration;
+    // steps/make_fbank.sh leaves feats.scp, utt2num_frames, utt2dur and
+    // frame_shift in the data directory; a shard has only part of them.
+    if (state->inputs.size() == 1 && IsDataDir(state->inputs[0]) && config.shard.count == 1) {
+      config.data_dir = state->inputs[0];
+      config.write_utt2num_frames = state->write_utt2num_frames;
+      config.write_utt2dur = state->write_utt2dur;
+    }
     if (!state->shard.empty()) config.shard = ShardSpec::Parse(state->shard);
     if (state->jobs < 0 || state->jobs > kMaxJobs) {
       throw Error("invalid --jobs=" + std::to_string(state->jobs) + ": expected 0 (every CPU) to " +

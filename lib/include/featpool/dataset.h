@@ -83,6 +83,9 @@ std::vector<Utterance> FindUtterances(const std::vector<std::string>& inputs,
 // file) or a Kaldi data directory (a directory with wav.scp).
 bool IsScpInput(const std::string& input);
 
+// True if `dir` is a Kaldi data directory: a directory holding wav.scp.
+bool IsDataDir(const std::string& dir);
+
 // Kaldi featbin/extract-segments.cc (kaldi-asr/kaldi f4007661): the samples
 // [begin, end) of segment `u` in a recording of `num_samples` samples at
 // `sample_rate`. A start past the end, an end more than 0.5 s
