@@ -141,6 +141,11 @@ expect() {  # expect NAME SUBSTRING featpool-args...
   grep -qF -- "$want" "$name.err" || fail "$name: $(cat "$name.err")"
   echo "ok $name: $(cat "$name.err")"
 }
+# A "command" source runs as a piped wav.scp entry does.
+printf '{"id":"cmd","sources":[{"type":"command","channels":[0],"source":"cat audio/a.wav"}],"sampling_rate":16000,"num_samples":116429,"duration":7.2768125}\n' >cmd.jsonl
+"$FEATPOOL" extract cmd.jsonl -o cmd/ --snip-edges=false --num-mel-bins=40 2>/dev/null \
+  || fail "a command source"
+cmp -s cmd/cmd.npy direct-a.npy || fail "a command source differs from its file"
 printf '{"id":"r1","sources":[{"type":"url","channels":[0],"source":"https://x/y.wav"}],"sampling_rate":16000,"num_samples":1,"duration":1}\n' >url.jsonl
 expect url "url.jsonl' line 1: recording 'r1': source type 'url' is not supported" extract url.jsonl -o u/
 printf '{"id":"r1","sources":[{"type":"file","channels":[0],"source":"audio/a.wav"}],"sampling_rate":16000,"num_samples":1,"duration":1,"transforms":[{"name":"Speed","kwargs":{"factor":1.1}}]}\n' >tr.jsonl

@@ -132,7 +132,8 @@ std::vector<Utterance> ReadLhotseRecordings(const std::string& path) {
     if (type == "file") {
       u.path = value;
     } else if (type == "command") {
-      u.path = value + " |";  // run as a piped wav.scp entry is
+      u.path = value + " |";  // as a piped wav.scp entry: run with /bin/sh -c
+      u.command = value;
     } else {
       throw Error(at + "source type " + Quote(type) +
                   " is not supported (featpool reads \"file\" and \"command\" sources)");
