@@ -128,7 +128,11 @@ int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& da
       [&](size_t i, int) {
         Header h;
         try {
-          AudioSource source(utts[i].path, read);
+          // A piped wav.scp entry runs, as extraction would run it.
+          const Utterance& u = utts[i];
+          AudioSource source(u.command.empty() ? AudioInput(u.path)
+                                               : AudioInput::Command(u.command, u.path),
+                             read);
           h.info = source.info();
           h.ok = true;
         } catch (const Error& e) {
