@@ -302,6 +302,12 @@ TEST_CASE("utterance CMVN is compute-cmvn-stats then apply-cmvn; it cannot strea
       CHECK(std::string(e.what()).find("cmvn=utterance: cannot stream") != std::string::npos);
     }
   }
+  // An empty stream gives no rows, not an error.
+  StageOptions empty;
+  empty.cmvn.mode = CmvnMode::kUtterance;
+  OnlineStageChain none(empty, 6, false);
+  none.InputFinished();
+  CHECK(none.NumRowsReady() == 0);
   // A hand-computed case: the means of [1 2; 3 6] are [2 4].
   Matrix small(2, 2);
   small(0, 0) = 1, small(0, 1) = 2, small(1, 0) = 3, small(1, 1) = 6;

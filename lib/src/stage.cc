@@ -48,7 +48,9 @@ bool StageOptions::Any() const {
 namespace internal {
 
 void WholeUtteranceStage::Flush(RowQueue* out) {
-  ProcessWhole(held_.Held(), out);
+  // An empty stream has nothing to normalise (utterance CMVN would find a
+  // count of 0).
+  if (held_.NumHeld() > 0) ProcessWhole(held_.Held(), out);
   held_.Reset();
 }
 
