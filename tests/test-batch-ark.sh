@@ -116,8 +116,20 @@ run 0 "$FEATPOOL" extract in/spk00/utt0000.wav -o pipe.npy 2>/dev/null
 wait || true
 [[ -p pipe.npy ]] && cmp from-pipe.npy npy/spk00/utt0000.npy || fail ".npy through a pipe"
 # Wspecifier errors.
-run 1 "$FEATPOOL" extract in -o ark,t:x.ark 2> t.err
-grep -q "text archives" t.err || fail "ark,t message"
+# Text archives (ark,t): Kaldi's text matrices, as copy-feats ark,t: (and
+# `extract FILE -o -`) prints them; scp offsets point after "key ", as Kaldi's.
+printf 'utt0000 in/spk00/utt0000.wav\nutt0007 in/spk00/utt0007.wav\n' > t.scp.in
+run 0 "$FEATPOOL" extract scp:t.scp.in -o ark,scp,t:t.ark,t.scp 2>/dev/null
+{ "$FEATPOOL" extract in/spk00/utt0000.wav -o -; "$FEATPOOL" extract in/spk00/utt0007.wav -o -; } \
+  > t.ref
+cmp t.ark t.ref || fail "ark,t differs from Kaldi's text form"
+off=$(awk '$1=="utt0007"{n=split($2,a,":"); print a[n]}' t.scp)
+[[ $(tail -c +$((off + 1)) t.ark | head -c 3) == " [" && $(head -c $off t.ark | tail -c 8) == "utt0007 " ]] \
+  || fail "ark,t scp offset $off"
+run 1 "$FEATPOOL" extract scp:t.scp.in -o ark,t:x.ark --compress 2> t.err
+grep -q "text archive (t) cannot" t.err || fail "ark,t --compress: $(cat t.err)"
+run 1 "$FEATPOOL" extract scp:t.scp.in -o ark,t:x.ark --resume 2> t.err
+grep -q "reads binary archives only" t.err || fail "ark,t --resume: $(cat t.err)"
 run 1 "$FEATPOOL" extract in -o ark,scp:-,x.scp 2> s.err
 grep -q "scp needs the archive in a file" s.err || fail "ark,scp:- message: $(cat s.err)"
 run 1 "$FEATPOOL" extract in -o ark:- --resume 2> r.err

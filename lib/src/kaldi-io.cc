@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -136,6 +137,26 @@ void CheckKaldiKey(const std::string& key) {
                   ": utterance ids must not contain whitespace or control characters");
     }
   }
+}
+
+void AppendKaldiTextMatrix(MatrixView matrix, std::string* out) {
+  if (matrix.cols == 0) {
+    out->append(" [ ]\n");
+    return;
+  }
+  out->append(" [");
+  char number[32];
+  for (int64_t r = 0; r < matrix.rows; ++r) {
+    out->append("\n  ");
+    const float* row = matrix.Row(r);
+    for (int64_t c = 0; c < matrix.cols; ++c) {
+      // std::ostream << float with precision 7 is printf's %.7g.
+      const int n = std::snprintf(number, sizeof(number), "%.7g", static_cast<double>(row[c]));
+      out->append(number, static_cast<size_t>(n));
+      out->push_back(' ');
+    }
+  }
+  out->append("]\n");
 }
 
 std::string KaldiMatrixHeader(int32_t rows, int32_t cols) {
@@ -410,6 +431,14 @@ int64_t KaldiArkWriter::Write(const std::string& key, MatrixView matrix) {
   const int64_t offset = position_ + static_cast<int64_t>(key.size()) + 1;
   buffer_.assign(key);
   buffer_.push_back(' ');
+  if (text_) {
+    AppendKaldiTextMatrix(matrix, &buffer_);
+    WriteAll(buffer_.data(), buffer_.size());
+    if (!scp_path_.empty()) {
+      scp_text_ += key + " " + ark_path_ + ":" + std::to_string(offset) + "\n";
+    }
+    return offset;
+  }
   if (compress_) {
     buffer_.append("\0B", 2);
     try {

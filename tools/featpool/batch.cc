@@ -763,9 +763,7 @@ BatchOutput ParseBatchOutput(const std::string& output) {
     } else if (o == "b" || o == "f" || o == "nf") {
       continue;
     } else if (o == "t") {
-      throw Error("-o " + Quote(output) +
-                  ": text archives (t) are not supported; featpool "
-                  "writes binary archives");
+      out.text = true;  // Kaldi's text matrices, as copy-feats ark,t: writes
     } else {
       throw Error("-o " + Quote(output) + ": unknown wspecifier option " + Quote(o) +
                   " (expected ark or ark,scp)");
@@ -848,6 +846,14 @@ int RunBatch(const BatchConfig& c) {
     throw Error("--lhotse=" + c.lhotse_manifest +
                 ": lhotse reads Kaldi archives through their scp: use -o ark,scp:A,S (or -o DIR/)");
   }
+  if (out.text && c.compress) {
+    throw Error("-o " + c.output + ": --compress writes binary matrices; a text archive (t) cannot "
+                "hold them");
+  }
+  if (out.text && c.resume) {
+    throw Error("-o " + c.output + ": --resume reads binary archives only; write text (t) "
+                "archives in one run, or convert with copy-feats");
+  }
   if (c.resume && ark && out.ark == "-") {
     throw Error("--resume needs outputs in files; -o ark:- writes to stdout");
   }
@@ -901,6 +907,7 @@ int RunBatch(const BatchConfig& c) {
   std::unique_ptr<KaldiArkWriter> writer;
   if (ark) writer = std::make_unique<KaldiArkWriter>(out.ark, out.scp);
   if (ark && c.compress) writer->SetCompression(c.compression_method);
+  if (ark && out.text) writer->SetText();
   if (c.resume) {
     skip = ark ? PlanArkResume(utts, previous, out.ark, c.compress, writer.get())
                : PlanNpyResume(utts, previous, output_path);

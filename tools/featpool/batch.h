@@ -31,6 +31,7 @@ struct BatchOutput {
   std::string dir;  // kNpyDir: the directory
   std::string ark;  // kArk: archive path, "-" for stdout
   std::string scp;  // kArk: scp path or empty
+  bool text = false;  // kArk: "t", Kaldi's text matrices (ark,t:)
 };
 
 // True if `output` asks for batch output: a Kaldi wspecifier ("ark:...",
@@ -40,7 +41,7 @@ bool IsBatchOutput(const std::string& output);
 // Parses the -o value of a batch run. Wspecifiers as in Kaldi
 // util/kaldi-table.cc ClassifyWspecifier(): "ark:A", "ark,scp:A,S" (also
 // "scp,ark:A,S"), with the options b (binary, the default), f / nf (flush;
-// every record is flushed anyway) accepted; t (text) is rejected. Throws
+// every record is flushed anyway) and t (text matrices) accepted. Throws
 // Error naming -o.
 BatchOutput ParseBatchOutput(const std::string& output);
 

@@ -42,6 +42,12 @@ void CheckKaldiKey(const std::string& key);
 // The bytes between "key " and the matrix data: "\0BFM \4<rows>\4<cols>".
 std::string KaldiMatrixHeader(int32_t rows, int32_t cols);
 
+// Appends Kaldi's text form of a matrix (matrix/kaldi-matrix.cc
+// MatrixBase::Write, text mode): " [\n  v v \n  v v ]\n", values as a stream
+// with precision 7 prints them (base/io-funcs-inl.h InitKaldiOutputStream),
+// " [ ]\n" without columns. What copy-feats ark,t: writes after "key ".
+void AppendKaldiTextMatrix(MatrixView matrix, std::string* out);
+
 // One complete record of an archive.
 struct KaldiArkRecord {
   std::string key;
@@ -107,6 +113,10 @@ class KaldiArkWriter {
 
   // Every later record is compressed with `method`, as Kaldi's
   // `copy-feats --compress=true --compression-method=N` writes it.
+  // Every later record is written in Kaldi's text form (ark,t:), as
+  // copy-feats ark,t: writes it; scp offsets point after "key ", as Kaldi's.
+  void SetText() { text_ = true; }
+
   void SetCompression(CompressionMethod method) {
     compress_ = true;
     method_ = method;
@@ -135,6 +145,7 @@ class KaldiArkWriter {
   std::string scp_text_;  // "key ark:offset\n" per record so far
   std::string buffer_;    // one record's header (compressed: the whole record)
   bool compress_ = false;
+  bool text_ = false;
   CompressionMethod method_ = CompressionMethod::kAuto;
 };
 
