@@ -131,6 +131,26 @@ assert ids == ["rec-a", "rec-b", "rec-c"], ids
 PY
 echo "ok kaldiio FeatureSet, pooled, sharded"
 
+# --- Segments: Features of a supervision (recording_id, start, duration) ----
+mkdir -p seg
+echo "rec-a audio/a.wav" >seg/wav.scp
+printf 'u1 rec-a 0.5 1.5\nu2 rec-a 2.25 4\n' >seg/segments
+"$FEATPOOL" extract seg -o lhotse:segout --snip-edges=false 2>/dev/null
+"$PY" - <<'PY' || fail "lhotse FeatureSet of segments"
+import os, numpy as np
+from lhotse_schema import load, validate_features
+items = load("segout/features.jsonl.gz")
+assert [(i["recording_id"], i["storage_key"]) for i in items] == [
+    ("rec-a", "u1.npy"), ("rec-a", "u2.npy")], items
+assert [i["start"] for i in items] == [0.5, 2.25], items
+assert [round(i["duration"], 6) for i in items] == [1.0, 1.75], items
+for i in items:
+    validate_features(i, frames_rule=True)
+    x = np.load(os.path.join(i["storage_path"], i["storage_key"]))
+    assert x.shape == (i["num_frames"], i["num_features"]), (x.shape, i)
+PY
+echo "ok segments in a FeatureSet"
+
 # --- Errors: one line naming the manifest line or the option ------------------
 expect() {  # expect NAME SUBSTRING featpool-args...
   local name=$1 want=$2; shift 2

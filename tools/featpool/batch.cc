@@ -815,7 +815,11 @@ LhotseFeatureSet LhotseSet(const BatchConfig& c, const BatchOutput& out,
     PreviousEntry e;
     if (line.empty() || !ParseJsonLine(line, &e.fields) || !e.ok()) continue;
     LhotseFeatures f;
-    f.recording_id = e.Get("id");
+    // A segment names its recording and where in it it starts (lhotse's
+    // Features of a supervision); its duration is the segment's.
+    const std::string recording = e.Get("recording");
+    f.recording_id = recording.empty() ? e.Get("id") : recording;
+    f.start = recording.empty() ? 0.0 : std::strtod(e.Get("start").c_str(), nullptr);
     f.channel = c.audio.channel >= 0 ? c.audio.channel : 0;
     f.duration = std::strtod(e.Get("duration").c_str(), nullptr);
     long long rows = 0;
@@ -823,7 +827,7 @@ LhotseFeatureSet LhotseSet(const BatchConfig& c, const BatchOutput& out,
     std::sscanf(e.Get("shape").c_str(), "[%lld,%lld]", &rows, &cols);
     f.num_frames = rows;
     f.num_features = cols;
-    f.storage_key = ark ? f.recording_id : f.recording_id + ".npy";
+    f.storage_key = ark ? e.Get("id") : e.Get("id") + ".npy";
     set.features.push_back(std::move(f));
   }
   return set;
