@@ -20,7 +20,6 @@ namespace {
 
 // libsndfile delivers integer PCM normalised to [-1, 1); Kaldi works on the
 // 16-bit integer scale.
-constexpr float kKaldiScale = 32768.0f;
 
 // Paths come from scp files too: control bytes are shown escaped.
 std::string Quote(const std::string& path) { return "'" + internal::Printable(path) + "'"; }
@@ -296,6 +295,9 @@ AudioSource::AudioSource(const AudioInput& input, const AudioReadOptions& opts)
   if (!regular && HasStreamingPlaceholder(log)) info_.frames = -1;
   const std::string truncated = TruncationNote(log);
   if (!truncated.empty()) throw Error(Quote(path) + ": truncated file: " + truncated);
+  if (!(opts_.full_scale > 0) || !std::isfinite(opts_.full_scale)) {
+    throw Error("the full-scale sample value must be positive");
+  }
   if (opts_.channel >= info_.channels) {
     throw Error("invalid --channel=" + std::to_string(opts_.channel) + ": " + Quote(path) +
                 " has " + std::to_string(info_.channels) + " channel(s)");
@@ -376,7 +378,7 @@ int64_t AudioSource::ReadMono(float* out, int64_t max_frames) {
       throw Error(Quote(info_.path) + ": non-finite sample (NaN or inf) at sample " +
                   std::to_string(impl_->frames_read + i));
     }
-    out[i] *= kKaldiScale;
+    out[i] *= opts_.full_scale;
   }
   impl_->frames_read += got;
   if (got == 0) CheckLength();

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "featpool/error.h"
+#include "featpool/feature-registry.h"
 #include "featpool/online-feature.h"
 
 namespace featpool {
@@ -14,6 +15,7 @@ FileFeatures ExtractFile(const AudioInput& input, const FeatureOptions& feature_
   OnlineExtractor extractor(feature_opts);
   AudioReadOptions read_opts = audio_opts;
   read_opts.target_sample_rate = feature_opts.frame_opts().samp_freq;
+  read_opts.full_scale = FullScaleSample(feature_opts.type);
   const std::string& path = input.path;
   AudioSource source(input, read_opts);
   FileFeatures result;
@@ -21,7 +23,7 @@ FileFeatures ExtractFile(const AudioInput& input, const FeatureOptions& feature_
   // corrupt header may claim anything, so reserve at most an hour of frames.
   const int64_t hint = std::min<int64_t>(source.ExpectedSamples(),
                                          static_cast<int64_t>(3600 * read_opts.target_sample_rate));
-  if (hint > 0) extractor.Reserve(NumFrames(hint, feature_opts.frame_opts()) + 1);
+  if (hint > 0) extractor.Reserve(feature_opts.NumFrames(hint) + 1);
   std::vector<float> block(static_cast<size_t>(read_opts.block_frames));
   while (true) {
     const int64_t got = source.Read(block.data(), static_cast<int64_t>(block.size()));
@@ -47,6 +49,7 @@ FileFeatures ExtractFile(const AudioInput& input, const FeatureOptions& feature_
   OnlineExtractor extractor(feature_opts);
   AudioReadOptions read_opts = audio_opts;
   read_opts.target_sample_rate = feature_opts.frame_opts().samp_freq;
+  read_opts.full_scale = FullScaleSample(feature_opts.type);
   const std::string& path = input.path;
   AudioSource source(input, read_opts);
   FileFeatures result;
@@ -58,7 +61,7 @@ FileFeatures ExtractFile(const AudioInput& input, const FeatureOptions& feature_
   const int64_t expected = std::min<int64_t>(
       source.ExpectedSamples(), static_cast<int64_t>(360000 * read_opts.target_sample_rate));
   result.dim = extractor.Dim();
-  sink->Begin(result, expected < 0 ? -1 : NumFrames(expected, feature_opts.frame_opts()));
+  sink->Begin(result, expected < 0 ? -1 : feature_opts.NumFrames(expected));
   auto pass_on = [&]() {
     const MatrixView ready = extractor.ReadyFrames();
     CheckFinite(ready, path, extractor.FirstAvailableFrame());

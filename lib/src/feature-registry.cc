@@ -1,33 +1,52 @@
 #include "featpool/feature-registry.h"
 
 #include "featpool/fbank.h"
+#include "featpool/melspectrogram.h"
 #include "featpool/mfcc.h"
 #include "featpool/spectrogram.h"
 
 namespace featpool {
 namespace {
 
+template <FrameExtractionOptions (*Frame)(const FeatureOptions&)>
+std::unique_ptr<Framer> Kaldi(const FeatureOptions& o) {
+  return std::make_unique<KaldiFramer>(Frame(o));
+}
+FrameExtractionOptions FbankFrame(const FeatureOptions& o) { return o.fbank.frame_opts; }
+FrameExtractionOptions MfccFrame(const FeatureOptions& o) { return o.mfcc.frame_opts; }
+FrameExtractionOptions SpectrogramFrame(const FeatureOptions& o) {
+  return o.spectrogram.frame_opts;
+}
+
 const std::vector<FeatureTypeInfo> kFeatureTypes = {
     {FeatureType::kFbank, "fbank", "Kaldi log-mel filterbank (compute-fbank-feats)", "int16",
-     [](FeatureOptions& o, OptionVisitor& v) { o.fbank.VisitOptions(v); },
-     [](const FeatureOptions& o) -> const FrameExtractionOptions& { return o.fbank.frame_opts; },
+     [](FeatureOptions& o, OptionVisitor& v) { o.fbank.VisitOptions(v); }, FbankFrame,
+     Kaldi<FbankFrame>,
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<FbankComputer>(o.fbank);
      }},
     {FeatureType::kMfcc, "mfcc", "Kaldi MFCC (compute-mfcc-feats)", "int16",
-     [](FeatureOptions& o, OptionVisitor& v) { o.mfcc.VisitOptions(v); },
-     [](const FeatureOptions& o) -> const FrameExtractionOptions& { return o.mfcc.frame_opts; },
+     [](FeatureOptions& o, OptionVisitor& v) { o.mfcc.VisitOptions(v); }, MfccFrame,
+     Kaldi<MfccFrame>,
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<MfccComputer>(o.mfcc);
      }},
     {FeatureType::kSpectrogram, "spectrogram",
      "Kaldi log power spectrogram (compute-spectrogram-feats)", "int16",
-     [](FeatureOptions& o, OptionVisitor& v) { o.spectrogram.VisitOptions(v); },
-     [](const FeatureOptions& o) -> const FrameExtractionOptions& {
-       return o.spectrogram.frame_opts;
-     },
+     [](FeatureOptions& o, OptionVisitor& v) { o.spectrogram.VisitOptions(v); }, SpectrogramFrame,
+     Kaldi<SpectrogramFrame>,
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<SpectrogramComputer>(o.spectrogram);
+     }},
+    {FeatureType::kMelSpectrogram, "melspectrogram",
+     "torchaudio MelSpectrogram (centred STFT, HTK or Slaney mel), optional log", "unit",
+     [](FeatureOptions& o, OptionVisitor& v) { o.melspectrogram.VisitOptions(v); },
+     [](const FeatureOptions& o) { return o.melspectrogram.FrameEquivalent(); },
+     [](const FeatureOptions& o) -> std::unique_ptr<Framer> {
+       return std::make_unique<StftFramer>(o.melspectrogram.Framing());
+     },
+     [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
+       return std::make_unique<MelSpectrogramComputer>(o.melspectrogram);
      }},
 };
 
@@ -52,6 +71,10 @@ const FeatureTypeInfo& FindFeatureType(const std::string& name) {
   throw OptionError("feature", name, "expected " + list);
 }
 
+float FullScaleSample(FeatureType type) {
+  return std::string(FeatureTypeInfoOf(type).sample_scale) == "unit" ? 1.0f : 32768.0f;
+}
+
 FeatureOptions DefaultFeatureOptions(FeatureType type) {
   FeatureOptions opts;
   opts.type = type;
@@ -60,8 +83,16 @@ FeatureOptions DefaultFeatureOptions(FeatureType type) {
 
 void FeatureOptions::VisitOptions(OptionVisitor& v) { FeatureTypeInfoOf(type).visit(*this, v); }
 
-const FrameExtractionOptions& FeatureOptions::frame_opts() const {
+FrameExtractionOptions FeatureOptions::frame_opts() const {
   return FeatureTypeInfoOf(type).frame_options(*this);
+}
+
+std::unique_ptr<Framer> FeatureOptions::MakeFramer() const {
+  return FeatureTypeInfoOf(type).make_framer(*this);
+}
+
+int32_t FeatureOptions::NumFrames(int64_t num_samples) const {
+  return MakeFramer()->NumFrames(num_samples, true);
 }
 
 std::unique_ptr<FeatureComputer> MakeFeatureComputer(const FeatureOptions& opts) {

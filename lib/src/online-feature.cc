@@ -13,9 +13,9 @@ OnlineExtractor::OnlineExtractor(const FeatureOptions& opts)
 
 OnlineExtractor::OnlineExtractor(std::unique_ptr<FeatureComputer> computer)
     : computer_(std::move(computer)),
-      extractor_(computer_->frame_options()),
+      framer_(computer_->MakeFramer()),
       need_raw_energy_(computer_->NeedRawLogEnergy()),
-      window_(static_cast<size_t>(computer_->frame_options().PaddedWindowSize())),
+      window_(static_cast<size_t>(framer_->OutputSize())),
       frames_(0, computer_->Dim()) {}
 
 void OnlineExtractor::AcceptWaveform(float sample_rate, const float* samples, int64_t count) {
@@ -54,28 +54,18 @@ void OnlineExtractor::Reserve(int32_t num_frames) {
 }
 
 void OnlineExtractor::ComputeReadyFrames(bool flush, const float* wave, int64_t wave_size) {
-  const int32_t ready = NumFrames(num_samples_, frame_options(), flush);
+  const int32_t ready = framer_->NumFrames(num_samples_, flush);
   float energy = 0.0f;
   for (int32_t f = num_frames_; f < ready; ++f) {
-    extractor_.Extract(wave, wave_offset_, wave_size, num_samples_, f, window_.data(),
-                       need_raw_energy_ ? &energy : nullptr);
+    framer_->Extract(wave, wave_offset_, wave_size, num_samples_, f, window_.data(),
+                     need_raw_energy_ ? &energy : nullptr);
     computer_->Compute(energy, window_.data(), frames_.AppendRow());
   }
   num_frames_ = std::max(num_frames_, ready);
 }
 
-// Samples before the next frame's first sample are never needed again, with
-// one exception. With snip_edges = false only frames starting below 0 reflect
-// at the left edge, and they come before any sample is dropped. A frame that
-// reflects at the right edge N reads down to sample 2N - start - size; since
-// its midpoint start + size / 2 is at most N, that is >= start for an even
-// window but start - 1 for an odd one (e.g. 319 samples, N = 8080, shift 160:
-// the last frame starts at 7921 and reads sample 7920).
-int64_t OnlineExtractor::KeepFrom() const {
-  const FrameExtractionOptions& opts = frame_options();
-  const int64_t reach_back = opts.snip_edges ? 0 : opts.WindowSize() % 2;
-  return std::min(FirstSampleOfFrame(num_frames_, opts) - reach_back, num_samples_);
-}
+// What frames not yet computed may read (Framer::KeepFrom).
+int64_t OnlineExtractor::KeepFrom() const { return framer_->KeepFrom(num_frames_, num_samples_); }
 
 void OnlineExtractor::DropUnneededSamples() {
   const int64_t keep_from = KeepFrom();
@@ -121,7 +111,8 @@ Matrix OnlineExtractor::TakeFrames() {
   } else {
     const MatrixView ready = ReadyFrames();
     out.Resize(ready.rows, ready.cols);
-    std::memcpy(out.data(), ready.data, sizeof(float) * static_cast<size_t>(ready.rows * ready.cols));
+    std::memcpy(out.data(), ready.data,
+                sizeof(float) * static_cast<size_t>(ready.rows * ready.cols));
   }
   frames_ = Matrix(0, computer_->Dim());
   first_frame_ = stored_first_ = num_frames_;
@@ -129,14 +120,13 @@ Matrix OnlineExtractor::TakeFrames() {
 }
 
 int64_t OnlineExtractor::SamplesNeededForFrame(int32_t frame) const {
-  return std::max<int64_t>(FirstSampleOfFrame(frame, frame_options()) +
-                               frame_options().WindowSize(), 0);
+  return framer_->SamplesNeededForFrame(frame);
 }
 
 Matrix ComputeFeatures(const FeatureOptions& opts, float sample_rate, const float* samples,
                        int64_t count) {
   OnlineExtractor extractor(opts);
-  extractor.Reserve(NumFrames(count, opts.frame_opts()));
+  extractor.Reserve(extractor.framer().NumFrames(count, true));
   extractor.AcceptWaveform(sample_rate, samples, count);
   extractor.InputFinished();
   return extractor.TakeFrames();

@@ -1,6 +1,7 @@
 #include "featpool/feature-flags.h"
 
 #include "featpool/error.h"
+#include "featpool/feature-registry.h"
 
 namespace featpool {
 namespace cli {
@@ -32,6 +33,7 @@ AudioReadOptions FeatureFlags::ToAudioOptions() const {
   opts.resample = !no_resample;
   opts.allow_downsample = allow_downsample;
   opts.allow_upsample = allow_upsample;
+  opts.full_scale = FullScaleSample(features.Type());
   if (channel == "mix") {
     opts.channel = AudioReadOptions::kMixChannels;
   } else {

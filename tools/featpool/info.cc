@@ -12,6 +12,7 @@
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/feature-flags.h"
+#include "featpool/feature-registry.h"
 #include "featpool/json-line.h"
 #include "featpool/std-streams.h"
 #include "featpool/worker-pool.h"
@@ -51,7 +52,7 @@ int ShowFile(const std::string& input, const FeatureFlags& flags, bool json) {
         line.AddNumber("resampled_to", source.sample_rate(), "%.0f");
       }
       line.Add("feature", FeatureTypeName(opts.type))
-          .Add("frames", int64_t{NumFrames(samples, frame)});
+          .Add("frames", int64_t{opts.NumFrames(samples)});
     }
     if (!source.warning().empty()) line.Add("warning", source.warning());
     std::printf("%s\n", line.Finish().c_str());
@@ -70,7 +71,7 @@ int ShowFile(const std::string& input, const FeatureFlags& flags, bool json) {
       std::printf("resampled:   %.0f Hz, %lld samples\n", source.sample_rate(),
                   static_cast<long long>(samples));
     }
-    std::printf("frames:      %d (%s, %g ms / %g ms, snip-edges=%s)\n", NumFrames(samples, frame),
+    std::printf("frames:      %d (%s, %g ms / %g ms, snip-edges=%s)\n", opts.NumFrames(samples),
                 FeatureTypeName(opts.type).c_str(), frame.frame_length_ms, frame.frame_shift_ms,
                 frame.snip_edges ? "true" : "false");
   }

@@ -150,6 +150,8 @@ FeatureOptions FeatureFlagSet::ToOptions() const {
   return opts;
 }
 
+FeatureType FeatureFlagSet::Type() const { return FindFeatureType(feature_).type; }
+
 float FeatureFlagSet::SampleFrequency() const {
   FrameExtractionOptions frame;
   if (Given("sample_frequency"))

@@ -77,6 +77,8 @@ class FeatureFlagSet : public OptionFlagSet {
   // --sample-frequency as given (checked), else its default: what audio is
   // read at, without building the chosen type's computer.
   float SampleFrequency() const;
+  // The --feature type as given (checked).
+  FeatureType Type() const;
   // "feature=fbank" then the type's canonical option text (options.h).
   std::string CanonicalText(const FeatureOptions& opts) const;
 

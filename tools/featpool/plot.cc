@@ -11,6 +11,7 @@
 #include "featpool/command.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
+#include "featpool/feature-registry.h"
 #include "featpool/npy.h"
 #include "featpool/online-feature.h"
 #include "featpool/online-pooler.h"
@@ -82,6 +83,10 @@ void DescribeFeatures(const FeatureOptions& opts, int64_t dim, PlotGrid* grid, s
       grid->y_first = 0.0;
       grid->y_step = frame.samp_freq / frame.PaddedWindowSize() / 1000.0;
       grid->y_label = "frequency (kHz)";
+      break;
+    case FeatureType::kMelSpectrogram:
+      *name = "melspectrogram, " + std::to_string(dim) + " mel bins";
+      grid->y_label = "mel bin";
       break;
   }
 }
@@ -173,7 +178,7 @@ void PlotFile(const std::string& input, const FeatureFlags& flags, const PoolFla
     throw Error("'" + input + "': the length is unknown or 0; plot needs a file of known length");
   }
   PlotBuilder builder(plot, static_cast<double>(expected) / rate);
-  builder.SetWaveform(rate, 32768.0);  // Kaldi's integer sample scale
+  builder.SetWaveform(rate, FullScaleSample(opts.type));  // the type's sample scale
 
   OnlineExtractor extractor(opts);
   const int64_t dim = extractor.Dim();

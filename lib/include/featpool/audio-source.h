@@ -2,7 +2,8 @@
 // OGG Vorbis/Opus and whatever else the installed libsndfile reads), picks or
 // mixes channels, resamples with libsoxr when the file's rate differs from
 // the target, and scales samples to Kaldi's 16-bit integer range (a
-// full-scale sample is +-32768 whatever the file's bit depth).
+// full-scale sample is +-32768 whatever the file's bit depth) or, with
+// full_scale = 1, leaves them in [-1, 1] as torchaudio.load does.
 //
 // Thread safety: one AudioSource per file; distinct sources are independent.
 #ifndef FEATPOOL_AUDIO_SOURCE_H_
@@ -33,6 +34,10 @@ struct AudioReadOptions {
   bool allow_upsample = true;
   // For piped inputs (AudioInput::Command).
   PipeOptions pipe;
+  // The value of a full-scale sample: 32768 (Kaldi's scale) or 1 (the unit
+  // scale; FullScaleSample() in feature-registry.h gives a type's). A power
+  // of two, so both scales hold the same float values.
+  float full_scale = 32768.0f;
   // Frames read from the file per block.
   int64_t block_frames = 8192;
 };

@@ -22,7 +22,9 @@ struct FileFeatures {
   bool resampled = false;   // the audio was resampled from info.sample_rate
 };
 
-// Throws Error naming the file for unreadable audio, and (CheckFinite) for a
+// Reads the audio at the type's rate and sample scale (audio_opts'
+// target_sample_rate and full_scale are replaced). Throws Error naming the
+// file for unreadable audio, and (CheckFinite) for a
 // feature value that is NaN or infinite. A file shorter than one
 // frame gives 0 frames, as Kaldi does; callers that need features treat
 // that as an error (see ShortInputMessage()).

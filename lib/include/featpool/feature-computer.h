@@ -16,23 +16,31 @@
 
 namespace featpool {
 
+class Framer;  // framing.h
+
 class FeatureComputer {
  public:
   virtual ~FeatureComputer() = default;
 
+  // Kaldi's frame options, or for a type with another framer their
+  // nearest Kaldi equivalent (the rate, shift and length, for display).
   virtual const FrameExtractionOptions& frame_options() const = 0;
+  // The framer whose frames Compute() takes: Kaldi's (KaldiFramer of
+  // frame_options()) unless the type overrides it.
+  virtual std::unique_ptr<Framer> MakeFramer() const;
   virtual int32_t Dim() const = 0;
   // Whether Compute() needs the raw (pre-window) log energy.
   virtual bool NeedRawLogEnergy() const = 0;
-  // `window` holds a framed, windowed, zero-padded frame of
-  // frame_options().PaddedWindowSize() floats and may be overwritten;
+  // `window` holds a framed, windowed, zero-padded frame of the framer's
+  // OutputSize() floats and may be overwritten;
   // `feature` receives Dim() floats.
   virtual void Compute(float raw_log_energy, float* window, float* feature) = 0;
 };
 
-enum class FeatureType { kFbank, kMfcc, kSpectrogram };
+enum class FeatureType { kFbank, kMfcc, kSpectrogram, kMelSpectrogram };
 
-// "fbank" | "mfcc" | "spectrogram"; throws Error naming --feature otherwise.
+// A name of the registry (feature-registry.h); throws OptionError("feature")
+// otherwise.
 FeatureType ParseFeatureType(const std::string& name);
 std::string FeatureTypeName(FeatureType type);
 

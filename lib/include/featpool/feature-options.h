@@ -10,6 +10,8 @@
 
 #include "featpool/fbank.h"
 #include "featpool/feature-computer.h"
+#include "featpool/framing.h"
+#include "featpool/melspectrogram.h"
 #include "featpool/mfcc.h"
 #include "featpool/spectrogram.h"
 
@@ -22,8 +24,15 @@ struct FeatureOptions {
   FbankOptions fbank;
   MfccOptions mfcc;
   SpectrogramOptions spectrogram;
+  MelSpectrogramOptions melspectrogram;
 
-  const FrameExtractionOptions& frame_opts() const;
+  // The chosen type's Kaldi frame options, or their nearest equivalent
+  // (feature-registry.h).
+  FrameExtractionOptions frame_opts() const;
+  // The chosen type's framer (KaldiFramer or StftFramer), and the frames it
+  // gives a whole input of `num_samples`.
+  std::unique_ptr<Framer> MakeFramer() const;
+  int32_t NumFrames(int64_t num_samples) const;
   // The chosen type's field table (feature-registry.h).
   void VisitOptions(OptionVisitor& v);
 };
@@ -38,11 +47,11 @@ struct CommonFeatureOptions {
   std::optional<bool> use_energy;  // unset: Kaldi's default, false for fbank, true for MFCC
   float energy_floor = 0.0f;
   bool raw_energy = true;
-  bool htk_compat = false;         // fbank, MFCC
-  bool use_log_fbank = true;       // fbank
-  bool use_power = true;           // fbank
-  int32_t num_ceps = 13;           // MFCC
-  float cepstral_lifter = 22.0f;   // MFCC
+  bool htk_compat = false;        // fbank, MFCC
+  bool use_log_fbank = true;      // fbank
+  bool use_power = true;          // fbank
+  int32_t num_ceps = 13;          // MFCC
+  float cepstral_lifter = 22.0f;  // MFCC
 
   // Options of `type` (all three sets are filled); validates the chosen
   // type's options, throwing Error naming the option.

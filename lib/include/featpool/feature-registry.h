@@ -15,6 +15,7 @@
 
 #include "featpool/feature-computer.h"
 #include "featpool/feature-options.h"
+#include "featpool/framing.h"
 #include "featpool/options.h"
 
 namespace featpool {
@@ -26,7 +27,11 @@ struct FeatureTypeInfo {
   const char* sample_scale;  // "int16" (Kaldi's integer scale) or "unit" ([-1, 1])
   // Visits the options of this type inside a FeatureOptions.
   void (*visit)(FeatureOptions& opts, OptionVisitor& v);
-  const FrameExtractionOptions& (*frame_options)(const FeatureOptions& opts);
+  // Kaldi's frame options, or their nearest equivalent (the rate, shift and
+  // length) for a type framed otherwise.
+  FrameExtractionOptions (*frame_options)(const FeatureOptions& opts);
+  // The framer of this type (framing.h); the options must be valid.
+  std::unique_ptr<Framer> (*make_framer)(const FeatureOptions& opts);
   // Validates this type's options and builds its computer; throws Error.
   std::unique_ptr<FeatureComputer> (*make_computer)(const FeatureOptions& opts);
 };
@@ -36,6 +41,10 @@ const std::vector<FeatureTypeInfo>& FeatureTypes();
 const FeatureTypeInfo& FeatureTypeInfoOf(FeatureType type);
 // By name; throws OptionError("feature", name, "expected ...") otherwise.
 const FeatureTypeInfo& FindFeatureType(const std::string& name);
+
+// The value of a full-scale sample the type expects: 32768 for "int16"
+// (Kaldi), 1 for "unit" (torchaudio.load's [-1, 1]).
+float FullScaleSample(FeatureType type);
 
 // Default options of `type` (its own defaults, e.g. MFCC's use_energy=true).
 FeatureOptions DefaultFeatureOptions(FeatureType type);

@@ -18,6 +18,7 @@
 #include "featpool/feature-computer.h"
 #include "featpool/feature-options.h"
 #include "featpool/frame-extractor.h"
+#include "featpool/framing.h"
 #include "featpool/matrix.h"
 
 namespace featpool {
@@ -25,17 +26,22 @@ namespace featpool {
 class OnlineExtractor {
  public:
   explicit OnlineExtractor(const FeatureOptions& opts);
+  // Frames with computer->MakeFramer().
   explicit OnlineExtractor(std::unique_ptr<FeatureComputer> computer);
 
   int32_t Dim() const { return computer_->Dim(); }
-  const FrameExtractionOptions& frame_options() const { return extractor_.options(); }
+  // Kaldi's frame options of the computer (or their nearest equivalent).
+  const FrameExtractionOptions& frame_options() const { return computer_->frame_options(); }
+  const Framer& framer() const { return *framer_; }
 
-  // Appends samples (Kaldi's integer scale). `sample_rate` must equal the
+  // Appends samples, on the feature type's scale (Kaldi's integer scale for
+  // the Kaldi types, [-1, 1] for the "unit" ones; feature-registry.h).
+  // `sample_rate` must equal the
   // configured sample frequency; throws Error otherwise, or after
   // InputFinished().
   void AcceptWaveform(float sample_rate, const float* samples, int64_t count);
-  // Marks the end of the stream; with snip_edges = false this makes the
-  // last frames (which reflect around the end) ready.
+  // Marks the end of the stream; this makes the last frames (which reflect
+  // around the end or read its padding) ready.
   void InputFinished();
   bool IsFinished() const { return finished_; }
 
@@ -60,7 +66,7 @@ class OnlineExtractor {
   void Reserve(int32_t num_frames);
 
   // Latency: how many samples must have arrived before frame `frame` is ready
-  // without InputFinished().
+  // without InputFinished() (a centred STFT looks n_fft/2 samples ahead).
   int64_t SamplesNeededForFrame(int32_t frame) const;
 
  private:
@@ -70,20 +76,20 @@ class OnlineExtractor {
   void DropUnneededSamples();
 
   std::unique_ptr<FeatureComputer> computer_;
-  FrameExtractor extractor_;
+  std::unique_ptr<Framer> framer_;
   bool need_raw_energy_;
-  std::vector<float> window_;    // scratch: one padded frame
-  std::vector<float> wave_;      // samples [wave_offset_, num_samples_)
+  std::vector<float> window_;  // scratch: one padded frame
+  std::vector<float> wave_;    // samples [wave_offset_, num_samples_)
   int64_t wave_offset_ = 0;
   int64_t num_samples_ = 0;
   bool finished_ = false;
-  Matrix frames_;                // frames from stored_first_ on
-  int32_t num_frames_ = 0;       // frames computed
-  int32_t first_frame_ = 0;      // first frame not released
-  int32_t stored_first_ = 0;     // frame held in frames_ row 0
+  Matrix frames_;             // frames from stored_first_ on
+  int32_t num_frames_ = 0;    // frames computed
+  int32_t first_frame_ = 0;   // first frame not released
+  int32_t stored_first_ = 0;  // frame held in frames_ row 0
 };
 
-// Offline feature extraction of a whole waveform (Kaldi's integer scale):
+// Offline feature extraction of a whole waveform (the type's sample scale):
 // the same computation as OnlineExtractor fed everything at once.
 Matrix ComputeFeatures(const FeatureOptions& opts, float sample_rate, const float* samples,
                        int64_t count);

@@ -1,0 +1,60 @@
+// The mel filter banks of torchaudio and librosa (HTK or Slaney scale, no
+// or Slaney area normalisation), as torchaudio.functional.melscale_fbanks
+// builds them; Kaldi's own bank is mel-bank.h. Stored as one contiguous
+// range of non-zero weights per filter, not a dense matrix.
+//
+// Thread safety: immutable after construction; share freely.
+#ifndef FEATPOOL_MEL_FILTERS_H_
+#define FEATPOOL_MEL_FILTERS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace featpool {
+
+enum class MelScaleType { kHtk, kSlaney };
+enum class MelNorm { kNone, kSlaney };
+
+// HTK: 2595 log10(1 + f/700). Slaney: f / (200/3) below 1 kHz, then
+// 15 + ln(f/1000) / (ln(6.4)/27) (torchaudio functional.py _hz_to_mel).
+double HzToMel(double hz, MelScaleType scale);
+double MelToHz(double mel, MelScaleType scale);
+
+struct MelFilterOptions {
+  double sample_rate = 16000.0;
+  int32_t n_fft = 400;  // n_fft/2 + 1 frequency bins
+  int32_t n_mels = 128;
+  double f_min = 0.0;     // Hz
+  double f_max = 8000.0;  // Hz
+  MelScaleType scale = MelScaleType::kHtk;
+  MelNorm norm = MelNorm::kNone;
+};
+
+class MelFilters {
+ public:
+  // The caller validates (n_fft >= 2, n_mels >= 1, 0 <= f_min < f_max).
+  // Filters that cover no frequency bin are kept, all zero, as torchaudio
+  // keeps them (it only warns).
+  explicit MelFilters(const MelFilterOptions& opts);
+
+  int32_t NumFilters() const { return static_cast<int32_t>(first_.size()); }
+  int32_t FirstIndex(int32_t m) const { return first_[static_cast<size_t>(m)]; }
+  int32_t Length(int32_t m) const { return length_[static_cast<size_t>(m)]; }
+  const float* Weights(int32_t m) const {
+    return weights_.data() + offset_[static_cast<size_t>(m)];
+  }
+
+  // mel[m] = sum_k weight[m][k] * spectrum[k] over the n_fft/2 + 1 bins.
+  void Compute(const float* spectrum, float* mel) const;
+
+ private:
+  std::vector<int32_t> first_;
+  std::vector<int32_t> length_;
+  std::vector<size_t> offset_;
+  std::vector<float> weights_;
+};
+
+}  // namespace featpool
+
+#endif  // FEATPOOL_MEL_FILTERS_H_
