@@ -64,6 +64,11 @@ CASES = [
           n_mels=32)),
     ("8k-htk-ln", "speech-8k",
      dict(sample_frequency=8000, n_fft=256, win_length=200, hop_length=80, n_mels=32, log="ln")),
+    # mel-mfcc: torchaudio.transforms.MFCC (top_db None) and librosa's lifter.
+    ("mfcc-db", "speech-16k", dict(feature="mel-mfcc", hop_length=160, n_mels=64, n_mfcc=40)),
+    ("mfcc-logmels-lifter", "speech-16k",
+     dict(feature="mel-mfcc", n_fft=512, win_length=400, hop_length=160, mel_scale="slaney",
+          norm="slaney", n_mels=40, n_mfcc=13, log_mels="true", lifter=22)),
     ("8k-slaney-constant", "speech-8k",
      dict(sample_frequency=8000, n_fft=200, hop_length=80, pad_mode="constant",
           mel_scale="slaney", norm="slaney", f_min=20, f_max=3800, n_mels=32)),
@@ -109,6 +114,20 @@ def compute(x, sr, o, dtype):
     m = t(x)  # [n_mels, frames]
     if o.get("frames", "all") == "drop-last":
         m = m[:, :-1]
+    if o.get("feature") == "mel-mfcc":  # torchaudio transforms.MFCC.forward
+        if o.get("log_mels", "false") == "true":
+            m = torch.log(m + 1e-6)
+        else:  # AmplitudeToDB("power", top_db=None)
+            m = 10.0 * torch.log10(torch.clamp(m, min=1e-10))
+        n_mfcc = int(o.get("n_mfcc", 40))
+        dct = torchaudio.functional.create_dct(n_mfcc, m.shape[0], "ortho").to(dtype)
+        m = torch.matmul(m.T, dct).T
+        lifter = float(o.get("lifter", 0))
+        if lifter > 0:  # librosa feature.mfcc: 1 + (L/2) sin(pi (n + 1) / L)
+            n = torch.arange(1, 1 + n_mfcc, dtype=dtype)
+            m = m * (1 + (lifter / 2) * torch.sin(torch.pi * n / lifter))[:, None]
+        torch.set_default_dtype(torch.float32)
+        return m.T.contiguous().numpy()
     log = o.get("log", "none")
     floor = float(o.get("log_floor", 1e-10))
     offset = float(o.get("log_offset", 0))

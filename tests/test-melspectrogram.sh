@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `featpool extract --feature=melspectrogram` through the real command: a
+# `featpool extract --feature=melspectrogram` (and mel-mfcc) through the real command: a
 # single file and batch mode, the unit sample scale ([-1, 1], as
 # torchaudio.load gives), torch.stft's frame counts (1 + L//hop, drop-last
 # L//hop), and option errors spelled as flags.
@@ -50,6 +50,11 @@ a = np.load("out/a.npy"); b = np.load("out/b.npy")
 assert a.shape == (41, 40) and b.shape == (81, 40), (a.shape, b.shape)
 PY
 
+# mel-mfcc: the DCT of the dB mel spectrogram, its own options.
+run 0 "$FEATPOOL" extract "$wav" --feature=mel-mfcc --n-mfcc=13 --lifter=22 -o c.npy
+"$PY" -c 'import numpy as np; c = np.load("c.npy"); assert c.shape == (41, 13), c.shape' ||
+  fail "mel-mfcc shape"
+
 # Errors name the flag; options of other types name their type.
 expect() {
   local name=$1 expected=$2; shift 2
@@ -64,5 +69,9 @@ expect bad-log "--log=log2" --feature=melspectrogram --log=log2
 expect fmin-fmax "--f-min=9000: must be below --f-max" --feature=melspectrogram --f-min=9000
 expect kaldi-option "--window-type=hann: is an option of fbank, mfcc and spectrogram, not of --feature=melspectrogram" \
   --feature=melspectrogram --window-type=hann
-expect stft-option "--n-mels=80: is an option of melspectrogram, not of --feature=fbank" --n-mels=80
+expect stft-option "--n-mels=80: is an option of melspectrogram and mel-mfcc, not of --feature=fbank" --n-mels=80
+expect mfcc-too-many "--n-mfcc=41: cannot exceed --n-mels=40" --feature=mel-mfcc --n-mels=40 \
+  --n-mfcc=41
+expect mfcc-log "--log=ln: is an option of melspectrogram, not of --feature=mel-mfcc" \
+  --feature=mel-mfcc --log=ln
 echo "ok"

@@ -1,6 +1,7 @@
 #include "featpool/feature-registry.h"
 
 #include "featpool/fbank.h"
+#include "featpool/mel-mfcc.h"
 #include "featpool/melspectrogram.h"
 #include "featpool/mfcc.h"
 #include "featpool/spectrogram.h"
@@ -47,6 +48,16 @@ const std::vector<FeatureTypeInfo> kFeatureTypes = {
      },
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<MelSpectrogramComputer>(o.melspectrogram);
+     }},
+    {FeatureType::kMelMfcc, "mel-mfcc",
+     "torchaudio MFCC: orthonormal DCT-II of the dB (or ln) mel spectrogram, no top_db", "unit",
+     [](FeatureOptions& o, OptionVisitor& v) { o.mel_mfcc.VisitOptions(v); },
+     [](const FeatureOptions& o) { return o.mel_mfcc.mel.FrameEquivalent(); },
+     [](const FeatureOptions& o) -> std::unique_ptr<Framer> {
+       return std::make_unique<StftFramer>(o.mel_mfcc.mel.Framing());
+     },
+     [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
+       return std::make_unique<MelMfccComputer>(o.mel_mfcc);
      }},
 };
 

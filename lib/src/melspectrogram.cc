@@ -39,6 +39,17 @@ const std::vector<std::string> kLogNames = {"none", "ln", "log10", "db"};
 // Keys and defaults of torchaudio.transforms.MelSpectrogram (0.13.1); the
 // rate shares Kaldi's key, as does the pre-emphasis coefficient.
 void MelSpectrogramOptions::VisitOptions(OptionVisitor& v) {
+  VisitSpectrumOptions(v);
+  v.Visit(Info("log", "", "Log step: none, ln, log10 or db (10 log10 of power)"),
+          OptionRef::Choice(&log, &kLogNames));
+  v.Visit(Info("log_floor", "", "The log's clamp: log(max(x, floor))", 0.0,
+               std::numeric_limits<double>::infinity(), true),
+          OptionRef::Of(&log_floor));
+  v.Visit(Info("log_offset", "", "> 0: log(x + offset) instead of the clamp (NeMo: 2^-24)", 0.0),
+          OptionRef::Of(&log_offset));
+}
+
+void MelSpectrogramOptions::VisitSpectrumOptions(OptionVisitor& v) {
   v.Visit(Info("sample_frequency", "Hz",
                "Sample rate the features are computed at; other rates are resampled", 0.0,
                std::numeric_limits<double>::infinity(), true),
@@ -73,13 +84,6 @@ void MelSpectrogramOptions::VisitOptions(OptionVisitor& v) {
           OptionRef::Choice(&norm, &kNormNames));
   v.Visit(Info("preemphasis_coefficient", "", "Pre-emphasis coefficient; 0 = off", 0.0, 1.0),
           OptionRef::Of(&preemph_coeff));
-  v.Visit(Info("log", "", "Log step: none, ln, log10 or db (10 log10 of power)"),
-          OptionRef::Choice(&log, &kLogNames));
-  v.Visit(Info("log_floor", "", "The log's clamp: log(max(x, floor))", 0.0,
-               std::numeric_limits<double>::infinity(), true),
-          OptionRef::Of(&log_floor));
-  v.Visit(Info("log_offset", "", "> 0: log(x + offset) instead of the clamp (NeMo: 2^-24)", 0.0),
-          OptionRef::Of(&log_offset));
 }
 
 StftFramingOptions MelSpectrogramOptions::Framing() const {
@@ -109,7 +113,9 @@ FrameExtractionOptions MelSpectrogramOptions::FrameEquivalent() const {
 }
 
 void MelSpectrogramOptions::Validate() const {
-  CheckOptionRanges(*this);
+  MelSpectrogramOptions copy = *this;
+  OptionLambda range([](const OptionInfo& info, const OptionRef& ref) { ref.CheckRange(info); });
+  copy.VisitOptions(range);
   if (n_fft % 2 != 0) {
     throw OptionError("n_fft", std::to_string(n_fft), "must be even (the real FFT)");
   }

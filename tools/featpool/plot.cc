@@ -84,6 +84,10 @@ void DescribeFeatures(const FeatureOptions& opts, int64_t dim, PlotGrid* grid, s
       grid->y_step = frame.samp_freq / frame.PaddedWindowSize() / 1000.0;
       grid->y_label = "frequency (kHz)";
       break;
+    case FeatureType::kMelMfcc:
+      *name = "mel-mfcc, " + std::to_string(dim) + " cepstra";
+      grid->y_label = "cepstral coefficient";
+      break;
     case FeatureType::kMelSpectrogram:
       *name = "melspectrogram, " + std::to_string(dim) + " mel bins";
       grid->y_label = "mel bin";

@@ -18,6 +18,7 @@
 #include "featpool/matrix.h"
 #include "featpool/mel-bank.h"
 #include "featpool/mel-filters.h"
+#include "featpool/mel-mfcc.h"
 #include "featpool/melspectrogram.h"
 #include "featpool/mfcc.h"
 #include "featpool/normalize.h"

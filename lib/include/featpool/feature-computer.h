@@ -37,7 +37,7 @@ class FeatureComputer {
   virtual void Compute(float raw_log_energy, float* window, float* feature) = 0;
 };
 
-enum class FeatureType { kFbank, kMfcc, kSpectrogram, kMelSpectrogram };
+enum class FeatureType { kFbank, kMfcc, kSpectrogram, kMelSpectrogram, kMelMfcc };
 
 // A name of the registry (feature-registry.h); throws OptionError("feature")
 // otherwise.

@@ -11,6 +11,7 @@
 #include "featpool/fbank.h"
 #include "featpool/feature-computer.h"
 #include "featpool/framing.h"
+#include "featpool/mel-mfcc.h"
 #include "featpool/melspectrogram.h"
 #include "featpool/mfcc.h"
 #include "featpool/spectrogram.h"
@@ -25,6 +26,7 @@ struct FeatureOptions {
   MfccOptions mfcc;
   SpectrogramOptions spectrogram;
   MelSpectrogramOptions melspectrogram;
+  MelMfccOptions mel_mfcc;
 
   // The chosen type's Kaldi frame options, or their nearest equivalent
   // (feature-registry.h).

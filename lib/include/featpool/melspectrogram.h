@@ -61,6 +61,8 @@ struct MelSpectrogramOptions {
   // Throws OptionError naming the option.
   void Validate() const;
   void VisitOptions(OptionVisitor& v);  // the field table (options.h)
+  // The table without the log step (mel-mfcc has its own).
+  void VisitSpectrumOptions(OptionVisitor& v);
 };
 
 class MelSpectrogramComputer : public FeatureComputer {

@@ -1,0 +1,89 @@
+#include "featpool/mel-mfcc.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "featpool/error.h"
+#include "featpool/options.h"
+#include "number-text.h"
+
+namespace featpool {
+namespace {
+
+OptionInfo Info(const char* key, const char* help, double min, double max) {
+  OptionInfo info;
+  info.key = key;
+  info.help = help;
+  info.min = min;
+  info.max = max;
+  return info;
+}
+
+MelSpectrogramOptions WithoutLog(MelSpectrogramOptions mel) {
+  mel.log = MelLog::kNone;
+  return mel;
+}
+
+}  // namespace
+
+// torchaudio 0.13.1 transforms.MFCC: n_mfcc=40, log_mels=False; librosa's
+// lifter (feature/spectral.py mfcc).
+void MelMfccOptions::VisitOptions(OptionVisitor& v) {
+  mel.VisitSpectrumOptions(v);
+  v.Visit(Info("n_mfcc", "Number of cepstra, at most n_mels", 1.0, 2147483647.0),
+          OptionRef::Of(&n_mfcc));
+  v.Visit(Info("log_mels", "ln(mel + 1e-6) instead of dB (10 log10(max(mel, 1e-10)))",
+               -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()),
+          OptionRef::Of(&log_mels));
+  v.Visit(Info("lifter", "librosa's lifter: 1 + (L/2) sin(pi (n + 1) / L); 0 = off", 0.0,
+               std::numeric_limits<double>::infinity()),
+          OptionRef::Of(&lifter));
+}
+
+void MelMfccOptions::Validate() const {
+  CheckOptionRanges(*this);
+  mel.Validate();
+  if (n_mfcc > mel.n_mels) {
+    throw OptionError("n_mfcc", std::to_string(n_mfcc),
+                      "cannot exceed {n_mels}=" + std::to_string(mel.n_mels));
+  }
+}
+
+// torchaudio functional.create_dct(n_mfcc, n_mels, "ortho"): dct[n][k] =
+// cos(pi / N (n + 1/2) k) x sqrt(2 / N), x 1/sqrt(2) for k = 0; the MFCC is
+// mel_db @ dct. The lifter multiplies cepstrum k.
+MelMfccComputer::MelMfccComputer(const MelMfccOptions& opts)
+    : opts_((opts.Validate(), opts)),
+      mel_(WithoutLog(opts.mel)),
+      dct_(static_cast<size_t>(opts.n_mfcc) * static_cast<size_t>(opts.mel.n_mels)),
+      mels_(static_cast<size_t>(opts.mel.n_mels)) {
+  const int32_t n = opts.mel.n_mels;
+  for (int32_t k = 0; k < opts.n_mfcc; ++k) {
+    const double lift =
+        opts.lifter > 0 ? 1.0 + 0.5 * opts.lifter * std::sin(M_PI * (k + 1) / opts.lifter) : 1.0;
+    for (int32_t i = 0; i < n; ++i) {
+      double d = std::cos(M_PI / n * (i + 0.5) * k) * std::sqrt(2.0 / n);
+      if (k == 0) d *= M_SQRT1_2;
+      dct_[static_cast<size_t>(k) * static_cast<size_t>(n) + static_cast<size_t>(i)] = d * lift;
+    }
+  }
+}
+
+void MelMfccComputer::Compute(float raw_log_energy, float* window, float* feature) {
+  mel_.Compute(raw_log_energy, window, mels_.data());
+  const int32_t n = opts_.mel.n_mels;
+  for (float& x : mels_) {
+    // torchaudio AmplitudeToDB("power"): 10 log10(clamp(x, 1e-10)).
+    x = opts_.log_mels ? std::log(x + 1e-6f) : 10.0f * std::log10(std::max(x, 1e-10f));
+  }
+  for (int32_t k = 0; k < opts_.n_mfcc; ++k) {
+    const double* row = dct_.data() + static_cast<size_t>(k) * static_cast<size_t>(n);
+    double sum = 0.0;
+    for (int32_t i = 0; i < n; ++i) sum += row[i] * mels_[static_cast<size_t>(i)];
+    feature[k] = static_cast<float>(sum);
+  }
+}
+
+}  // namespace featpool
