@@ -290,14 +290,16 @@ def test_batches_are_bit_identical_to_single_calls(speech):
         single = getattr(featpool, name)
         batched = getattr(featpool, name + "_batch")
         scale = None if t["sample_scale"] == "int16" else "int16"
-        expected = [single(x, snip_edges=False, sample_scale=scale) for x in batch]
+        # Kaldi's framing option; the STFT types centre their frames anyway.
+        kw = {"snip_edges": False} if any(f["key"] == "snip_edges" for f in t["fields"]) else {}
+        expected = [single(x, sample_scale=scale, **kw) for x in batch]
         for threads in (1, 2, 0):
-            got = batched(batch, snip_edges=False, sample_scale=scale, num_threads=threads)
+            got = batched(batch, sample_scale=scale, num_threads=threads, **kw)
             assert len(got) == len(batch)
             for g, e in zip(got, expected):
                 np.testing.assert_array_equal(g, e)
-        padded, lengths = batched(batch, snip_edges=False, sample_scale=scale, padded=True,
-                                  padding_value=-1.0)
+        padded, lengths = batched(batch, sample_scale=scale, padded=True, padding_value=-1.0,
+                                  **kw)
         assert lengths.dtype == np.int64 and list(lengths) == [len(e) for e in expected]
         assert padded.shape == (len(batch), max(lengths), expected[0].shape[1])
         for i, e in enumerate(expected):
