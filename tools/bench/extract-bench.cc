@@ -1,4 +1,4 @@
-// Extraction benchmarks: offline fbank/MFCC/spectrogram, the streaming path in
+// Extraction benchmarks: offline fbank/MFCC/spectrogram/melspectrogram, the streaming path in
 // 10 ms chunks, and the whole file-to-.npy path, on 600 s of the sample speech
 // (tiled). Counters: "x_realtime" is seconds of audio per second of CPU.
 #include <benchmark/benchmark.h>
@@ -21,6 +21,12 @@ FeatureOptions Options(FeatureType type) {
   FeatureOptions opts;
   opts.type = type;
   opts.fbank.mel_opts.num_bins = 80;
+  // Whisper's per-frame part: 10 ms hop, 400-point FFT, 80 Slaney mels, log10.
+  opts.melspectrogram.hop_length = 160;
+  opts.melspectrogram.n_mels = 80;
+  opts.melspectrogram.mel_scale = MelScaleType::kSlaney;
+  opts.melspectrogram.norm = MelNorm::kSlaney;
+  opts.melspectrogram.log = MelLog::kLog10;
   return opts;
 }
 
@@ -36,6 +42,8 @@ void BM_Extract(benchmark::State& state, FeatureType type) {
 BENCHMARK_CAPTURE(BM_Extract, fbank80, FeatureType::kFbank)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Extract, mfcc13, FeatureType::kMfcc)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Extract, spectrogram, FeatureType::kSpectrogram)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Extract, melspectrogram80, FeatureType::kMelSpectrogram)
     ->Unit(benchmark::kMillisecond);
 
 // A microphone's 10 ms chunks; the caller releases frames as it consumes them.
@@ -66,6 +74,8 @@ void BM_Streaming10ms(benchmark::State& state, FeatureType type) {
 BENCHMARK_CAPTURE(BM_Streaming10ms, fbank80, FeatureType::kFbank)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Streaming10ms, mfcc13, FeatureType::kMfcc)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Streaming10ms, spectrogram, FeatureType::kSpectrogram)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Streaming10ms, melspectrogram80, FeatureType::kMelSpectrogram)
     ->Unit(benchmark::kMillisecond);
 
 // File in, .npy out: decoding, extraction and writing, as `featpool extract`.
