@@ -25,12 +25,19 @@ const std::vector<FeatureTypeInfo> kFeatureTypes = {
      Kaldi<FbankFrame>,
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<FbankComputer>(o.fbank);
+     },
+     [](const FeatureOptions& o, int64_t) {
+       return FeatureColumns{"fbank, " + std::to_string(o.fbank.mel_opts.num_bins) + " mel bins",
+                             o.fbank.use_energy ? "dimension (energy, mel bins)" : "mel bin"};
      }},
     {FeatureType::kMfcc, "mfcc", "Kaldi MFCC (compute-mfcc-feats)", "int16",
      [](FeatureOptions& o, OptionVisitor& v) { o.mfcc.VisitOptions(v); }, MfccFrame,
      Kaldi<MfccFrame>,
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<MfccComputer>(o.mfcc);
+     },
+     [](const FeatureOptions&, int64_t dim) {
+       return FeatureColumns{"mfcc, " + std::to_string(dim) + " cepstra", "cepstral coefficient"};
      }},
     {FeatureType::kSpectrogram, "spectrogram",
      "Kaldi log power spectrogram (compute-spectrogram-feats)", "int16",
@@ -38,6 +45,12 @@ const std::vector<FeatureTypeInfo> kFeatureTypes = {
      Kaldi<SpectrogramFrame>,
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<SpectrogramComputer>(o.spectrogram);
+     },
+     [](const FeatureOptions& o, int64_t dim) {
+       // Bin k is at k * rate / padded (column 0 carries the log energy).
+       const FrameExtractionOptions& f = o.spectrogram.frame_opts;
+       return FeatureColumns{"spectrogram, " + std::to_string(dim) + " bins", "frequency (kHz)",
+                             0.0, f.samp_freq / f.PaddedWindowSize() / 1000.0};
      }},
     {FeatureType::kMelSpectrogram, "melspectrogram",
      "torchaudio MelSpectrogram (centred STFT, HTK or Slaney mel), optional log", "unit",
@@ -48,6 +61,9 @@ const std::vector<FeatureTypeInfo> kFeatureTypes = {
      },
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<MelSpectrogramComputer>(o.melspectrogram);
+     },
+     [](const FeatureOptions&, int64_t dim) {
+       return FeatureColumns{"melspectrogram, " + std::to_string(dim) + " mel bins", "mel bin"};
      }},
     {FeatureType::kMelMfcc, "mel-mfcc",
      "torchaudio MFCC: orthonormal DCT-II of the dB (or ln) mel spectrogram, no top_db", "unit",
@@ -58,6 +74,10 @@ const std::vector<FeatureTypeInfo> kFeatureTypes = {
      },
      [](const FeatureOptions& o) -> std::unique_ptr<FeatureComputer> {
        return std::make_unique<MelMfccComputer>(o.mel_mfcc);
+     },
+     [](const FeatureOptions&, int64_t dim) {
+       return FeatureColumns{"mel-mfcc, " + std::to_string(dim) + " cepstra",
+                             "cepstral coefficient"};
      }},
 };
 

@@ -65,34 +65,13 @@ bool Streams(PoolMode mode) {
   return mode != PoolMode::kAdaptiveMax && mode != PoolMode::kAdaptiveAvg;
 }
 
-// The features' y axis: mel bins, cepstra or frequency.
+// The features' y axis: mel bins, cepstra or frequency (the registry says).
 void DescribeFeatures(const FeatureOptions& opts, int64_t dim, PlotGrid* grid, std::string* name) {
-  const FrameExtractionOptions& frame = opts.frame_opts();
-  switch (opts.type) {
-    case FeatureType::kFbank:
-      *name = "fbank, " + std::to_string(opts.fbank.mel_opts.num_bins) + " mel bins";
-      grid->y_label = opts.fbank.use_energy ? "dimension (energy, mel bins)" : "mel bin";
-      break;
-    case FeatureType::kMfcc:
-      *name = "mfcc, " + std::to_string(dim) + " cepstra";
-      grid->y_label = "cepstral coefficient";
-      break;
-    case FeatureType::kSpectrogram:
-      // Bin k is at k * rate / padded (column 0 carries the log energy).
-      *name = "spectrogram, " + std::to_string(dim) + " bins";
-      grid->y_first = 0.0;
-      grid->y_step = frame.samp_freq / frame.PaddedWindowSize() / 1000.0;
-      grid->y_label = "frequency (kHz)";
-      break;
-    case FeatureType::kMelMfcc:
-      *name = "mel-mfcc, " + std::to_string(dim) + " cepstra";
-      grid->y_label = "cepstral coefficient";
-      break;
-    case FeatureType::kMelSpectrogram:
-      *name = "melspectrogram, " + std::to_string(dim) + " mel bins";
-      grid->y_label = "mel bin";
-      break;
-  }
+  const FeatureColumns columns = FeatureTypeInfoOf(opts.type).columns(opts, dim);
+  *name = columns.title;
+  grid->y_label = columns.label;
+  grid->y_first = columns.first;
+  grid->y_step = columns.step;
 }
 
 void PlotNpy(const std::string& input, const FeatureFlags& features, const PoolFlagSet& pool,

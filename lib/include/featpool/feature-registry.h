@@ -20,6 +20,15 @@
 
 namespace featpool {
 
+// How the columns of a type's features read, for pictures (featpool plot):
+// a title and the y axis.
+struct FeatureColumns {
+  std::string title;  // "fbank, 80 mel bins"
+  std::string label;  // "mel bin", "frequency (kHz)"
+  double first = 0.0; // the value of column 0 on that axis
+  double step = 1.0;  // and the step between columns
+};
+
 struct FeatureTypeInfo {
   FeatureType type;
   const char* name;          // "fbank": the --feature value and the Python function
@@ -34,6 +43,8 @@ struct FeatureTypeInfo {
   std::unique_ptr<Framer> (*make_framer)(const FeatureOptions& opts);
   // Validates this type's options and builds its computer; throws Error.
   std::unique_ptr<FeatureComputer> (*make_computer)(const FeatureOptions& opts);
+  // Its columns (`dim` of them), for pictures.
+  FeatureColumns (*columns)(const FeatureOptions& opts, int64_t dim);
 };
 
 // Every feature type, in the order --help lists them.
