@@ -27,6 +27,30 @@ for name, cols in [("kaldi-fbank-80", 80), ("kaldi-mfcc-13", 13), ("kaldi-mfcc-h
     assert a.shape[1] == cols, (name, a.shape)
 PY
 
+# Every shipped preset loads and runs (the model presets' values are
+# checked by test-dialect-presets.sh); funasr-paraformer needs the model's
+# am.mvn, here a stats file of the right width.
+"$PY" - <<'PY'
+import numpy as np
+dim = 560
+with open("am.mvn", "w") as f:
+    f.write("<Nnet>\n<Splice> %d %d\n[ 0 ]\n<AddShift> %d %d\n<LearnRateCoef> 0 [ %s ]\n"
+            "<Rescale> %d %d\n<LearnRateCoef> 0 [ %s ]\n</Nnet>\n"
+            % (dim, dim, dim, dim, " ".join(["-1"] * dim), dim, dim, " ".join(["0.5"] * dim)))
+PY
+declare -A width=([whisper]=80 [whisper-128]=128 [nemo-80]=80 [nemo-128]=128 [espnet]=80
+  [funasr-paraformer]=560 [kaldi-fbank-80]=80 [kaldi-mfcc-13]=13 [kaldi-mfcc-hires]=40)
+for conf in "$FEATPOOL_SOURCE_DIR"/data/conf/presets/*.conf; do
+  name=$(basename "$conf" .conf)
+  [[ -n "${width[$name]:-}" ]] || fail "preset $name has no expected width here"
+  stats=()
+  [[ $name != funasr-* ]] || stats=(--cmvn-stats=am.mvn)
+  "$FEATPOOL" extract "$WAV" --preset="$name" "${stats[@]}" -o "all.$name.npy"
+  "$PY" -c "import numpy as np, sys; a = np.load(sys.argv[1]); assert a.ndim == 2 and \
+a.shape[1] == int(sys.argv[2]) and a.shape[0] > 0 and np.isfinite(a).all(), a.shape" \
+    "all.$name.npy" "${width[$name]}" || fail "preset $name"
+done
+
 # Later flags override the preset's, wherever they stand; a --config after
 # the preset overrides it too.
 "$FEATPOOL" extract --num-mel-bins=40 "$WAV" --preset=kaldi-fbank-80 -o over.npy
