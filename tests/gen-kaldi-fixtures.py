@@ -223,6 +223,7 @@ TORCH_NAMES = {
     "low-freq": "low_freq", "high-freq": "high_freq", "num-mel-bins": "num_mel_bins",
     "use-energy": "use_energy", "htk-compat": "htk_compat", "use-log-fbank": "use_log_fbank",
     "use-power": "use_power", "num-ceps": "num_ceps", "cepstral-lifter": "cepstral_lifter",
+    "vtln-warp": "vtln_warp", "vtln-low": "vtln_low", "vtln-high": "vtln_high",
 }
 
 F16 = "speech-16k.wav"
@@ -291,6 +292,13 @@ CASES = [
     ("fbank-stereo-ch1", "fbank", "speech-16k-stereo.wav@1", {"channel": "1"}),
     ("fbank-stereo-mix", "fbank", "speech-16k-stereo.wav@mix", {"channel": "mix"}),
     ("fbank-tiny-nosnip", "fbank", "tiny-16k.wav", NO_SNIP),
+    # VTLN (Kaldi MelBanks with vtln_warp_factor; cutoffs 100 and -500 Hz).
+    ("fbank-vtln-0.9", "fbank", F16, {"vtln-warp": 0.9}),
+    ("fbank-vtln-1.1", "fbank", F16, {"vtln-warp": 1.1}),
+    ("fbank-vtln-0.85-cutoffs", "fbank", F16,
+     {"vtln-warp": 0.85, "vtln-low": 300.0, "vtln-high": 6000.0, "num-mel-bins": 40}),
+    ("fbank-vtln-1.15-8k-nosnip", "fbank", F8,
+     {"sample-frequency": 8000.0, "vtln-warp": 1.15, "vtln-high": -300.0, **NO_SNIP}),
     # MFCC.
     ("mfcc-default", "mfcc", F16, {}),
     ("mfcc-nosnip", "mfcc", F16, NO_SNIP),
@@ -302,6 +310,8 @@ CASES = [
      {"num-mel-bins": 40, "num-ceps": 20, "cepstral-lifter": 30.0, "window-type": "hamming"}),
     ("mfcc-energy-floor-windowed", "mfcc", F16,
      {"energy-floor": 1e6, "raw-energy": False, "window-type": "hanning"}),
+    ("mfcc-vtln-0.9", "mfcc", F16, {"vtln-warp": 0.9}),
+    ("mfcc-vtln-1.1-energy-htk", "mfcc", F16, {"vtln-warp": 1.1, "htk-compat": True}),
     ("mfcc-8k", "mfcc", F8, {"sample-frequency": 8000.0, "high-freq": -200.0}),
     ("mfcc-s24-nopow2", "mfcc", "speech-16k-s24.wav",
      {"frame-length": 20.0, "round-to-power-of-two": False, "window-type": "blackman"}),
@@ -379,7 +389,8 @@ def compute(feature, samples, kwargs, dtype):
         fn = {"fbank": kaldi.fbank, "mfcc": kaldi.mfcc, "spectrogram": kaldi.spectrogram}[feature]
         if feature == "spectrogram":
             kwargs = {k: v for k, v in kwargs.items()
-                      if k not in ("low_freq", "high_freq", "num_mel_bins")}
+                      if k not in ("low_freq", "high_freq", "num_mel_bins", "vtln_warp",
+                                   "vtln_low", "vtln_high")}
         out = fn(wave_t, **kwargs)
         return out.numpy().astype(np.float64 if dtype == torch.float64 else np.float32)
     finally:
@@ -413,7 +424,9 @@ def main():
                 2 ** (int(kwargs["sample_frequency"] * kwargs["frame_length"] * 0.001) - 1).bit_length()
                 if kwargs["round_to_power_of_two"] else
                 int(kwargs["sample_frequency"] * kwargs["frame_length"] * 0.001),
-                kwargs["sample_frequency"], kwargs["low_freq"], kwargs["high_freq"], 100.0, -500.0, 1.0)
+                kwargs["sample_frequency"], kwargs["low_freq"], kwargs["high_freq"],
+                kwargs.get("vtln_low", 100.0), kwargs.get("vtln_high", -500.0),
+                kwargs.get("vtln_warp", 1.0))
             assert bool(((bins > 0).sum(1) > 0).all()), name + ": a mel bin is empty"
         ref = compute(feature, samples, kwargs, torch.float64)
         f32 = compute(feature, samples.astype(np.float32), kwargs, torch.float32)

@@ -92,6 +92,15 @@ void MelBanksOptions::VisitOptions(OptionVisitor& v) {
   v.Visit(Info("low_freq", "Hz", "Low cutoff of the mel bins", 0.0), OptionRef::Of(&low_freq));
   v.Visit(Info("high_freq", "Hz", "High cutoff of the mel bins; <= 0 is an offset from Nyquist"),
           OptionRef::Of(&high_freq));
+  // Kaldi MelBanksOptions::Register() (vtln-low, vtln-high) and
+  // compute-fbank-feats / compute-mfcc-feats (vtln-warp).
+  v.Visit(Positive("vtln_warp", "", "VTLN warp factor; 1 = off"), OptionRef::Of(&vtln_warp));
+  v.Visit(Info("vtln_low", "Hz", "Low inflection point of the VTLN warp (above low_freq)"),
+          OptionRef::Of(&vtln_low));
+  v.Visit(Info("vtln_high", "Hz",
+               "High inflection point of the VTLN warp (below high_freq); < 0 is an offset "
+               "from Nyquist"),
+          OptionRef::Of(&vtln_high));
 }
 
 void FbankOptions::VisitOptions(OptionVisitor& v) {

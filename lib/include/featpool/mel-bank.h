@@ -21,6 +21,11 @@ struct MelBanksOptions {
   float low_freq = 20.0f;  // Hz
   float high_freq = 0.0f;  // Hz; <= 0 means Nyquist + high_freq
   bool htk_mode = false;   // replicate HTK's zeroed first weight of bin 0
+  // VTLN (Kaldi MelBanksOptions vtln_low/vtln_high; the warp factor is
+  // compute-fbank-feats' --vtln-warp, passed to MelBanks' constructor).
+  float vtln_warp = 1.0f;     // 1 = no warping
+  float vtln_low = 100.0f;    // Hz, lower inflection point of the warp
+  float vtln_high = -500.0f;  // Hz; < 0 means Nyquist + vtln_high
 
   void VisitOptions(OptionVisitor& v);  // the field table (options.h)
 };
@@ -29,11 +34,24 @@ struct MelBanksOptions {
 double MelScale(double hz);
 double InverseMelScale(double mel);
 
+// Kaldi mel-computations.cc MelBanks::VtlnWarpFreq(): the piecewise linear
+// warp F with F(low_freq) = low_freq, F(high_freq) = high_freq, F(f) = f / warp
+// between the inflection points l = vtln_low * max(1, warp) and
+// h = vtln_high * min(1, warp). Frequencies outside [low_freq, high_freq] are
+// returned unchanged. Throws Error unless low_freq < vtln_low and
+// vtln_high < high_freq (vtln_high already resolved against Nyquist).
+double VtlnWarpFreq(double vtln_low, double vtln_high, double low_freq, double high_freq,
+                    double warp, double freq);
+// Kaldi MelBanks::VtlnWarpMelFreq(): VtlnWarpFreq on the mel scale.
+double VtlnWarpMelFreq(double vtln_low, double vtln_high, double low_freq, double high_freq,
+                       double warp, double mel);
+
 class MelBank {
  public:
-  // Throws OptionError (num_mel_bins, high_freq) for fewer than 3 bins, a
-  // bad frequency range, or a bin that covers no FFT bin (too many bins for
-  // the FFT size).
+  // Throws OptionError (num_mel_bins, high_freq, vtln_low, vtln_high,
+  // vtln_warp) for fewer than 3 bins, a bad frequency range, bad VTLN cutoffs
+  // with a warp other than 1, or a bin that covers no FFT bin (too many bins
+  // for the FFT size).
   MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& frame_opts);
 
   int32_t NumBins() const { return static_cast<int32_t>(first_.size()); }
