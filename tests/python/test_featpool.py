@@ -287,7 +287,12 @@ def test_errors_name_the_python_keyword(speech):
     with pytest.raises(featpool.Error, match="disagree"):
         featpool.fbank(samples, 8000, sample_frequency=16000)
     with pytest.raises(TypeError):
-        featpool.fbank(samples, vtln_warp=1.0)  # not supported: no silent ignore
+        featpool.fbank(samples, warp_factor=1.0)  # unknown: no silent ignore
+    with pytest.raises(featpool.Error, match="vtln_low"):
+        featpool.fbank(samples, vtln_warp=0.9, vtln_low=10.0)
+    # VTLN is a keyword like any table option; warp 1 is no warp.
+    assert (featpool.fbank(samples, vtln_warp=1.0) == featpool.fbank(samples)).all()
+    assert not (featpool.fbank(samples, vtln_warp=0.9) == featpool.fbank(samples)).all()
 
 
 def test_threads_compute_identical_results(speech):
