@@ -219,6 +219,32 @@ def espnet(x, dtype):
     return (s - s.mean(1, keepdim=True)).T, strong.T, torch.full((80,), 2e-4)
 
 
+def speechbrain(x, dtype):
+    """SpeechBrain Fbank with its defaults (lobes/features.py l.98-115):
+    processing/features.py STFT (l.109-188), spectral_magnitude (power),
+    Filterbank "triangular" (l.437-586) and _amplitude_to_DB (l.736-759)."""
+    x = x.to(dtype)
+    window = torch.hamming_window(400, dtype=dtype)  # periodic
+    s = torch.stft(x, 400, 160, 400, window=window, center=True, pad_mode="constant",
+                   return_complex=True)
+    s = s.real ** 2 + s.imag ** 2
+    mel = torch.linspace(0.0, 2595.0 * math.log10(1.0 + 8000 / 700.0), 42, dtype=torch.float64)
+    hz = 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
+    band = (hz[1:] - hz[:-1])[:-1]
+    f_central = hz[1:-1]
+    all_freqs = torch.linspace(0, 8000, 201, dtype=torch.float64)
+    slope = (all_freqs[None, :] - f_central[:, None]) / band[:, None]
+    fb = torch.clamp(torch.minimum(1.0 + slope, 1.0 - slope), min=0.0)  # [40, 201]
+    m = fb.to(dtype) @ s
+    strong = strong_mask(m)
+    db = 10.0 * torch.log10(torch.clamp(m, min=1e-10))  # ref_value 1.0: - 0
+    clamped = db < db.max() - 80.0
+    db = torch.maximum(db, db.max() - 80.0)
+    # Strong, or floored (the utterance max's value): 1e-4 relative in power
+    # is 10 / ln 10 x 1e-4 dB.
+    return db.T, (strong | clamped).T, torch.full((40,), 10.0 * 1e-4 / math.log(10))
+
+
 def funasr_cmvn_file(path, dim=560):
     """A small synthetic am.mvn in the Kaldi nnet1 text form FunASR's
     load_cmvn reads (wav_frontend.py l.15-43): shift = -mean, scale = 1/std."""
@@ -288,6 +314,7 @@ def write_presets(x16):
         "nemo-80": lambda d: nemo(x, 80, d),
         "nemo-128": lambda d: nemo(x, 128, d),
         "espnet": lambda d: espnet(x, d),
+        "speechbrain": lambda d: speechbrain(x, d),
         "funasr-paraformer": lambda d: funasr(x, cmvn, d),
     }
     for name, run in runs.items():

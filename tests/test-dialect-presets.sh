@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The model presets (data/conf/presets/{whisper,whisper-128,nemo-80,nemo-128,
-# espnet,funasr-paraformer}.conf) against each model's frontend written in
+# espnet,speechbrain,funasr-paraformer}.conf) against each model's frontend written in
 # torch from its source (tests/gen-dialect-fixtures.py: whisper/audio.py,
 # NeMo FilterbankFeatures in eval mode, ESPnet2 DefaultFrontend with
-# utterance_mvn, FunASR WavFrontend's fbank + apply_lfr + apply_cmvn with a
+# utterance_mvn, SpeechBrain Fbank (its symmetric triangles: --mel-shape), FunASR WavFrontend's fbank + apply_lfr + apply_cmvn with a
 # synthetic am.mvn), in float64, on 1.3 s of real speech whose length is not a
 # multiple of the hop. Shapes must be exact. Values:
 #  * STRONG ones (within 50 dB of the frame's peak in power, or Whisper's
@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DIR="$FEATPOOL_SOURCE_DIR/tests/data/dialects/presets"
 WAV="$DIR/speech-1.3s.wav"
 
-for name in whisper whisper-128 nemo-80 nemo-128 espnet; do
+for name in whisper whisper-128 nemo-80 nemo-128 espnet speechbrain; do
   "$FEATPOOL" extract "$WAV" --preset=$name -o $name.npy
 done
 "$FEATPOOL" extract "$WAV" --preset=funasr-paraformer --cmvn-stats="$DIR/am.mvn" \
@@ -29,7 +29,8 @@ done
 import sys
 import numpy as np
 d = sys.argv[1]
-for name in ["whisper", "whisper-128", "nemo-80", "nemo-128", "espnet", "funasr-paraformer"]:
+for name in ["whisper", "whisper-128", "nemo-80", "nemo-128", "espnet", "speechbrain",
+             "funasr-paraformer"]:
     got = np.load(name + ".npy").astype(np.float64)
     ref = np.load("%s/%s.f64.npy" % (d, name)).astype(np.float64)
     f32 = np.load("%s/%s.f32.npy" % (d, name)).astype(np.float64)

@@ -39,7 +39,7 @@ with open("am.mvn", "w") as f:
             % (dim, dim, dim, dim, " ".join(["-1"] * dim), dim, dim, " ".join(["0.5"] * dim)))
 PY
 declare -A width=([whisper]=80 [whisper-128]=128 [nemo-80]=80 [nemo-128]=128 [espnet]=80
-  [funasr-paraformer]=560 [kaldi-fbank-80]=80 [kaldi-mfcc-13]=13 [kaldi-mfcc-hires]=40)
+  [funasr-paraformer]=560 [speechbrain]=40 [kaldi-fbank-80]=80 [kaldi-mfcc-13]=13 [kaldi-mfcc-hires]=40)
 for conf in "$FEATPOOL_SOURCE_DIR"/data/conf/presets/*.conf; do
   name=$(basename "$conf" .conf)
   [[ -n "${width[$name]:-}" ]] || fail "preset $name has no expected width here"

@@ -32,7 +32,10 @@ double MelToHz(double mel, MelScaleType scale) {
 // (n_freqs - 1) (linspace up to the integer Nyquist), the n_mels + 2 band
 // edges are evenly spaced in mel, filter m is max(0, min(down, up)) with
 // down = (f - f[m]) / (f[m+1] - f[m]) and up = (f[m+2] - f) / (f[m+2] -
-// f[m+1]); the Slaney norm multiplies it by 2 / (f[m+2] - f[m]).
+// f[m+1]); the Slaney norm multiplies it by 2 / (f[m+2] - f[m]). The
+// symmetric shape is SpeechBrain's (processing/features.py Filterbank,
+// _create_fbank_matrix, "triangular"): band = f[m+1] - f[m], filter m is
+// max(0, min(1 + (f - f[m+1]) / band, 1 - (f - f[m+1]) / band)).
 MelFilters::MelFilters(const MelFilterOptions& opts) {
   const int32_t n_freqs = opts.n_fft / 2 + 1;
   const double top = std::floor(opts.sample_rate / 2.0);
@@ -54,8 +57,9 @@ MelFilters::MelFilters(const MelFilterOptions& opts) {
     int32_t last = -1;
     for (int32_t k = 0; k < n_freqs; ++k) {
       const double f = freq(k);
-      const double down = (f - lo) / (mid - lo);
-      const double up = (hi - f) / (hi - mid);
+      const bool symmetric = opts.shape == MelShape::kSymmetric;
+      const double down = symmetric ? 1.0 + (f - mid) / (mid - lo) : (f - lo) / (mid - lo);
+      const double up = symmetric ? 1.0 - (f - mid) / (mid - lo) : (hi - f) / (hi - mid);
       const double w = std::max(0.0, std::min(down, up));
       if (w <= 0.0) {
         if (first >= 0) break;  // past the triangle

@@ -32,6 +32,7 @@ const std::vector<std::string> kPadModeNames = {"reflect", "constant"};
 const std::vector<std::string> kFramesNames = {"all", "drop-last"};
 const std::vector<std::string> kScaleNames = {"htk", "slaney"};
 const std::vector<std::string> kNormNames = {"none", "slaney"};
+const std::vector<std::string> kShapeNames = {"triangle", "symmetric"};
 const std::vector<std::string> kLogNames = {"none", "ln", "log10", "db"};
 
 }  // namespace
@@ -82,6 +83,10 @@ void MelSpectrogramOptions::VisitSpectrumOptions(OptionVisitor& v) {
           OptionRef::Choice(&mel_scale, &kScaleNames));
   v.Visit(Info("norm", "", "Filter normalisation: none (peak 1) or slaney (area)"),
           OptionRef::Choice(&norm, &kNormNames));
+  v.Visit(Info("mel_shape", "",
+               "Filter shape: triangle (edge m to m+2, torchaudio, librosa) or symmetric "
+               "(SpeechBrain: symmetric in Hz about edge m+1, half-width the left spacing)"),
+          OptionRef::Choice(&mel_shape, &kShapeNames));
   v.Visit(Info("preemphasis_coefficient", "", "Pre-emphasis coefficient; 0 = off", 0.0, 1.0),
           OptionRef::Of(&preemph_coeff));
 }
@@ -145,6 +150,7 @@ MelSpectrogramComputer::MelSpectrogramComputer(const MelSpectrogramOptions& opts
         m.f_max = opts.FMax();
         m.scale = opts.mel_scale;
         m.norm = opts.norm;
+        m.shape = opts.mel_shape;
         return m;
       }()),
       fft_(opts.n_fft),

@@ -15,6 +15,11 @@ namespace featpool {
 
 enum class MelScaleType { kHtk, kSlaney };
 enum class MelNorm { kNone, kSlaney };
+// kTriangle: torchaudio/librosa's triangle from edge m to edge m + 2 with its
+// peak at edge m + 1; kSymmetric: SpeechBrain's Filterbank (processing/
+// features.py, filter_shape "triangular"), a triangle symmetric in Hz about
+// edge m + 1 with half-width edge[m + 1] - edge[m] (the left spacing).
+enum class MelShape { kTriangle, kSymmetric };
 
 // HTK: 2595 log10(1 + f/700). Slaney: f / (200/3) below 1 kHz, then
 // 15 + ln(f/1000) / (ln(6.4)/27) (torchaudio functional.py _hz_to_mel).
@@ -29,6 +34,7 @@ struct MelFilterOptions {
   double f_max = 8000.0;  // Hz
   MelScaleType scale = MelScaleType::kHtk;
   MelNorm norm = MelNorm::kNone;
+  MelShape shape = MelShape::kTriangle;
 };
 
 class MelFilters {

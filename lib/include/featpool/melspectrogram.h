@@ -46,6 +46,7 @@ struct MelSpectrogramOptions {
   int32_t n_mels = 128;
   MelScaleType mel_scale = MelScaleType::kHtk;
   MelNorm norm = MelNorm::kNone;
+  MelShape mel_shape = MelShape::kTriangle;
   float preemph_coeff = 0.0f;  // NeMo's preemph, before the padding; 0 = off
   MelLog log = MelLog::kNone;
   float log_floor = 1e-10f;
