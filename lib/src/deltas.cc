@@ -7,23 +7,12 @@
 #include "stages.h"
 
 namespace featpool {
-namespace {
-
-OptionInfo Info(const char* key, const char* help, double min, double max) {
-  OptionInfo info;
-  info.key = key;
-  info.help = help;
-  info.min = min;
-  info.max = max;
-  return info;
-}
-
-}  // namespace
-
 void DeltaOptions::VisitOptions(OptionVisitor& v) {
-  v.Visit(Info("deltas", "Delta orders appended (Kaldi add-deltas --delta-order; 0 = off)", 0, 999),
-          OptionRef::Of(&order));
-  v.Visit(Info("delta_window", "Delta window: 2 * N + 1 frames per order", 1, 999),
+  v.Visit(
+      OptionInfo::Range("deltas", "",
+                        "Delta orders appended (Kaldi add-deltas --delta-order; 0 = off)", 0, 999),
+      OptionRef::Of(&order));
+  v.Visit(OptionInfo::Range("delta_window", "", "Delta window: 2 * N + 1 frames per order", 1, 999),
           OptionRef::Of(&window));
 }
 

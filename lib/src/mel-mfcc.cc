@@ -12,15 +12,6 @@
 namespace featpool {
 namespace {
 
-OptionInfo Info(const char* key, const char* help, double min, double max) {
-  OptionInfo info;
-  info.key = key;
-  info.help = help;
-  info.min = min;
-  info.max = max;
-  return info;
-}
-
 MelSpectrogramOptions WithoutLog(MelSpectrogramOptions mel) {
   mel.log = MelLog::kNone;
   return mel;
@@ -32,14 +23,16 @@ MelSpectrogramOptions WithoutLog(MelSpectrogramOptions mel) {
 // lifter (feature/spectral.py mfcc).
 void MelMfccOptions::VisitOptions(OptionVisitor& v) {
   mel.VisitSpectrumOptions(v);
-  v.Visit(Info("n_mfcc", "Number of cepstra, at most n_mels", 1.0, 2147483647.0),
+  v.Visit(OptionInfo::Range("n_mfcc", "", "Number of cepstra, at most n_mels", 1.0, 2147483647.0),
           OptionRef::Of(&n_mfcc));
-  v.Visit(Info("log_mels", "ln(mel + 1e-6) instead of dB (10 log10(max(mel, 1e-10)))",
-               -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()),
+  v.Visit(OptionInfo::Range(
+              "log_mels", "", "ln(mel + 1e-6) instead of dB (10 log10(max(mel, 1e-10)))",
+              -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()),
           OptionRef::Of(&log_mels));
-  v.Visit(Info("lifter", "librosa's lifter: 1 + (L/2) sin(pi (n + 1) / L); 0 = off", 0.0,
-               std::numeric_limits<double>::infinity()),
-          OptionRef::Of(&lifter));
+  v.Visit(
+      OptionInfo::Range("lifter", "", "librosa's lifter: 1 + (L/2) sin(pi (n + 1) / L); 0 = off",
+                        0.0, std::numeric_limits<double>::infinity()),
+      OptionRef::Of(&lifter));
 }
 
 void MelMfccOptions::Validate() const {

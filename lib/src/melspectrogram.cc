@@ -11,19 +11,6 @@
 namespace featpool {
 namespace {
 
-OptionInfo Info(const char* key, const char* unit, const char* help,
-                double min = -std::numeric_limits<double>::infinity(),
-                double max = std::numeric_limits<double>::infinity(), bool min_open = false) {
-  OptionInfo info;
-  info.key = key;
-  info.unit = unit;
-  info.help = help;
-  info.min = min;
-  info.max = max;
-  info.min_open = min_open;
-  return info;
-}
-
 constexpr double kInt32Max = 2147483647.0;
 
 const std::vector<std::string> kWindowNames = {"hann", "hamming", "blackman", "rectangular",
@@ -41,53 +28,64 @@ const std::vector<std::string> kLogNames = {"none", "ln", "log10", "db"};
 // rate shares Kaldi's key, as does the pre-emphasis coefficient.
 void MelSpectrogramOptions::VisitOptions(OptionVisitor& v) {
   VisitSpectrumOptions(v);
-  v.Visit(Info("log", "", "Log step: none, ln, log10 or db (10 log10 of power)"),
+  v.Visit(OptionInfo::Range("log", "", "Log step: none, ln, log10 or db (10 log10 of power)"),
           OptionRef::Choice(&log, &kLogNames));
-  v.Visit(Info("log_floor", "", "The log's clamp: log(max(x, floor))", 0.0,
-               std::numeric_limits<double>::infinity(), true),
+  v.Visit(OptionInfo::Range("log_floor", "", "The log's clamp: log(max(x, floor))", 0.0,
+                            std::numeric_limits<double>::infinity(), true),
           OptionRef::Of(&log_floor));
-  v.Visit(Info("log_offset", "", "> 0: log(x + offset) instead of the clamp (NeMo: 2^-24)", 0.0),
+  v.Visit(OptionInfo::Range("log_offset", "",
+                            "> 0: log(x + offset) instead of the clamp (NeMo: 2^-24)", 0.0),
           OptionRef::Of(&log_offset));
 }
 
 void MelSpectrogramOptions::VisitSpectrumOptions(OptionVisitor& v) {
-  v.Visit(Info("sample_frequency", "Hz",
-               "Sample rate the features are computed at; other rates are resampled", 0.0,
-               std::numeric_limits<double>::infinity(), true),
+  v.Visit(OptionInfo::Range("sample_frequency", "Hz",
+                            "Sample rate the features are computed at; other rates are resampled",
+                            0.0, std::numeric_limits<double>::infinity(), true),
           OptionRef::Of(&samp_freq));
-  v.Visit(Info("n_fft", "samples", "FFT size (even)", 2.0, 1 << 24), OptionRef::Of(&n_fft));
-  v.Visit(
-      Info("win_length", "samples", "Window length, centred in n_fft; 0 = n_fft", 0.0, kInt32Max),
-      OptionRef::Of(&win_length));
-  v.Visit(Info("hop_length", "samples", "Hop between frames; 0 = win_length / 2", 0.0, kInt32Max),
+  v.Visit(OptionInfo::Range("n_fft", "samples", "FFT size (even)", 2.0, 1 << 24),
+          OptionRef::Of(&n_fft));
+  v.Visit(OptionInfo::Range("win_length", "samples", "Window length, centred in n_fft; 0 = n_fft",
+                            0.0, kInt32Max),
+          OptionRef::Of(&win_length));
+  v.Visit(OptionInfo::Range("hop_length", "samples", "Hop between frames; 0 = win_length / 2", 0.0,
+                            kInt32Max),
           OptionRef::Of(&hop_length));
-  v.Visit(Info("window", "", "Window: hann, hamming, blackman, rectangular or povey (hann^0.85)"),
+  v.Visit(OptionInfo::Range("window", "",
+                            "Window: hann, hamming, blackman, rectangular or povey (hann^0.85)"),
           OptionRef::Choice(&window, &kWindowNames));
-  v.Visit(Info("periodic", "", "Periodic window (torch's default; false: symmetric)"),
+  v.Visit(OptionInfo::Range("periodic", "", "Periodic window (torch's default; false: symmetric)"),
           OptionRef::Of(&periodic));
-  v.Visit(Info("center", "", "Pad n_fft/2 samples each side, frames centred on t*hop"),
+  v.Visit(OptionInfo::Range("center", "", "Pad n_fft/2 samples each side, frames centred on t*hop"),
           OptionRef::Of(&center));
-  v.Visit(Info("pad_mode", "", "Centre padding: reflect (torch) or constant (zeros, librosa)"),
+  v.Visit(OptionInfo::Range("pad_mode", "",
+                            "Centre padding: reflect (torch) or constant (zeros, librosa)"),
           OptionRef::Choice(&pad_mode, &kPadModeNames));
-  v.Visit(Info("frames", "",
-               "all: 1 + L/hop frames (torch.stft); drop-last: one fewer (Whisper, NeMo)"),
-          OptionRef::Choice(&frames, &kFramesNames));
-  v.Visit(Info("power", "", "Exponent of |X|: 2 = power, 1 = magnitude", 0.0,
-               std::numeric_limits<double>::infinity(), true),
+  v.Visit(
+      OptionInfo::Range("frames", "",
+                        "all: 1 + L/hop frames (torch.stft); drop-last: one fewer (Whisper, NeMo)"),
+      OptionRef::Choice(&frames, &kFramesNames));
+  v.Visit(OptionInfo::Range("power", "", "Exponent of |X|: 2 = power, 1 = magnitude", 0.0,
+                            std::numeric_limits<double>::infinity(), true),
           OptionRef::Of(&power));
-  v.Visit(Info("f_min", "Hz", "Lowest frequency of the mel bank", 0.0), OptionRef::Of(&f_min));
-  v.Visit(Info("f_max", "Hz", "Highest frequency of the mel bank; 0 = sample_frequency // 2", 0.0),
+  v.Visit(OptionInfo::Range("f_min", "Hz", "Lowest frequency of the mel bank", 0.0),
+          OptionRef::Of(&f_min));
+  v.Visit(OptionInfo::Range("f_max", "Hz",
+                            "Highest frequency of the mel bank; 0 = sample_frequency // 2", 0.0),
           OptionRef::Of(&f_max));
-  v.Visit(Info("n_mels", "", "Number of mel filters", 1.0, kInt32Max), OptionRef::Of(&n_mels));
-  v.Visit(Info("mel_scale", "", "Mel scale: htk (torchaudio) or slaney (librosa)"),
+  v.Visit(OptionInfo::Range("n_mels", "", "Number of mel filters", 1.0, kInt32Max),
+          OptionRef::Of(&n_mels));
+  v.Visit(OptionInfo::Range("mel_scale", "", "Mel scale: htk (torchaudio) or slaney (librosa)"),
           OptionRef::Choice(&mel_scale, &kScaleNames));
-  v.Visit(Info("norm", "", "Filter normalisation: none (peak 1) or slaney (area)"),
+  v.Visit(OptionInfo::Range("norm", "", "Filter normalisation: none (peak 1) or slaney (area)"),
           OptionRef::Choice(&norm, &kNormNames));
-  v.Visit(Info("mel_shape", "",
-               "Filter shape: triangle (edge m to m+2, torchaudio, librosa) or symmetric "
-               "(SpeechBrain: symmetric in Hz about edge m+1, half-width the left spacing)"),
+  v.Visit(OptionInfo::Range(
+              "mel_shape", "",
+              "Filter shape: triangle (edge m to m+2, torchaudio, librosa) or symmetric "
+              "(SpeechBrain: symmetric in Hz about edge m+1, half-width the left spacing)"),
           OptionRef::Choice(&mel_shape, &kShapeNames));
-  v.Visit(Info("preemphasis_coefficient", "", "Pre-emphasis coefficient; 0 = off", 0.0, 1.0),
+  v.Visit(OptionInfo::Range("preemphasis_coefficient", "", "Pre-emphasis coefficient; 0 = off", 0.0,
+                            1.0),
           OptionRef::Of(&preemph_coeff));
 }
 

@@ -6,23 +6,11 @@
 #include "stages.h"
 
 namespace featpool {
-namespace {
-
-OptionInfo Info(const char* key, const char* help, double min, double max) {
-  OptionInfo info;
-  info.key = key;
-  info.help = help;
-  info.min = min;
-  info.max = max;
-  return info;
-}
-
-}  // namespace
-
 void SpliceOptions::VisitOptions(OptionVisitor& v) {
-  v.Visit(Info("left_context", "Frames spliced before each frame (Kaldi splice-feats)", 0, 1000),
+  v.Visit(OptionInfo::Range("left_context", "",
+                            "Frames spliced before each frame (Kaldi splice-feats)", 0, 1000),
           OptionRef::Of(&left_context));
-  v.Visit(Info("right_context", "Frames spliced after each frame", 0, 1000),
+  v.Visit(OptionInfo::Range("right_context", "", "Frames spliced after each frame", 0, 1000),
           OptionRef::Of(&right_context));
 }
 

@@ -60,6 +60,22 @@ struct OptionInfo {
   // option applies to, comma-separated; "" = every mode. Given for another
   // mode it must keep its default.
   const char* applies_to = "";
+
+  // The entry most tables write: a key, its unit and help, and a range
+  // (inclusive; `min` exclusive with `min_open`).
+  static OptionInfo Range(const char* key, const char* unit, const char* help,
+                          double min = -std::numeric_limits<double>::infinity(),
+                          double max = std::numeric_limits<double>::infinity(),
+                          bool min_open = false) {
+    OptionInfo info;
+    info.key = key;
+    info.unit = unit;
+    info.help = help;
+    info.min = min;
+    info.max = max;
+    info.min_open = min_open;
+    return info;
+  }
 };
 
 // A typed, type-erased reference to one field.
