@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "featpool/config-file.h"
+
 namespace featpool {
 namespace cli {
 
@@ -22,14 +24,11 @@ RunFunction AddCmvnStatsCommand(CLI::App& app);
 
 // One command-line argument, and where it came from: "" for the command
 // line, "FILE:LINE" for a line of a --config file.
-struct Argument {
-  std::string text;
-  std::string origin;
-};
+using Argument = ConfigArgument;
 
 // Expands every --config=FILE (Kaldi conf files: one --name=value per line,
 // '#' comments) and every --preset=NAME (the conf file of that name,
-// presets.h), in the order given. As in Kaldi, the files' flags come first (right after the
+// command-presets.h), in the order given (featpool/config-file.h). As in Kaldi, the files' flags come first (right after the
 // subcommand name), so the command line overrides them wherever it sets them.
 // A config file must be text (no NUL byte), at most 1 MiB, lines at most
 // 64 KiB; a directory is refused. Throws featpool::Error naming the file, or
