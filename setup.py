@@ -1,7 +1,7 @@
 """Builds featpool._featpool with the project's own CMake build (see
 pyproject.toml): configure with the running interpreter, build the module
-target only, and put the compiled module and the type stubs the build
-generated from it into the package.
+target only, and put the compiled module, the type stubs the build
+generated from it and the presets (data/conf/presets) into the package.
 
 FEATPOOL_CMAKE_BUILD_DIR reuses (and keeps) one CMake build directory;
 FEATPOOL_CMAKE_ARGS adds arguments to the configure step; the build runs
@@ -49,6 +49,12 @@ class CMakeBuild(build_ext):
         # The stubs the build generated from this module.
         shutil.copyfile(os.path.join(built, "__init__.pyi"),
                         os.path.join(os.path.dirname(target), "__init__.pyi"))
+        # The presets (featpool.list_presets()), found in the package.
+        presets = os.path.join(os.path.dirname(target), "presets")
+        os.makedirs(presets, exist_ok=True)
+        for name in sorted(os.listdir(os.path.join(built, "presets"))):
+            if name.endswith(".conf"):
+                shutil.copyfile(os.path.join(built, "presets", name), os.path.join(presets, name))
 
 
 setup(

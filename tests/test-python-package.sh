@@ -3,7 +3,8 @@
 # (pyproject.toml, setup.py driving the CMake build): `pip install
 # --no-build-isolation .` in a fresh venv, then `python3 -m build --wheel
 # --no-isolation` and the wheel installed in another fresh venv; each
-# imports featpool and computes features outside the source tree. Works on a
+# imports featpool and computes features (and a preset's, from the presets
+# the package ships) outside the source tree. Works on a
 # copy of the tree (the build leaves files next to setup.py); both builds
 # share one CMake directory, so the second is incremental.
 source "$(dirname "$0")/common.sh"
@@ -31,8 +32,14 @@ assert featpool.__file__.startswith(sys.argv[2]), featpool.__file__
 samples, rate = featpool.read_audio(sys.argv[1])
 assert featpool.fbank(samples, rate).shape == (726, 23)
 package = os.path.dirname(featpool.__file__)
-for name in ("py.typed", "__init__.pyi"):
+for name in ("py.typed", "__init__.pyi", "presets/whisper.conf"):
     assert os.path.exists(os.path.join(package, name)), name
+# The presets come from the package itself.
+os.environ.pop("FEATPOOL_PRESET_DIR", None)
+assert featpool._preset_directory() == os.path.join(package, "presets")
+assert "whisper" in featpool.list_presets() and "kaldi-fbank-80" in featpool.list_presets()
+samples, rate = featpool.read_audio(sys.argv[1], preset="whisper")
+assert featpool.extract(samples, rate, preset="whisper").shape == (len(samples) // 160, 80)
 print("featpool", featpool.__version__, "from", package)
 PY
 }

@@ -85,6 +85,8 @@ void BindStreaming(py::module_& m);
 void BindStages(py::module_& m);
 // plot.cc: plot().
 void BindPlot(py::module_& m);
+// presets.cc: the preset directory, its presets, a config file's lines.
+void BindPresets(py::module_& m);
 
 }  // namespace python
 }  // namespace featpool

@@ -1,6 +1,6 @@
 // featpool._featpool, the compiled half of `import featpool`: one file per
 // concept (errors, options, audio, features, pooling, streaming, stages,
-// plot). The
+// plot, presets). The
 // public functions, their keywords and the options classes are made by
 // featpool/__init__.py from the tables this module exports.
 //
@@ -22,4 +22,5 @@ PYBIND11_MODULE(_featpool, m) {
   BindStreaming(m);
   BindStages(m);
   BindPlot(m);
+  BindPresets(m);
 }

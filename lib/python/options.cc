@@ -8,6 +8,7 @@
 #include "featpool/options.h"
 
 #include <climits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -244,6 +245,77 @@ py::dict ValuesOf(Options* opts) {
   return out;
 }
 
+// Sets `key` of `opts` from a config file's text and returns its Python
+// value; nullopt if the struct has no such key. A bad value is an
+// OptionError about `keyword` at `origin`.
+template <class Options>
+std::optional<py::object> TextValue(Options* opts, const std::string& key,
+                                    const std::string& keyword, const std::string& text,
+                                    const std::string& origin, const std::string& flag,
+                                    bool has_value) {
+  std::optional<py::object> out;
+  OptionLambda v([&](const OptionInfo& info, const OptionRef& ref) {
+    if (out || key != info.key) return;
+    if (!has_value && ref.type() != OptionType::kBool) {
+      throw Error((origin.empty() ? "" : origin + ": ") + flag + " needs a value (" + flag +
+                  "=VALUE)");
+    }
+    try {
+      ref.SetText(info, text);
+    } catch (const OptionError& e) {
+      throw OptionError(keyword, e.value(), e.reason(), origin);
+    }
+    out = ValueOf(info, ref);
+  });
+  opts->VisitOptions(v);
+  return out;
+}
+
+// One line of a config file ("--name=value", with its "FILE:LINE") as the
+// keyword featpool.extract() takes and its value, by the tables: --feature,
+// a feature type's option, a stage's, --pool (the mode) and --pool-KEY. A
+// name no table has is an Error at the line, as in the command.
+py::tuple ConfigValue(const std::string& text, const std::string& origin) {
+  const std::string where = origin.empty() ? "" : origin + ": ";
+  if (text.size() < 3 || text.compare(0, 2, "--") != 0) {
+    throw Error(where + "expected --name=value, got '" + text + "'");
+  }
+  const size_t equals = text.find('=');
+  const std::string name = text.substr(0, equals);
+  const std::string key = KeyFromFlag(name.substr(2));
+  const bool has_value = equals != std::string::npos;
+  const std::string value = has_value ? text.substr(equals + 1) : "";
+  if (has_value && value.empty()) {
+    throw Error(where + name + " needs a value: got an empty '" + text + "'");
+  }
+  std::optional<py::object> out;
+  if (key == "feature") {
+    if (!has_value) throw Error(where + name + " needs a value (" + name + "=VALUE)");
+    FindFeatureType(value);  // throws for an unknown type
+    out = py::str(value);
+  }
+  for (const FeatureTypeInfo& type : FeatureTypes()) {
+    if (out) break;
+    FeatureOptions opts = DefaultFeatureOptions(type.type);
+    out = TextValue(&opts, key, key, value, origin, name, has_value);
+  }
+  if (!out) {
+    StageOptions stages;
+    out = TextValue(&stages, key, key, value, origin, name, has_value);
+  }
+  if (!out && (key == "pool" || key.rfind("pool_", 0) == 0)) {
+    const std::string pool_key = key == "pool" ? "mode" : key.substr(5);
+    if (pool_key != "mode" || key == "pool") {
+      if (pool_key != "return_indices") {
+        PoolOptions pool;
+        out = TextValue(&pool, pool_key, key, value, origin, name, has_value);
+      }
+    }
+  }
+  if (!out) throw Error(where + "unknown option " + name);
+  return py::make_tuple(key, *out);
+}
+
 bool IsWindowMode(PoolMode mode) {
   return mode == PoolMode::kMax || mode == PoolMode::kAvg || mode == PoolMode::kLp;
 }
@@ -317,6 +389,7 @@ void BindOptions(py::module_& m) {
     StageOptions opts = StageOptionsFrom(values);
     return ValuesOf(&opts);
   });
+  m.def("_config_value", &ConfigValue, py::arg("text"), py::arg("origin"));
   m.def("_pool_options", [](const py::dict& values) {
     PoolOptions opts = PoolOptionsFrom(values);
     py::dict out = ValuesOf(&opts);

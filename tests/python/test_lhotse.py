@@ -9,6 +9,7 @@ which lhotse's validate_features checks a manifest against).
 """
 
 import importlib
+import os
 import pickle
 import sys
 import textwrap
@@ -158,3 +159,30 @@ def test_errors(lhotse_stand_in):
     ex = m.Featpool()
     with pytest.raises(featpool.Error, match="2 channels"):
         ex.extract(np.zeros((2, 16000), np.float32), 16000)
+
+
+def test_presets(lhotse_stand_in):
+    from lhotse.features.base import FeatureExtractor
+    m = lhotse_stand_in
+    x, rate = speech()
+    ex = m.Featpool(m.FeatpoolConfig(preset="whisper"))
+    want = featpool.extract(x, rate, preset="whisper", sample_scale="unit")
+    assert np.array_equal(ex.extract(x[None, :], rate), want)
+    assert ex.frame_shift == 0.01 and ex.feature_dim(rate) == 80
+    assert FeatureExtractor.from_dict(ex.to_dict()).config == ex.config
+    # options override the preset's settings, stages included.
+    big = m.Featpool(m.FeatpoolConfig(preset="whisper", options={"n_mels": 128, "deltas": 1}))
+    assert big.feature_dim(rate) == 256
+    # A Kaldi preset gets lhotse's [-1, 1] samples on Kaldi's integer scale.
+    kaldi = m.Featpool(m.FeatpoolConfig(preset="kaldi-fbank-80"))
+    assert np.array_equal(kaldi.extract(x, rate),
+                          featpool.extract(x * 32768.0, rate, preset="kaldi-fbank-80"))
+    am_mvn = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "dialects",
+                          "presets", "am.mvn")
+    funasr = m.Featpool(m.FeatpoolConfig(preset="funasr-paraformer", num_threads=2,
+                                         options={"cmvn_stats": am_mvn}))
+    assert funasr.frame_shift == 0.06 and funasr.feature_dim(rate) == 560
+    outs = funasr.extract_batch([x[:16000], x], rate)
+    assert np.array_equal(outs[1], funasr.extract(x, rate))
+    with pytest.raises(featpool.Error, match="unknown preset='nope'"):
+        m.Featpool(m.FeatpoolConfig(preset="nope"))

@@ -301,6 +301,46 @@ extract_batch. An error names the waveform (samples[i]).
 _TAIL = ("options", "channel", "sample_scale", "return_tensors")
 
 
+def _batch_items(a: dict[str, _Any]) -> tuple[list[_Any], bool]:
+    """The waveforms of a batch call (a list, or a 2-D array cut to
+    `lengths`), and whether any was a torch tensor."""
+    batch = a["batch"]
+    any_tensor = _is_tensor(batch)
+    if any_tensor or isinstance(batch, _np.ndarray):
+        rows, _ = _input(batch, "batch")
+        rows = _np.asarray(rows)
+        if rows.ndim != 2:
+            raise Error("batch must be a list of waveforms or a 2-D [batch, samples] "
+                        "array, not %d-D" % rows.ndim)
+        items = list(rows)
+    else:
+        items = []
+        for x in batch:
+            array, was_tensor = _input(x)
+            any_tensor = any_tensor or was_tensor
+            items.append(array)
+    lengths = a.get("lengths")
+    if lengths is not None:
+        if len(lengths) != len(items):
+            raise Error("lengths has %d entries for %d waveforms" % (len(lengths), len(items)))
+        items = [_np.asarray(x)[..., :int(n)] for x, n in zip(items, lengths)]
+    return items, any_tensor
+
+
+def _batch_result(outs: list[_Any], a: dict[str, _Any], tensors: bool, dim: _Any) -> _Any:
+    """A list of results, or with padded=True (features [batch, max_rows,
+    dim], lengths [batch]); dim() gives the width of an empty batch."""
+    if not a.get("padded", False):
+        return [_output(x, tensors) for x in outs]
+    width = outs[0].shape[1] if outs else dim()
+    frames = _np.array([x.shape[0] for x in outs], dtype=_np.int64)
+    padded = _np.full((len(outs), int(frames.max()) if outs else 0, width),
+                      a.get("padding_value", 0.0), dtype=_np.float32)
+    for i, x in enumerate(outs):
+        padded[i, :x.shape[0]] = x
+    return _output((padded, frames), tensors)
+
+
 def _make_feature_functions(name: str, t: dict[str, _Any]) -> tuple[_Any, _Any]:
     fields = t["fields"]
     keys = frozenset(f["key"] for f in fields)
@@ -336,40 +376,13 @@ def _make_feature_functions(name: str, t: dict[str, _Any]) -> tuple[_Any, _Any]:
 
     def feature_batch(*args: _Any, **kwargs: _Any) -> _Any:
         a = sig_batch_bind(*args, **kwargs)
-        batch = a["batch"]
-        any_tensor = _is_tensor(batch)
-        if any_tensor or isinstance(batch, _np.ndarray):
-            rows, _ = _input(batch, "batch")
-            rows = _np.asarray(rows)
-            if rows.ndim != 2:
-                raise Error("batch must be a list of waveforms or a 2-D [batch, samples] "
-                            "array, not %d-D" % rows.ndim)
-            items = list(rows)
-        else:
-            items = []
-            for x in batch:
-                array, was_tensor = _input(x)
-                any_tensor = any_tensor or was_tensor
-                items.append(array)
-        lengths = a.get("lengths")
-        if lengths is not None:
-            if len(lengths) != len(items):
-                raise Error("lengths has %d entries for %d waveforms" % (len(lengths), len(items)))
-            items = [_np.asarray(x)[..., :int(n)] for x, n in zip(items, lengths)]
+        items, any_tensor = _batch_items(a)
         tensors = _want_tensors(a.get("return_tensors"), any_tensor)
         values = _feature_call_values(name, a, keys)
         scale, check = _scale(t["sample_scale"], a.get("sample_scale"))
         outs = _featpool._compute_batch(name, items, values, a.get("channel"), scale, check,
                                         a.get("num_threads", 0))
-        if not a.get("padded", False):
-            return [_output(x, tensors) for x in outs]
-        dim = outs[0].shape[1] if outs else _featpool._feature_dim(name, values)
-        frames = _np.array([x.shape[0] for x in outs], dtype=_np.int64)
-        padded = _np.full((len(outs), int(frames.max()) if outs else 0, dim),
-                          a.get("padding_value", 0.0), dtype=_np.float32)
-        for i, x in enumerate(outs):
-            padded[i, :x.shape[0]] = x
-        return _output((padded, frames), tensors)
+        return _batch_result(outs, a, tensors, lambda: _featpool._feature_dim(name, values))
 
     def sig_batch_bind(*args: _Any, **kwargs: _Any) -> dict[str, _Any]:
         return dict(batch_sig.bind(*args, **kwargs).arguments)
@@ -495,6 +508,239 @@ Keywords:
 """ + _field_doc(_STAGE_FIELDS)
 
 # --------------------------------------------------------------------------
+# Presets and the whole pipeline (features, then the stages), as `featpool
+# extract` runs it
+
+_PACKAGE_DIR = _os.path.dirname(_os.path.abspath(__file__))
+
+
+def _preset_directory() -> str:
+    """$FEATPOOL_PRESET_DIR, else the presets shipped in the package."""
+    directory: str = _featpool._preset_directory([_os.path.join(_PACKAGE_DIR, "presets")])
+    return directory
+
+
+def list_presets() -> dict[str, str]:
+    """Every preset, name -> its one-line description, sorted by name.
+
+    A preset is a Kaldi-style conf file (presets/NAME.conf in the package,
+    the same files `featpool extract --preset=NAME` reads; the directory
+    $FEATPOOL_PRESET_DIR replaces them)."""
+    return {name: description for name, description, _ in _featpool._presets(_preset_directory())}
+
+
+def _preset_file(name: _Any) -> tuple[str, str]:
+    if not isinstance(name, str):
+        raise TypeError("preset must be a str, got %r" % (name,))
+    directory = _preset_directory()
+    presets = _featpool._presets(directory)
+    for known, _, path in presets:
+        if known == name:
+            return path, directory
+    raise Error("unknown preset=%r: expected %s (featpool.list_presets())"
+                % (name, _choice_list([p[0] for p in presets]) if presets
+                   else "a preset, but none is installed"))
+
+
+def preset_options(name: str) -> dict[str, Any]:
+    """The settings of preset `name` as the keywords featpool.extract() takes.
+
+    Each line --name=value of the preset's conf file becomes name (with '_'
+    for '-') = value, typed by the option tables: 'feature', the feature
+    type's options, the stages' (cmvn, normalize, stages, ...), and 'pool'
+    with its 'pool_*' options (pool='stack', pool_stack_frames=7), as the
+    command spells them (--pool, --pool-stack-frames). Later lines override
+    earlier ones. Errors name the file and line."""
+    path, directory = _preset_file(name)
+    values: dict[str, Any] = {}
+    for text, origin in _featpool._read_config(path, directory):
+        key, value = _featpool._config_value(text, origin)
+        values.pop(key, None)
+        values[key] = value
+    return values
+
+
+def _fields_by_key() -> dict[str, dict[str, _Any]]:
+    """Every feature type's fields by key (the first type's, for the
+    annotation), in registry order."""
+    out: dict[str, dict[str, _Any]] = {}
+    for t in _FEATURE_TYPES.values():
+        for f in t["fields"]:
+            out.setdefault(f["key"], f)
+    return out
+
+
+_EXTRACT_FEATURE_FIELDS = _fields_by_key()
+_POOL_KEYWORDS = {"pool_" + f["key"]: f for f in _POOL_FIELDS
+                  if f["key"] not in ("mode", "return_indices")}
+# Options for which None is not a value.
+_NO_NONE = frozenset(k for k, f in list(_EXTRACT_FEATURE_FIELDS.items())
+                     + [(f["key"], f) for f in _STAGE_FIELDS] + list(_POOL_KEYWORDS.items())
+                     if "None" not in _annotation(f))
+_EXTRACT_KEYS = (frozenset(_EXTRACT_FEATURE_FIELDS) | _STAGE_KEYS | frozenset(_POOL_KEYWORDS)
+                 | {"feature", "pool"})
+
+
+def _unset_annotation(field: dict[str, _Any]) -> str:
+    text = _annotation(field)
+    return text if text.endswith("| None") else text + " | None"
+
+
+def _extract_params() -> list[_P]:
+    fields = (list(_EXTRACT_FEATURE_FIELDS.values()) + _STAGE_FIELDS)
+    params = [_P("preset", _KW, default=None, annotation="str | None"),
+              _P("feature", _KW, default=None, annotation="str | None")]
+    params += [_P(f["key"], _KW, default=None, annotation=_unset_annotation(f)) for f in fields]
+    params.append(_P("pool", _KW, default=None,
+                     annotation="str | PoolOptions | Mapping[str, Any] | None"))
+    params += [_P(k, _KW, default=None, annotation=_unset_annotation(f))
+               for k, f in _POOL_KEYWORDS.items()]
+    params += [_P("channel", _KW, default=None, annotation="int | None"),
+               _P("sample_scale", _KW, default=None, annotation="str | None")]
+    return params
+
+
+def _extract_config(a: dict[str, _Any]) -> tuple[str, dict[str, _Any], dict[str, _Any],
+                                                 _Any]:
+    """(feature type, its options, the stages' options, the pooling options
+    or None) of an extract() call: the preset's settings, then the keywords
+    given on top (as the command line overrides --preset)."""
+    preset = a.get("preset")
+    values = preset_options(preset) if preset is not None else {}
+    from_preset = set(values)
+    given = {k: v for k, v in a.items()
+             if k in _EXTRACT_KEYS and not (k == "feature" and v is None)}
+    values.update(given)
+    for key, value in given.items():
+        # None given for an option that has no None: the table's default
+        # (a preset's setting dropped).
+        if value is None and key in _NO_NONE:
+            del values[key]
+    feature = values.pop("feature", None) or "fbank"
+    if feature not in _FEATURE_TYPES:
+        raise Error("feature=%s: expected %s" % (feature, _choice_list(FEATURES)))
+    own = {f["key"] for f in _FEATURE_TYPES[feature]["fields"]}
+    features: dict[str, _Any] = {}
+    stages: dict[str, _Any] = {}
+    pool_keywords: dict[str, _Any] = {}
+    pool = values.pop("pool", None)
+    for key, value in values.items():
+        if key in own:
+            features[key] = value
+        elif key in _STAGE_KEYS:
+            stages[key] = value
+        elif key in _POOL_KEYWORDS:
+            if pool is None and key in given:
+                raise Error("%s needs pool=MODE (pooling is off)" % key)
+            pool_keywords[key[5:]] = value
+        else:
+            owners = [n for n, t in _FEATURE_TYPES.items()
+                      if any(f["key"] == key for f in t["fields"])]
+            raise Error("%s is an option of %s, not of feature=%s%s" % (
+                key, _choice_list(owners, "and"), feature,
+                " (preset %r)" % preset if preset is not None and key in from_preset else ""))
+    pool_values: _Any = None
+    if isinstance(pool, str):
+        pool_values = {"mode": pool, **pool_keywords}
+    elif isinstance(pool, PoolOptions):
+        pool_values = {**pool.as_dict(), **pool_keywords}
+    elif pool is not None:
+        if not hasattr(pool, "items"):
+            raise TypeError("pool must be a mode name, featpool.PoolOptions or a dict of its "
+                            "keywords, got %r" % (pool,))
+        pool_values = {**PoolOptions(**pool).as_dict(), **pool_keywords}
+    if pool_values is not None:
+        pool_values = PoolOptions(**pool_values).as_dict()
+    sample_rate = a.get("sample_rate")
+    rate = features.get("sample_frequency")
+    if (sample_rate is not None and rate is not None and "sample_frequency" not in given
+            and float(rate) != float(sample_rate)):
+        raise Error("sample_rate=%g, but preset %r computes at sample_frequency=%g: resample "
+                    "the audio (featpool.read_audio(path, preset=%r) does) or give "
+                    "sample_frequency" % (sample_rate, preset, rate, preset))
+    _apply_sample_rate(feature, features, sample_rate, "sample_frequency" in features)
+    return feature, features, stages, pool_values
+
+
+_EXTRACT_DOC = """The whole pipeline of `featpool extract`: features, then the stages.
+
+preset: a name of featpool.list_presets() (e.g. 'whisper', 'nemo-80',
+'kaldi-fbank-80'), whose settings (featpool.preset_options()) the other
+keywords override, as options after --preset=NAME do on the command line.
+feature: the feature type (featpool.FEATURES; default the preset's, else
+'fbank'), whose keywords are those of featpool.<feature>(); a keyword of
+another type is an error. The stages' keywords (cmvn, cmvn_stats,
+norm_vars, deltas, left_context, normalize, stages, ...) are those of
+featpool.apply_stages(); pool is a pooling mode ('stack', 'max', ...;
+pool_kernel=..., pool_stack_frames=..., as --pool-kernel), a
+featpool.PoolOptions or a dict of its keywords; pool=None turns a preset's
+pooling off, and None for any other option gives it its default, whatever
+the preset says. The stages run as the command runs them, so the result is bit
+for bit what `featpool extract --preset=NAME ...` writes for the same
+samples (funasr-paraformer needs cmvn_stats='am.mvn', as it needs
+--cmvn-stats).
+
+samples, sample_rate, channel, return_tensors: as featpool.fbank() takes
+them; sample_rate must be the preset's sample_frequency (read_audio(path,
+preset=NAME) reads at that rate). sample_scale: 'int16' or 'unit'; default:
+the feature type's own scale (Kaldi's types: int16, the others unit),
+which is what read_audio(path, preset=NAME) returns. Returns float32
+[rows, dim]. Errors raise featpool.Error naming the keyword.
+"""
+
+_extract_sig = _inspect.Signature(
+    [_P("samples", _POS, annotation="ArrayLike"),
+     _P("sample_rate", _POS, default=None, annotation="float | None")]
+    + _extract_params() + [_P("return_tensors", _KW, default=None, annotation="str | None")],
+    return_annotation="NDArray[np.float32]")
+
+_extract_batch_sig = _inspect.Signature(
+    [_P("batch", _POS, annotation="Sequence[ArrayLike] | ArrayLike"),
+     _P("sample_rate", _POS, default=None, annotation="float | None")]
+    + _extract_params()
+    + [_P("num_threads", _KW, default=0, annotation="int"),
+       _P("lengths", _KW, default=None, annotation="Sequence[int] | None"),
+       _P("padded", _KW, default=False, annotation="bool"),
+       _P("padding_value", _KW, default=0.0, annotation="float"),
+       _P("return_tensors", _KW, default=None, annotation="str | None")],
+    return_annotation="list[NDArray[np.float32]] | tuple[NDArray[np.float32], "
+                      "NDArray[np.int64]]")
+
+
+def extract(*args: _Any, **kwargs: _Any) -> _Any:
+    a = _extract_sig.bind(*args, **kwargs).arguments
+    samples, was_tensor = _input(a["samples"])
+    tensors = _want_tensors(a.get("return_tensors"), was_tensor)
+    feature, features, stages, pool_values = _extract_config(a)
+    scale, check = _scale(_FEATURE_TYPES[feature]["sample_scale"], a.get("sample_scale"))
+    out = _featpool._compute(feature, samples, features, a.get("channel"), scale, check,
+                             stages, pool_values, "extract_batch")
+    return _output(out, tensors)
+
+
+def extract_batch(*args: _Any, **kwargs: _Any) -> _Any:
+    a = dict(_extract_batch_sig.bind(*args, **kwargs).arguments)
+    items, any_tensor = _batch_items(a)
+    tensors = _want_tensors(a.get("return_tensors"), any_tensor)
+    feature, features, stages, pool_values = _extract_config(a)
+    scale, check = _scale(_FEATURE_TYPES[feature]["sample_scale"], a.get("sample_scale"))
+    outs = _featpool._compute_batch(feature, items, features, a.get("channel"), scale, check,
+                                    a.get("num_threads", 0), stages, pool_values,
+                                    "extract_batch")
+    return _batch_result(outs, a, tensors, lambda: _featpool._feature_dim(
+        feature, features, stages, pool_values))
+
+
+extract.__signature__ = _extract_sig  # type: ignore[attr-defined]
+extract.__doc__ = _EXTRACT_DOC
+extract_batch.__signature__ = _extract_batch_sig  # type: ignore[attr-defined]
+extract_batch.__doc__ = ("extract() for a batch: `batch` as featpool.fbank_batch() takes it, "
+                         "computed over num_threads threads without the GIL, each result "
+                         "bit-identical to extract() on that waveform; a list, or with "
+                         "padded=True (features [batch, max_rows, dim], lengths [batch]). "
+                         "Keywords as extract().\n\n" + _EXTRACT_DOC)
+
+# --------------------------------------------------------------------------
 # Streaming
 
 
@@ -604,21 +850,35 @@ def _choice_list(names: _Any, last: str = "or") -> str:
 
 
 def read_audio(path: str | os.PathLike[str] | BinaryIO, sample_rate: float | None = None, *,
-               channel: int = -1, feature: str | None = None,
+               channel: int = -1, feature: str | None = None, preset: str | None = None,
                sample_scale: str | None = None) -> tuple[NDArray[np.float32], float]:
     """Reads an audio file (WAV, FLAC, OGG, ... through libsndfile).
 
     path: a file name, a pathlib.Path or a binary file object. Returns
-    (samples, sample_rate): 1-D float32 and the rate in Hz. The samples are
-    on the scale `feature` expects (its registry entry; Kaldi's types: the
-    integer scale, a full-scale sample is 32768 whatever the bit depth), or
-    on sample_scale ('int16' or 'unit') if given; without either, 'int16'.
-    sample_rate=None keeps the file's rate; another value resamples
-    (libsoxr). channel: -1 the first channel (with a warning if there are
-    several), N that channel, featpool.MIX_CHANNELS the average of all.
+    (samples, sample_rate): 1-D float32 and the rate in Hz.
+
+    The scale is the one the chosen feature computes on: feature (a name of
+    featpool.FEATURES) or preset (a name of featpool.list_presets(); its
+    feature type) picks it, Kaldi's types (fbank, mfcc, spectrogram) on the
+    integer scale (a full-scale sample is 32768 whatever the bit depth), the
+    others ([-1, 1], 'unit') as torchaudio.load and librosa.load give
+    them; sample_scale='int16' or 'unit' overrides. With none of them the
+    samples are on the integer scale ('int16'), as Kaldi reads a WAV file.
+
+    sample_rate=None keeps the file's rate, except with a preset, whose
+    sample_frequency the audio is resampled to (as `featpool extract
+    --preset=NAME` reads it); another value resamples (libsoxr). channel:
+    -1 the first channel (with a warning if there are several), N that
+    channel, featpool.MIX_CHANNELS the average of all.
     """
     if feature is not None and feature not in _FEATURE_TYPES:
         raise Error("feature=%s: expected %s" % (feature, _choice_list(FEATURES)))
+    if preset is not None:
+        settings = preset_options(preset)
+        if feature is None:
+            feature = settings.get("feature") or "fbank"
+        if sample_rate is None and settings.get("sample_frequency") is not None:
+            sample_rate = float(settings["sample_frequency"])
     scale = sample_scale
     if scale is None:
         scale = _FEATURE_TYPES[feature]["sample_scale"] if feature is not None else "int16"
@@ -654,7 +914,8 @@ def _read_file_object(f: _Any, sample_rate: float | None, channel: int) -> _Any:
 
 __all__ = sorted(
     ["Error", "SampleScaleWarning", "MIX_CHANNELS", "FEATURES", "version", "read_audio", "pool",
-     "plot", "PoolOptions", "OnlineExtractor", "OnlinePooler", "StageOptions", "apply_stages"]
+     "plot", "PoolOptions", "OnlineExtractor", "OnlinePooler", "StageOptions", "apply_stages",
+     "extract", "extract_batch", "list_presets", "preset_options"]
     + [c.__name__ for c in _OPTION_CLASSES.values()]
     + [n for name in FEATURES for n in (_function_name(name), _function_name(name) + "_batch")])
 

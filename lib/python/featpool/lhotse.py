@@ -12,7 +12,12 @@ registered with ``register_extractor`` so that lhotse's
     cuts = cuts.compute_and_store_features(extractor, storage_path="feats")
 
 Every featpool feature type (``featpool.FEATURES``) and its keywords work,
-and ``pool`` (the keywords of ``featpool.pool``) pools each matrix. lhotse hands over float samples in [-1, 1], shape ``[1, N]``; they are
+and so do the presets (``featpool.list_presets()``) and the stages: the
+extractor computes ``featpool.extract(samples, preset=..., feature=...,
+**options)``, so ``FeatpoolConfig(preset="whisper")`` gives what ``featpool
+extract --preset=whisper`` writes, with ``options`` overriding the preset's
+settings; ``pool`` (the keywords of ``featpool.pool``) then pools each
+matrix. lhotse hands over float samples in [-1, 1], shape ``[1, N]``; they are
 passed with ``sample_scale="unit"``, so Kaldi features come out on Kaldi's
 integer scale as ``compute-fbank-feats`` gives them. Note that lhotse's own
 Kaldi extractors default to ``snip_edges=False`` (its manifests expect
@@ -44,24 +49,30 @@ __all__ = ["Featpool", "FeatpoolConfig"]
 
 @dataclass
 class FeatpoolConfig:
-    """What ``featpool.<feature>(samples, **options)`` computes.
+    """What ``featpool.extract(samples, preset=preset, feature=feature,
+    **options)`` computes.
 
-    ``feature`` is a name of ``featpool.FEATURES``; ``options`` its keywords;
+    ``preset`` is a name of ``featpool.list_presets()`` or None; ``feature`` a
+    name of ``featpool.FEATURES`` (None: the preset's, else fbank);
+    ``options`` keywords of ``featpool.extract`` (the feature type's and the
+    stages'), over the preset's;
     ``pool`` the keywords of ``featpool.pool`` (None: no pooling); ``sampling_rate`` the rate that ``frame_shift`` and
     ``feature_dim`` are stated for (lhotse asks for the frame shift without
     a rate); ``num_threads`` the threads of ``extract_batch`` (0 = every CPU).
     """
 
-    feature: str = "fbank"
+    feature: Optional[str] = None
     options: Dict[str, Any] = field(default_factory=dict)
     pool: Optional[Dict[str, Any]] = None
     sampling_rate: int = 16000
     num_threads: int = 0
+    preset: Optional[str] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return {"feature": self.feature, "options": dict(self.options),
                 "pool": None if self.pool is None else dict(self.pool),
-                "sampling_rate": self.sampling_rate, "num_threads": self.num_threads}
+                "sampling_rate": self.sampling_rate, "num_threads": self.num_threads,
+                "preset": self.preset}
 
     @staticmethod
     def from_dict(data: Dict[str, Any]) -> "FeatpoolConfig":
@@ -90,16 +101,19 @@ class Featpool(FeatureExtractor):  # type: ignore[misc]
 
     def __init__(self, config: Optional[FeatpoolConfig] = None):
         super().__init__(config)
-        if self.config.feature not in featpool.FEATURES:
+        feature = self.config.feature
+        if feature is not None and feature not in featpool.FEATURES:
             raise featpool.Error("featpool.lhotse: feature=%r: expected one of %s" % (
-                self.config.feature, ", ".join(featpool.FEATURES)))
-        self._single = getattr(featpool, self.config.feature)
-        self._batch = getattr(featpool, self.config.feature + "_batch")
+                feature, ", ".join(featpool.FEATURES)))
+        if self.config.preset is not None:
+            featpool.preset_options(self.config.preset)  # an unknown preset fails here
+        self._keywords: Dict[str, Any] = dict(self.config.options, preset=self.config.preset,
+                                              feature=feature, sample_scale="unit")
         self._geometry: Dict[int, tuple[float, int]] = {}
 
     def extract(self, samples: Any, sampling_rate: int) -> NDArray[np.float32]:
-        out: NDArray[np.float32] = self._single(_mono(samples), sampling_rate, sample_scale="unit",
-                                       **self.config.options)
+        out: NDArray[np.float32] = featpool.extract(_mono(samples), sampling_rate,
+                                                    **self._keywords)
         return self._pooled(out)
 
     def _pooled(self, feats: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -120,9 +134,8 @@ class Featpool(FeatureExtractor):  # type: ignore[misc]
         else:
             x = np.asarray(samples, dtype=np.float32)
             items = list(x) if x.ndim > 1 else [x]
-        outs: List[NDArray[np.float32]] = self._batch(items, sampling_rate, sample_scale="unit",
-                                             num_threads=self.config.num_threads,
-                                             **self.config.options)
+        outs: List[NDArray[np.float32]] = featpool.extract_batch(
+            items, sampling_rate, num_threads=self.config.num_threads, **self._keywords)
         outs = [self._pooled(o) for o in outs]
         # lhotse's default extract_batch stacks equal shapes (base.py).
         if len(outs) > 1 and all(o.shape == outs[0].shape for o in outs[1:]):
@@ -132,20 +145,39 @@ class Featpool(FeatureExtractor):  # type: ignore[misc]
 
     def _measure(self, sampling_rate: int) -> tuple[float, int]:
         """(seconds between rows, columns), measured on the configured
-        pipeline itself, so that every feature type, option and stage
-        (pooling strides) is accounted for: the rows of 4 s
-        and of 2 s of low noise differ by 2 s worth of rows."""
+        pipeline itself, so that every feature type, option, preset and stage
+        (pooling strides, LFR stacking) is accounted for: the samples between
+        the two lengths of low noise, past 2 s, at which one more row appears."""
         if sampling_rate not in self._geometry:
             rng = np.random.default_rng(0)
-            long = (rng.standard_normal(4 * sampling_rate) * 0.01).astype(np.float32)
-            a = self.extract(long[: 2 * sampling_rate], sampling_rate)
-            b = self.extract(long, sampling_rate)
-            rows = b.shape[0] - a.shape[0]
-            if rows <= 0:
-                raise featpool.Error("featpool.lhotse: %s with %r gives no rows per second, so it "
-                                     "has no frame_shift" % (self.config.feature, self.config.options))
-            hop = round(2 * sampling_rate / rows)
-            self._geometry[sampling_rate] = (hop / sampling_rate, int(b.shape[1]))
+            noise = (rng.standard_normal(10 * sampling_rate) * 0.01).astype(np.float32)
+
+            def rows(n: int) -> int:
+                return int(self.extract(noise[:n], sampling_rate).shape[0])
+
+            def next_row(start: int) -> int:
+                """The least length > start with more rows than start's."""
+                base = rows(start)
+                low, high = 0, 1
+                while rows(start + high) <= base:
+                    low, high = high, 2 * high
+                    if start + high > noise.size:
+                        raise featpool.Error(
+                            "featpool.lhotse: %s with %r gives no rows per second, so it has "
+                            "no frame_shift" % (self.config.preset or self.config.feature
+                                                or "fbank", self.config.options))
+                while high - low > 1:
+                    middle = (low + high) // 2
+                    if rows(start + middle) > base:
+                        high = middle
+                    else:
+                        low = middle
+                return start + high
+
+            first = next_row(2 * sampling_rate)
+            hop = next_row(first) - first
+            dim = int(self.extract(noise[:first], sampling_rate).shape[1])
+            self._geometry[sampling_rate] = (hop / sampling_rate, dim)
         return self._geometry[sampling_rate]
 
     @property

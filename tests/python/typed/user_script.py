@@ -25,6 +25,16 @@ def features(path: str) -> NDArray[np.float32]:
     pooler = pickle.loads(pickle.dumps(featpool.OnlinePooler(extractor.dim, "avg", kernel=2)))
     pooler.accept_frames(frames)
     assert len(batch) == 2 and int(lengths[0]) == padded.shape[1]
+    presets: dict[str, str] = featpool.list_presets()
+    settings = featpool.preset_options("whisper")
+    unit, unit_rate = featpool.read_audio(path, preset="whisper")
+    whisper: NDArray[np.float32] = featpool.extract(unit, unit_rate, preset="whisper", n_mels=80,
+                                                    cmvn="none", pool="max", pool_kernel=2)
+    outs = featpool.extract_batch([unit], unit_rate, preset="espnet", num_threads=2)
+    stacked, rows = featpool.extract_batch([unit], unit_rate, feature="fbank", padded=True,
+                                           pool=featpool.PoolOptions(mode="stack"))
+    assert "whisper" in presets and settings["n_mels"] == 80 and whisper.shape[1] == 80
+    assert len(outs) == 1 and int(rows[0]) == stacked.shape[1]
     return pooled
 
 
