@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `featpool plot` and `featpool extract -o` formats through the real command:
 # PNGs of audio and of a .npy matrix (valid, sized as asked), pooled panels,
+# the stages and presets extract runs (extract -o x.png is plot's picture),
 # zoom; extract's -o extension picks .npy, .txt, - (Kaldi text on stdout) or
 # .png, and any other extension is an error listing the accepted ones.
 source "$(dirname "$0")/common.sh"
@@ -50,10 +51,30 @@ for mode in "--pool=stack" "--pool=adaptive-avg --pool-output-size=50x10" "--poo
 done
 echo "ok plot audio"
 
+# --- the stages extract runs, presets included ---------------------------
+am_mvn="$FEATPOOL_SOURCE_DIR/tests/data/dialects/presets/am.mvn"
+run 0 "$FEATPOOL" plot "$wav" -o whisper.png --preset=whisper --width=800
+run 0 "$FEATPOOL" extract "$wav" -o whisper-extract.png --preset=whisper
+run 0 "$FEATPOOL" plot "$wav" -o whisper-default.png --preset=whisper
+cmp -s whisper-default.png whisper-extract.png || fail "extract -o x.png --preset=whisper is not plot's picture"
+run 0 "$FEATPOOL" plot "$wav" -o funasr.png --preset=funasr-paraformer --cmvn-stats="$am_mvn"
+run 0 "$FEATPOOL" plot "$wav" -o chain.png --cmvn=utterance --norm-vars --deltas=2 \
+  --left-context=1 --right-context=1 --pool=avg --pool-kernel=2x3
+run 0 "$FEATPOOL" extract "$wav" -o chain-extract.png --cmvn=utterance --norm-vars --deltas=2 \
+  --left-context=1 --right-context=1 --pool=avg --pool-kernel=2x3
+cmp -s chain.png chain-extract.png || fail "extract -o x.png with stages is not plot's picture"
+for f in whisper funasr chain; do png_size $f.png >/dev/null; done
+expect_error plot-funasr "--cmvn-stats is required" plot "$wav" -o x.png --preset=funasr-paraformer
+expect_error plot-stages "--stages" plot "$wav" -o x.png --cmvn=utterance --stages=deltas
+echo "ok plot stages and presets"
+
 # --- plot of a .npy matrix ----------------------------------------------
 run 0 "$FEATPOOL" extract "$wav" -o feats.npy --num-mel-bins=40
 run 0 "$FEATPOOL" plot feats.npy -o npy.png --width=900 --pool=avg --pool-kernel=4x2
 [[ $(png_size npy.png) == 900x* ]] || fail ".npy input: $(png_size npy.png)"
+run 0 "$FEATPOOL" plot feats.npy -o npy-stages.png --cmvn=utterance --deltas=1 --pool=stack \
+  --stages=pool,deltas,cmvn
+png_size npy-stages.png >/dev/null
 echo "ok plot .npy"
 
 # --- extract -o by extension ---------------------------------------------

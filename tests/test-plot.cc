@@ -7,15 +7,19 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
 #include "featpool/error.h"
+#include "featpool/feature-computer.h"
 #include "featpool/feature-options.h"
+#include "featpool/feature-registry.h"
 #include "featpool/online-feature.h"
 #include "featpool/plot.h"
+#include "featpool/stage.h"
 
 using namespace featpool;
 
@@ -313,6 +317,17 @@ TEST_CASE("plot grids place frames and pooled rows at their centres", "[plot]") 
   CHECK(g.time_step_s == Approx(0.01));
   frame.snip_edges = false;
   CHECK(FrameGrid(frame).time_first_s == Approx(0.005));  // centred on shift / 2
+  // A centred STFT's frame f is centred at f * hop (its first sample is
+  // f * hop - n_fft / 2), whatever the window inside n_fft.
+  FeatureOptions mel = DefaultFeatureOptions(FeatureType::kMelSpectrogram);
+  mel.melspectrogram.n_fft = 512;
+  mel.melspectrogram.win_length = 400;
+  mel.melspectrogram.hop_length = 160;
+  const PlotGrid stft = FeatureGrid(mel, 128);
+  CHECK(stft.time_first_s == 0.0);
+  CHECK(stft.time_step_s == Approx(0.01));
+  mel.melspectrogram.center = false;
+  CHECK(FeatureGrid(mel, 128).time_first_s == Approx(0.016));  // 512 samples from 0
 
   PoolOptions pool;
   pool.kernel = {3, 2};
@@ -330,6 +345,172 @@ TEST_CASE("plot grids place frames and pooled rows at their centres", "[plot]") 
   p = PooledGrid(pool, g, 100, 80, 1, 160);
   CHECK(p.time_step_s == Approx(1.0));
   CHECK(p.time_first_s == Approx(g.time_first_s - 0.005 + 0.5));
+}
+
+namespace {
+
+// The time of the brightest stretch of the features panel's middle row:
+// the centre of the run of pixels with the highest colour index.
+double BrightestTime(const Image& image, const PlotRect& area, double view_start,
+                     double view_end) {
+  const int y = area.y + area.height / 2;
+  int best = -1, first = -1, last = -1;
+  for (int x = area.x; x < area.x + area.width; ++x) {
+    const int index = ColourIndex(Colormap::kViridis, image.At(x, y));
+    if (index > best) {
+      best = index;
+      first = last = x;
+    } else if (index == best && last == x - 1) {
+      last = x;
+    }
+  }
+  const double centre = 0.5 * (first + last + 1) - area.x;
+  return view_start + centre / area.width * (view_end - view_start);
+}
+
+}  // namespace
+
+TEST_CASE("plot puts each frame at its true time: a click in silence", "[plot]") {
+  // A click at a frame's centre lights that frame most (every window peaks
+  // at its middle); its column must be drawn at the click's time, not half
+  // a hop later, whatever the framing: Kaldi's snip-edges frame f is centred
+  // at f * shift + length / 2, without snip-edges at f * shift + shift / 2,
+  // a centred STFT frame (torch.stft, Whisper) at f * hop.
+  struct Case {
+    const char* name;
+    FeatureOptions opts;
+    int64_t click;  // the centre of frame 40
+  };
+  CommonFeatureOptions common;
+  std::vector<Case> cases;
+  cases.push_back({"fbank, snip-edges", common.For(FeatureType::kFbank), 40 * 160 + 200});
+  common.frame.snip_edges = false;
+  cases.push_back({"fbank, centred", common.For(FeatureType::kFbank), 40 * 160 + 80});
+  FeatureOptions mel = DefaultFeatureOptions(FeatureType::kMelSpectrogram);
+  mel.melspectrogram.hop_length = 160;
+  cases.push_back({"melspectrogram, hop 160", mel, 40 * 160});
+  mel.melspectrogram.n_fft = 512;
+  mel.melspectrogram.win_length = 320;
+  mel.melspectrogram.hop_length = 320;
+  cases.push_back({"melspectrogram, 320 in 512, hop 320", mel, 40 * 320});
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const double rate = c.opts.frame_opts().samp_freq;
+    std::vector<float> samples(2 * 16000, 0.0f);
+    samples[static_cast<size_t>(c.click)] = 0.9f * FullScaleSample(c.opts.type);
+    const double t = c.click / rate;
+    PlotOptions plot;
+    plot.start_s = t - 0.1;
+    plot.duration_s = 0.2;
+    FeaturePlot picture(c.opts, StageOptions(), plot, static_cast<int64_t>(samples.size()),
+                        "'click'");
+    picture.AcceptWaveform(samples.data(), static_cast<int64_t>(samples.size()));
+    const std::string path = TempPng("click");
+    picture.WritePng(path, "click");
+    const Image image = LoadPng(path);
+    std::remove(path.c_str());
+    PlotBuilder layout(plot, samples.size() / rate);
+    layout.SetWaveform(rate, FullScaleSample(c.opts.type));
+    const PlotGrid grid = FeatureGrid(c.opts, MakeFeatureComputer(c.opts)->Dim());
+    layout.SetFeatures(MakeFeatureComputer(c.opts)->Dim(), grid, "");
+    const double found = BrightestTime(image, layout.PanelArea(1), plot.start_s,
+                                       plot.start_s + plot.duration_s);
+    INFO("click at " << t << " s, drawn at " << found << " s; frame step " << grid.time_step_s);
+    // Within a tenth of a frame step (a pixel column is 0.15 ms); half a
+    // step late was the old centred-STFT error.
+    CHECK(std::fabs(found - t) < 0.1 * grid.time_step_s);
+  }
+}
+
+TEST_CASE("plot runs the stages extract runs: the last panel is extract's output", "[plot]") {
+  // FeaturePlot's panels against a picture of matrices computed offline:
+  // the features after the stages before pooling, and the whole chain's
+  // output (ApplyStages, what `featpool extract` writes).
+  const double rate = 16000.0;
+  std::vector<float> samples(3 * 16000);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const double t = i / rate;
+    samples[i] = static_cast<float>(6000.0 * std::sin(2.0 * M_PI * (200.0 * t + 500.0 * t * t)) +
+                                    300.0 * std::sin(0.37 * i));
+  }
+  const FeatureOptions fbank = CommonFeatureOptions().For(FeatureType::kFbank);
+  const Matrix features =
+      ComputeFeatures(fbank, rate, samples.data(), static_cast<int64_t>(samples.size()));
+  struct Case {
+    const char* name;
+    StageOptions stages;
+  };
+  std::vector<Case> cases(3);
+  cases[0].name = "cmvn, deltas, max pooling";
+  cases[0].stages.cmvn.mode = CmvnMode::kUtterance;
+  cases[0].stages.deltas.order = 1;
+  cases[0].stages.pool = PoolOptions();
+  cases[0].stages.pool->kernel = {2, 1};
+  cases[1].name = "pool,cmvn (FunASR's order): stacking, then CMVN";
+  cases[1].stages.pool = PoolOptions();
+  cases[1].stages.pool->mode = PoolMode::kStack;
+  cases[1].stages.cmvn.mode = CmvnMode::kUtterance;
+  cases[1].stages.cmvn.norm_vars = true;
+  cases[1].stages.stages = "pool,cmvn";
+  cases[2].name = "no pooling: the features panel is the output";
+  cases[2].stages.cmvn.mode = CmvnMode::kUtterance;
+  for (const Case& c : cases) {
+    INFO(c.name);
+    PlotOptions plot;
+    plot.width = 900;
+    plot.title = "stages";
+    FeaturePlot picture(fbank, c.stages, plot, static_cast<int64_t>(samples.size()), "'x'");
+    for (size_t i = 0; i < samples.size(); i += 4000) {
+      picture.AcceptWaveform(samples.data() + i, std::min<int64_t>(4000, samples.size() - i));
+    }
+    const std::string ours = TempPng("stages");
+    picture.WritePng(ours, "x");
+
+    StageOptions before, from;
+    SplitStagesAtPool(c.stages, features.cols(), &before, &from);
+    const Matrix shown =
+        before.Any() ? ApplyStages(StageChain(before, features.cols()), features.View())
+                     : features;
+    const Matrix out = ApplyStages(StageChain(c.stages, features.cols()), features.View());
+    PlotBuilder reference(plot, samples.size() / rate);
+    reference.SetWaveform(rate, 32768.0);
+    const PlotGrid grid = FeatureGrid(fbank, features.cols());
+    PlotGrid shown_grid = grid;  // deltas make 46 columns: a plain dimension axis
+    if (shown.cols() != features.cols()) {
+      shown_grid.y_first = 0.0;
+      shown_grid.y_step = 1.0;
+    }
+    reference.SetFeatures(shown.cols(), shown_grid, "");
+    reference.AcceptSamples(samples.data(), static_cast<int64_t>(samples.size()));
+    reference.AcceptFeatures(shown.View());
+    if (c.stages.pool) {
+      reference.SetPooled(out.cols(), PooledGrid(*c.stages.pool, grid, shown.rows(),
+                                                 shown.cols(), out.rows(), out.cols()), "");
+      reference.AcceptPooled(out.View());
+    } else {
+      CHECK(shown.cols() == out.cols());
+      CHECK(std::memcmp(shown.data(), out.data(), sizeof(float) * shown.rows() * shown.cols()) ==
+            0);
+    }
+    const std::string theirs = TempPng("stages-reference");
+    reference.WritePng(theirs);
+    const Image a = LoadPng(ours);
+    const Image b = LoadPng(theirs);
+    std::remove(ours.c_str());
+    std::remove(theirs.c_str());
+    REQUIRE(a.width == b.width);
+    REQUIRE(a.height == b.height);
+    for (int panel : {1, 2}) {
+      const PlotRect r = reference.PanelArea(panel);
+      if (r.width == 0) continue;
+      int differ = 0;
+      for (int y = r.y; y < r.y + r.height; ++y) {
+        for (int x = r.x; x < r.x + r.width; ++x) differ += a.At(x, y) != b.At(x, y);
+      }
+      INFO("panel " << panel);
+      CHECK(differ == 0);
+    }
+  }
 }
 
 TEST_CASE("plot options are checked and errors name them", "[plot]") {

@@ -189,8 +189,6 @@ def stub_text(featpool):
             continue
         if isinstance(obj, type):
             parts.append(options_class(obj) + "\n")
-        elif name == "plot":
-            parts.append(pybind_signature(obj, name, method=False) + "\n")
         else:
             parts.append(python_signature(obj, name) + "\n")
     fp = featpool._featpool

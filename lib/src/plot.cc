@@ -6,10 +6,14 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "colormaps.h"
 #include "featpool/error.h"
+#include "featpool/extract-file.h"
+#include "featpool/feature-registry.h"
+#include "featpool/online-feature.h"
 #include "featpool/output-file.h"
 
 namespace featpool {
@@ -191,14 +195,25 @@ void PlotOptions::Validate() const {
   }
 }
 
-PlotGrid FrameGrid(const FrameExtractionOptions& frame_opts) {
-  const double rate = frame_opts.samp_freq;
-  const double shift = frame_opts.WindowShift();
+PlotGrid FramerGrid(const Framer& framer, double sample_rate) {
   PlotGrid grid;
-  grid.time_step_s = shift / rate;
-  // Kaldi feature-window.cc FirstSampleOfFrame() plus half a window.
-  grid.time_first_s =
-      (frame_opts.snip_edges ? frame_opts.WindowSize() / 2 : frame_opts.WindowShift() / 2) / rate;
+  const int64_t first = framer.FirstSampleOfFrame(0);
+  grid.time_step_s = static_cast<double>(framer.FirstSampleOfFrame(1) - first) / sample_rate;
+  grid.time_first_s = (static_cast<double>(first) + 0.5 * framer.FrameLength()) / sample_rate;
+  return grid;
+}
+
+PlotGrid FrameGrid(const FrameExtractionOptions& frame_opts) {
+  return FramerGrid(KaldiFramer(frame_opts), frame_opts.samp_freq);
+}
+
+PlotGrid FeatureGrid(const FeatureOptions& opts, int64_t dim, std::string* title) {
+  PlotGrid grid = FramerGrid(*opts.MakeFramer(), opts.frame_opts().samp_freq);
+  const FeatureColumns columns = FeatureTypeInfoOf(opts.type).columns(opts, dim);
+  grid.y_label = columns.label;
+  grid.y_first = columns.first;
+  grid.y_step = columns.step;
+  if (title != nullptr) *title = columns.title;
   return grid;
 }
 
@@ -728,6 +743,258 @@ void WritePlotPng(const std::string& path, const PlotInput& in, const PlotOption
     builder.AcceptPooled(in.pooled);
   }
   builder.WritePng(path);
+}
+
+namespace {
+
+std::string Shape(int64_t rows, int64_t cols) {
+  return std::to_string(rows) + " \u00d7 " + std::to_string(cols);
+}
+
+std::string SizeText(const PoolSize& s) {
+  return s.time == s.freq ? std::to_string(s.time)
+                          : std::to_string(s.time) + "\u00d7" + std::to_string(s.freq);
+}
+
+std::string JoinNames(const std::vector<std::string>& names, size_t begin, size_t end) {
+  std::string out;
+  for (size_t i = begin; i < end; ++i) out += (out.empty() ? "" : ",") + names[i];
+  return out;
+}
+
+// Stage `name` of `o` back to off (its options' defaults).
+void TurnOff(StageOptions* o, const std::string& name) {
+  if (name == "normalize") o->normalize = NormalizeOptions();
+  if (name == "cmvn") o->cmvn = CmvnOptions();
+  if (name == "deltas") o->deltas = DeltaOptions();
+  if (name == "splice") o->splice = SpliceOptions();
+  if (name == "pool") o->pool.reset();
+}
+
+}  // namespace
+
+void SplitStagesAtPool(const StageOptions& stages, int64_t dim, StageOptions* before,
+                       StageOptions* from) {
+  const StageChain chain(stages, dim);  // validates
+  const std::vector<std::string>& order = chain.Order();
+  const size_t at = static_cast<size_t>(std::find(order.begin(), order.end(), "pool") -
+                                        order.begin());
+  *before = stages;
+  *from = StageOptions();
+  if (at == order.size()) return;
+  *from = stages;
+  for (size_t i = 0; i < order.size(); ++i) TurnOff(i < at ? from : before, order[i]);
+  before->stages = JoinNames(order, 0, at);
+  from->stages = JoinNames(order, at, order.size());
+}
+
+std::string PoolDescription(const PoolOptions& o) {
+  const std::string mode = PoolModeName(o.mode);
+  switch (o.mode) {
+    case PoolMode::kMax:
+    case PoolMode::kAvg:
+    case PoolMode::kLp: {
+      std::string text = mode + " pooling, kernel " + SizeText(o.kernel);
+      if (o.EffectiveStride() != o.kernel) text += ", stride " + SizeText(o.EffectiveStride());
+      return text;
+    }
+    case PoolMode::kStack:
+      return "stack " + std::to_string(o.stack_frames) + " frames every " +
+             std::to_string(o.stack_stride);
+    case PoolMode::kStats:
+      return "statistics pooling (mean, std)";
+    default:
+      return mode + " pooling";
+  }
+}
+
+struct FeaturePlot::Impl {
+  Impl(const FeatureOptions& features, const PlotOptions& plot_opts, int64_t total,
+       const std::string& input)
+      : opts(features),
+        plot(plot_opts),
+        total_samples(total),
+        source(input),
+        rate(features.frame_opts().samp_freq),
+        builder(plot_opts, static_cast<double>(total) / features.frame_opts().samp_freq),
+        extractor(features) {}
+
+  // Stage and pooling errors about the input.
+  template <class Body>
+  void AboutSource(Body body) {
+    try {
+      body();
+    } catch (const OptionError& e) {
+      throw e.WithContext(source);
+    } catch (const Error& e) {
+      throw Error(source + ": " + e.what());
+    }
+  }
+
+  void FeedPooled() {
+    if (!pooled_set) return;  // statistics and adaptive rows come at the end
+    const MatrixView rows = from->ReadyRows();
+    builder.AcceptPooled(rows);
+    pooled_rows += rows.rows;
+    from->ReleaseRowsBefore(from->NumRowsReady());
+  }
+
+  void Feed(MatrixView rows) {
+    builder.AcceptFeatures(rows);
+    feature_rows += rows.rows;
+    if (from) {
+      from->AcceptFrames(rows);
+      FeedPooled();
+    }
+  }
+
+  void Drain() {
+    const MatrixView ready = extractor.ReadyFrames();
+    frames += ready.rows;
+    if (before) {
+      before->AcceptFrames(ready);
+      Feed(before->ReadyRows());
+      before->ReleaseRowsBefore(before->NumRowsReady());
+    } else {
+      Feed(ready);
+    }
+    extractor.ReleaseFramesBefore(extractor.NumFramesReady());
+  }
+
+  FeatureOptions opts;
+  PlotOptions plot;
+  int64_t total_samples;
+  std::string source;
+  float rate;
+  PlotBuilder builder;
+  OnlineExtractor extractor;
+  std::unique_ptr<OnlineStageChain> before;  // the stages before pooling
+  std::unique_ptr<OnlineStageChain> from;    // pooling and after
+  std::optional<PoolOptions> pool;
+  PlotGrid grid;
+  int64_t dim = 0;        // the features'
+  int64_t panel_dim = 0;  // after `before`
+  std::string feature_title;
+  std::string features_label;
+  std::string pooled_label;
+  bool pooled_set = false;
+  bool may_stop = true;
+  bool stopped = false;
+  int64_t samples = 0;
+  int64_t frames = 0;
+  int64_t feature_rows = 0;
+  int64_t pooled_rows = 0;
+};
+
+FeaturePlot::FeaturePlot(const FeatureOptions& features, const StageOptions& stages,
+                         const PlotOptions& plot, int64_t total_samples, const std::string& source)
+    : impl_(std::make_unique<Impl>(features, plot, total_samples, source)) {
+  Impl& m = *impl_;
+  m.builder.SetWaveform(m.rate, FullScaleSample(features.type));  // the type's sample scale
+  m.dim = m.extractor.Dim();
+  StageOptions before;
+  StageOptions from;
+  m.AboutSource([&] {
+    SplitStagesAtPool(stages, m.dim, &before, &from);
+    if (before.Any()) m.before = std::make_unique<OnlineStageChain>(before, m.dim, false);
+    m.panel_dim = m.before ? m.before->Dim() : m.dim;
+    if (from.Any()) m.from = std::make_unique<OnlineStageChain>(from, m.panel_dim, false);
+  });
+  m.grid = FeatureGrid(features, m.dim, &m.feature_title);
+  m.features_label = m.feature_title;
+  if (m.before) {
+    std::string names;
+    for (const std::string& n : m.before->chain().Order()) names += (names.empty() ? "" : ", ") + n;
+    m.features_label += ", then " + names;
+    if (m.panel_dim != m.dim) {
+      m.grid.y_first = 0.0;
+      m.grid.y_step = 1.0;
+      m.grid.y_label = "dimension";
+    }
+    m.may_stop = !m.before->CannotStream();
+  }
+  m.builder.SetFeatures(m.panel_dim, m.grid, m.features_label);
+  if (m.from) {
+    m.pool = from.pool;
+    m.pooled_label = PoolDescription(*m.pool);
+    const std::vector<std::string>& order = m.from->chain().Order();
+    for (size_t i = 1; i < order.size(); ++i) m.pooled_label += (i == 1 ? ", then " : ", ") + order[i];
+    const PoolMode mode = m.pool->mode;
+    if (mode != PoolMode::kStats && mode != PoolMode::kAdaptiveMax &&
+        mode != PoolMode::kAdaptiveAvg) {
+      m.builder.SetPooled(m.from->Dim(),
+                          PooledGrid(*m.pool, m.grid, 0, m.panel_dim, 0, m.from->Dim()), "");
+      m.pooled_set = true;
+    }
+    m.may_stop = m.may_stop && m.pooled_set && !m.from->CannotStream();
+  }
+}
+
+FeaturePlot::~FeaturePlot() = default;
+
+void FeaturePlot::AcceptWaveform(const float* samples, int64_t count) {
+  Impl& m = *impl_;
+  m.builder.AcceptSamples(samples, count);
+  m.extractor.AcceptWaveform(m.rate, samples, count);
+  m.samples += count;
+  m.AboutSource([&] { m.Drain(); });
+}
+
+bool FeaturePlot::ViewComplete() const { return impl_->may_stop && impl_->builder.ViewComplete(); }
+
+void FeaturePlot::WritePng(const std::string& path, const std::string& name) {
+  Impl& m = *impl_;
+  m.stopped = ViewComplete();
+  m.AboutSource([&] {
+    if (!m.stopped) {
+      m.extractor.InputFinished();
+      m.Drain();
+      if (m.before) {
+        m.before->InputFinished();
+        m.Feed(m.before->ReadyRows());
+        m.before->ReleaseRowsBefore(m.before->NumRowsReady());
+      }
+      if (m.from) {
+        m.from->InputFinished();
+        m.FeedPooled();
+      }
+    }
+  });
+  if (m.frames == 0) {
+    throw Error(ShortInputMessage(m.source, std::max(m.samples, m.total_samples),
+                                  m.opts.frame_opts()));
+  }
+  std::string title = name + ": " + m.feature_title;
+  if (m.plot.start_s > 0.0 || m.plot.duration_s > 0.0) {
+    char view[64];
+    std::snprintf(view, sizeof view, " (%g to %g s)", m.builder.ViewStart(), m.builder.ViewEnd());
+    title += view;
+  }
+  if (!m.stopped) title += ", " + Shape(m.feature_rows, m.panel_dim);
+  std::string pooled_label;
+  if (m.from) {
+    if (!m.pooled_set) {
+      const Matrix rows = m.from->TakeRows();
+      m.builder.SetPooled(rows.cols(), PooledGrid(*m.pool, m.grid, m.feature_rows, m.panel_dim,
+                                                  rows.rows(), rows.cols()),
+                          "");
+      m.builder.AcceptPooled(rows.View());
+      m.pooled_rows += rows.rows();
+    }
+    if (m.pooled_rows == 0) {
+      throw Error(m.source + ": " + Shape(m.feature_rows, m.panel_dim) +
+                  " frames give no pooled rows");
+    }
+    pooled_label = m.pooled_label;
+    if (!m.stopped) {
+      pooled_label += ": " + Shape(m.pooled_rows, m.from->Dim());
+      title += " \u2192 " + Shape(m.pooled_rows, m.from->Dim());
+    }
+  }
+  if (m.plot.title.empty()) m.builder.SetTitle(title);
+  m.builder.SetLabels(m.features_label + (m.stopped ? "" : ": " + Shape(m.feature_rows, m.panel_dim)),
+                      pooled_label);
+  m.builder.WritePng(path);
 }
 
 }  // namespace featpool

@@ -59,3 +59,52 @@ def test_plot_arrays_and_errors(tmp_path):
         featpool.plot(str(out), feats[0])
     with pytest.raises(featpool.Error, match="feature=mel"):
         featpool.plot(str(out), feats, feature="mel")
+
+
+AM_MVN = os.path.join(ROOT, "tests", "data", "dialects", "presets", "am.mvn")
+
+
+@pytest.mark.skipif(not COMMAND, reason="needs the featpool command")
+@pytest.mark.parametrize("keywords,flags", [
+    ({"preset": "whisper"}, ["--preset=whisper"]),
+    ({"preset": "nemo-80", "start": 1.0, "duration": 2.0},
+     ["--preset=nemo-80", "--start=1", "--duration=2"]),
+    ({"preset": "funasr-paraformer", "cmvn_stats": AM_MVN},
+     ["--preset=funasr-paraformer", "--cmvn-stats=" + AM_MVN]),
+    ({"preset": "kaldi-mfcc-13", "cmvn": "sliding", "deltas": 2, "pool": "max",
+      "pool_kernel": (2, 3)},
+     ["--preset=kaldi-mfcc-13", "--cmvn=sliding", "--deltas=2", "--pool=max",
+      "--pool-kernel=2x3"]),
+    ({"feature": "spectrogram", "pool": "stats"}, ["--feature=spectrogram", "--pool=stats"]),
+])
+def test_plot_from_samples_is_the_commands_picture(tmp_path, keywords, flags):
+    """plot(samples=...) computes the features and runs the stages as extract
+    does: the PNG is the command's, presets and stages included."""
+    samples, rate = featpool.read_audio(SPEECH, preset=keywords.get("preset"),
+                                        feature=keywords.get("feature"))
+    ours = tmp_path / "python.png"
+    featpool.plot(str(ours), samples=samples, sample_rate=rate, width=900, title="speech",
+                  **keywords)
+    theirs = tmp_path / "command.png"
+    subprocess.run([COMMAND, "plot", SPEECH, "-o", str(theirs), "--width=900", "--title=speech"]
+                   + flags, check=True)
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_plot_matrix_on_its_framers_grid_and_errors(tmp_path):
+    samples, rate = featpool.read_audio(SPEECH, preset="whisper")
+    mel = featpool.extract(samples, rate, preset="whisper")
+    out = tmp_path / "mel.png"
+    featpool.plot(str(out), mel, samples=samples, sample_rate=rate, preset="whisper")
+    assert png_size(out)[0] == 1600
+    with pytest.raises(featpool.Error, match=r"cmvn='utterance': plot\(\) draws a features "
+                                             r"matrix as it is given"):
+        featpool.plot(str(out), mel, cmvn="utterance")
+    with pytest.raises(featpool.Error, match="needs samples="):
+        featpool.plot(str(out))
+    with pytest.raises(featpool.Error, match="pooled= goes with a features matrix"):
+        featpool.plot(str(out), samples=samples, pooled=mel)
+    with pytest.raises(featpool.Error, match="cmvn_stats"):
+        featpool.plot(str(out), samples=samples, preset="funasr-paraformer")
+    with pytest.raises(featpool.Error, match="n_mels"):
+        featpool.plot(str(out), samples=samples, preset="whisper", n_mels=0)

@@ -303,12 +303,8 @@ RunFunction AddExtractCommand(CLI::App& app) {
       } else {
         CheckStdoutFor(state->output, "-o " + state->output);
       }
-      if (format == SingleOutput::kPng) {
-        if (state->stages.AnyGiven()) {
-          throw Error("-o " + state->output + ": a picture shows the features and pooling only, "
-                      "not the other stages (--cmvn, --deltas, ...); write a .npy and plot it");
-        }
-        PlotFile(input, state->flags, state->pool, PlotOptions(), state->output);
+      if (format == SingleOutput::kPng) {  // the picture of `featpool plot`, same stages
+        PlotFile(input, state->flags, stage_opts, PlotOptions(), state->output);
         return 0;
       }
       // Rows go to a .npy as they become final (fused-extract.h); a text

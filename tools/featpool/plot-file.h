@@ -25,12 +25,14 @@ struct PlotFlags {
 // --width, --height, --cmap, --start, --duration, --title.
 void AddPlotFlags(CLI::App* app, PlotFlags* flags);
 
-// Renders `input` to the PNG `output`. Audio streams through extraction (and
-// pooling, for the modes that stream) into the plot's pixel columns, so
-// memory stays O(width x feature dim) however long the file; the adaptive
-// pooling modes keep the file's features. A .npy input is read whole and
-// plotted on a --frame-shift grid. Reading stops once the view is complete.
-void PlotFile(const std::string& input, const FeatureFlags& features, const PoolFlagSet& pool,
+// Renders `input` to the PNG `output`, through the stages `featpool extract`
+// runs (`stages`, pooling included: the last panel is what extract writes).
+// Audio streams through extraction and the stages into the plot's pixel
+// columns (FeaturePlot), so memory stays O(width x feature dim) however long
+// the file, unless a stage needs the whole utterance. A .npy input is read
+// whole and plotted on a --frame-shift grid. Reading stops once the view is
+// complete.
+void PlotFile(const std::string& input, const FeatureFlags& features, const StageOptions& stages,
               const PlotOptions& plot, const std::string& output);
 
 }  // namespace cli

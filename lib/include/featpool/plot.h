@@ -19,9 +19,12 @@
 #include <memory>
 #include <string>
 
+#include "featpool/feature-options.h"
 #include "featpool/frame-extractor.h"
+#include "featpool/framing.h"
 #include "featpool/matrix.h"
 #include "featpool/pooler.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 
@@ -56,9 +59,32 @@ struct PlotGrid {
   std::string y_label = "dimension";
 };
 
-// The grid of Kaldi frames: row f centred on its window (snip_edges: sample
-// f * shift + window / 2; otherwise f * shift + shift / 2).
+// Where the frames of `framer` sit: frame f at the centre of the samples it
+// reads (FirstSampleOfFrame(f) + FrameLength() / 2), one hop apart. So
+// Kaldi's snip-edges frame f is at f * shift + length / 2 (without
+// snip-edges f * shift + shift / 2) and a centred STFT frame f (torch.stft,
+// Whisper, NeMo, ...) at f * hop.
+PlotGrid FramerGrid(const Framer& framer, double sample_rate);
+
+// The grid of Kaldi frames (FramerGrid of KaldiFramer).
 PlotGrid FrameGrid(const FrameExtractionOptions& frame_opts);
+
+// The grid of a feature type's frames (FramerGrid of its framer) with its
+// y axis (the registry's columns for `dim` columns); `title` (if not null)
+// receives the registry's name of them ("fbank, 80 mel bins").
+PlotGrid FeatureGrid(const FeatureOptions& opts, int64_t dim, std::string* title = nullptr);
+
+// The stage chain split as a picture shows it: `before`, the stages that run
+// before pooling (the features panel shows their output), and `from`,
+// pooling and the stages after it (the pooled panel: what `featpool
+// extract` writes). Without pooling every stage is in `before` and `from`
+// has none. Validates `stages` for features of `dim` columns (StageChain).
+void SplitStagesAtPool(const StageOptions& stages, int64_t dim, StageOptions* before,
+                       StageOptions* from);
+
+// "max pooling, kernel 2×2", "stack 7 frames every 6", "statistics pooling
+// (mean, std)": a pooled panel's label.
+std::string PoolDescription(const PoolOptions& opts);
 
 // Where the rows and columns of `pooled` (from `in_rows` x `in_cols` features
 // on grid `features`) sit: each window pooling row at the centre of its
@@ -118,6 +144,37 @@ class PlotBuilder {
   // Draws and writes the PNG (atomically: a temporary file renamed into
   // place). Throws Error naming `path`, or if no panel has data in the view.
   void WritePng(const std::string& path) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The picture of `featpool plot` for audio: the waveform, the features of
+// `features` after the stages before pooling, and pooling with what follows
+// it (SplitStagesAtPool), so the last panel shows what `featpool extract`
+// with the same options writes. Samples arrive in chunks at the features'
+// sample frequency, on their type's scale (FullScaleSample()); memory stays
+// O(width x dim) unless a stage needs the whole utterance. `source` names the
+// input in errors ("'x.wav'"); stage and pooling errors are OptionErrors
+// about it. One per picture.
+class FeaturePlot {
+ public:
+  // `total_samples`: the input's length (the picture's time axis).
+  FeaturePlot(const FeatureOptions& features, const StageOptions& stages, const PlotOptions& plot,
+              int64_t total_samples, const std::string& source);
+  ~FeaturePlot();
+  FeaturePlot(const FeaturePlot&) = delete;
+  FeaturePlot& operator=(const FeaturePlot&) = delete;
+
+  void AcceptWaveform(const float* samples, int64_t count);
+  // Whether more samples cannot change the picture (the view is complete and
+  // no stage waits for the end): a reader may stop.
+  bool ViewComplete() const;
+  // Flushes (unless the view was complete), draws and writes the PNG; the
+  // default title starts with `name` (a file's base name). Throws Error for
+  // input shorter than a frame or pooling that gives no rows.
+  void WritePng(const std::string& path, const std::string& name);
 
  private:
   struct Impl;

@@ -24,7 +24,7 @@ from typing import Any as _Any
 import numpy as _np
 
 from . import _featpool
-from ._featpool import MIX_CHANNELS, Error, SampleScaleWarning, plot, version
+from ._featpool import MIX_CHANNELS, Error, SampleScaleWarning, version
 
 __version__: str = version()
 
@@ -739,6 +739,75 @@ extract_batch.__doc__ = ("extract() for a batch: `batch` as featpool.fbank_batch
                          "bit-identical to extract() on that waveform; a list, or with "
                          "padded=True (features [batch, max_rows, dim], lengths [batch]). "
                          "Keywords as extract().\n\n" + _EXTRACT_DOC)
+
+# --------------------------------------------------------------------------
+# Pictures
+
+_PICTURE = [_P("pooled", _KW, default=None, annotation="ArrayLike | None"),
+            _P("cmap", _KW, default="viridis", annotation="str"),
+            _P("width", _KW, default=1600, annotation="int"),
+            _P("height", _KW, default=0, annotation="int"),
+            _P("start", _KW, default=0.0, annotation="float"),
+            _P("duration", _KW, default=0.0, annotation="float"),
+            _P("title", _KW, default=None, annotation="str | None")]
+
+_plot_sig = _inspect.Signature(
+    [_P("path", _POS, annotation="str | os.PathLike[str]"),
+     _P("features", _POS, default=None, annotation="ArrayLike | None"),
+     _P("samples", _KW, default=None, annotation="ArrayLike | None"),
+     _P("sample_rate", _KW, default=None, annotation="float | None")]
+    + _extract_params() + _PICTURE, return_annotation="None")
+
+
+def plot(*args: _Any, **kwargs: _Any) -> None:
+    a = _plot_sig.bind(*args, **kwargs).arguments
+    features = a.get("features")
+    if features is not None:
+        features = _np.asarray(_input(features, "features")[0], dtype=_np.float32)
+        staged = sorted(k for k in a if k in _STAGE_KEYS or k in _POOL_KEYWORDS or k == "pool")
+        if staged:
+            raise Error("%s: plot() draws a features matrix as it is given; the stages run "
+                        "when it computes the features itself (samples=..., no features)"
+                        % ", ".join("%s=%r" % (k, a[k]) for k in staged))
+    samples = a.get("samples")
+    if samples is not None:
+        samples = _input(samples)[0]
+    pooled = a.get("pooled")
+    if pooled is not None:
+        pooled = _np.asarray(_input(pooled, "pooled")[0], dtype=_np.float32)
+    generic = a.get("feature") is None and a.get("preset") is None
+    feature, values, stages, pool_values = _extract_config(a)
+    scale, _ = _scale(_FEATURE_TYPES[feature]["sample_scale"], a.get("sample_scale"))
+    _featpool._plot(_os.fspath(a["path"]), features, samples, "" if generic else feature,
+                    values, stages or None, pool_values, pooled, scale, a.get("channel"),
+                    a.get("cmap", "viridis"), a.get("width", 1600), a.get("height", 0),
+                    a.get("start", 0.0), a.get("duration", 0.0), a.get("title"))
+
+
+plot.__signature__ = _plot_sig  # type: ignore[attr-defined]
+plot.__doc__ = """Writes the picture of `featpool plot` as a PNG.
+
+From samples (features=None): samples= (on sample_scale, default the
+feature's own scale, as read_audio(path, preset=...) gives them) are
+computed as featpool.extract() computes them, with the same keywords
+(preset, feature, every option, the stages, pool), and drawn as the command
+draws them: the waveform, the features after the stages before pooling,
+and pooling with what follows it (what extract returns); the PNG is the
+command's byte for byte, with 'samples' for the file name in the title.
+
+From a matrix: features [frames, dims] (as fbank() or extract() return it)
+drawn on the grid of the feature type's framer (feature, preset and their
+keywords: frame_shift, snip_edges, hop_length, center, ...), frame f at the
+centre of the samples it reads; feature (or preset) also names the y axis
+(none: a generic dimension axis). samples= adds the waveform, pooled=
+[rows, dims] a third panel spread evenly over the features' axes. Stage
+keywords are refused here (the matrix is drawn as given).
+
+A pixel column covering several frames shows their maximum. cmap:
+'viridis', 'magma' or 'gray'; width and height in pixels (height 0: from
+the panels); start and duration (seconds; 0 = to the end) zoom in; title
+replaces the default. Bad values raise featpool.Error naming them.
+"""
 
 # --------------------------------------------------------------------------
 # Streaming

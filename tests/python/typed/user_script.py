@@ -35,6 +35,9 @@ def features(path: str) -> NDArray[np.float32]:
                                            pool=featpool.PoolOptions(mode="stack"))
     assert "whisper" in presets and settings["n_mels"] == 80 and whisper.shape[1] == 80
     assert len(outs) == 1 and int(rows[0]) == stacked.shape[1]
+    featpool.plot("whisper.png", samples=unit, sample_rate=unit_rate, preset="whisper",
+                  width=800, cmvn="utterance")
+    featpool.plot("mel.png", whisper, preset="whisper", title="log-mel")
     return pooled
 
 
