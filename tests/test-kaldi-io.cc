@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdio>
@@ -70,6 +71,21 @@ TEST_CASE("matrix header is Kaldi's binary FM header", "[kaldi-io]") {
   // Kaldi writes an empty matrix as 0 x 0.
   CHECK(KaldiMatrixHeader(0, 80) == std::string("\0BFM \x04\0\0\0\0\x04\0\0\0\0", 15));
   CHECK(KaldiMatrixHeader(0x01020304, 1).substr(5, 5) == std::string("\x04\x04\x03\x02\x01", 5));
+}
+
+TEST_CASE("text matrices are Kaldi's MatrixBase::Write text form", "[kaldi-io]") {
+  Matrix m(2, 3);
+  const float values[] = {1.0f, -0.5f, 3.14159274f, 1e-8f, 123456.789f, 0.0f};
+  std::copy(values, values + 6, m.data());
+  std::string text;
+  AppendKaldiTextMatrix(m.View(), &text);
+  CHECK(text == " [\n  1 -0.5 3.141593 \n  1e-08 123456.8 0 ]\n");
+  // Kaldi has no 0 x N matrix: an empty one is written as 0 x 0.
+  for (const Matrix& empty : {Matrix(0, 0), Matrix(0, 3)}) {
+    text.clear();
+    AppendKaldiTextMatrix(empty.View(), &text);
+    CHECK(text == " [ ]\n");
+  }
 }
 
 TEST_CASE("ark and scp written byte for byte, finalised only on Commit", "[kaldi-io]") {

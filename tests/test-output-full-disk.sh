@@ -29,30 +29,7 @@ fi
 mkdir -p mnt
 mount -t tmpfs -o size=8m featpool-test mnt || { echo "SKIP: mount failed"; exit 77; }
 trap 'umount mnt 2>/dev/null || true' EXIT
-
-# errs FILE STATUS COMMAND...: like run, with COMMAND's stderr in FILE (a
-# failure is reported on the test's stderr, with FILE's contents).
-errs() {
-  local file=$1 want=$2
-  shift 2
-  local got=0
-  "$@" 2>"$file" || got=$?
-  [[ $got == "$want" ]] || fail "exit status $got, expected $want: $* (stderr: $(cat "$file"))"
-}
-one_line() {  # NAME FILE EXPECTED...
-  local name=$1 file=$2
-  shift 2
-  sed -i '/^featpool: warning: /d' "$file"  # a batch's warnings about its inputs
-  [[ $(wc -l <"$file") == 1 ]] || fail "$name: not one line on stderr: $(cat "$file")"
-  grep -q '^featpool: ' "$file" || fail "$name: $(cat "$file")"
-  for e in "$@"; do grep -qF -- "$e" "$file" || fail "$name: lacks '$e': $(cat "$file")"; done
-  echo "ok $name: $(cat "$file")"
-}
-no_temps() {
-  local left
-  left=$(find "$@" -name '.*.tmp.*')
-  [[ -z $left ]] || fail "temporary files left: $left"
-}
+source "$(dirname "$self")/output-checks.sh"
 
 "$PY" "$FEATPOOL_SOURCE_DIR/tests/make-batch-audio.py" in 60 --seconds=1,3
 run 0 "$FEATPOOL" extract in -o ref/ -j 2 --num-mel-bins=80 2>/dev/null

@@ -140,7 +140,7 @@ void CheckKaldiKey(const std::string& key) {
 }
 
 void AppendKaldiTextMatrix(MatrixView matrix, std::string* out) {
-  if (matrix.cols == 0) {
+  if (matrix.cols == 0 || matrix.rows == 0) {  // Kaldi's empty matrix is 0 x 0
     out->append(" [ ]\n");
     return;
   }

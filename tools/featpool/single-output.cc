@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "featpool/error.h"
+#include "featpool/kaldi-io.h"
 #include "featpool/output-file.h"
 
 namespace featpool {
@@ -56,20 +57,7 @@ void WriteTextMatrix(const std::string& path, MatrixView matrix) {
 
 void WriteKaldiTextRecord(std::FILE* out, const std::string& key, MatrixView matrix) {
   std::string text = key + " ";
-  if (matrix.cols == 0 || matrix.rows == 0) {
-    text += " [ ]\n";
-  } else {
-    text += " [";
-    for (int64_t r = 0; r < matrix.rows; ++r) {
-      text += "\n  ";
-      const float* row = matrix.Row(r);
-      for (int64_t c = 0; c < matrix.cols; ++c) {
-        AppendNumber(row[c], &text);
-        text += ' ';
-      }
-    }
-    text += "]\n";
-  }
+  AppendKaldiTextMatrix(matrix, &text);
   if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fflush(out) != 0) {
     throw Error(std::string("cannot write to standard output: ") + std::strerror(errno));
   }

@@ -26,9 +26,9 @@ SingleOutput ClassifySingleOutput(const std::string& path);
 // Atomic (AtomicOutputFile); throws Error naming the file.
 void WriteTextMatrix(const std::string& path, MatrixView matrix);
 
-// "key  [\n  v v \n  v v ]\n": Kaldi matrix/kaldi-matrix.cc
-// MatrixBase::Write() in text mode after the holder's "key ". Throws Error if
-// the stream fails.
+// "key  [\n  v v \n  v v ]\n": the library's Kaldi text form of a matrix
+// (kaldi-io.h AppendKaldiTextMatrix, as copy-feats ark,t: writes it) after
+// the holder's "key ". Throws Error if the stream fails.
 void WriteKaldiTextRecord(std::FILE* out, const std::string& key, MatrixView matrix);
 
 // The archive key of an input file: its name without directory or extension.

@@ -45,7 +45,8 @@ std::string KaldiMatrixHeader(int32_t rows, int32_t cols);
 // Appends Kaldi's text form of a matrix (matrix/kaldi-matrix.cc
 // MatrixBase::Write, text mode): " [\n  v v \n  v v ]\n", values as a stream
 // with precision 7 prints them (base/io-funcs-inl.h InitKaldiOutputStream),
-// " [ ]\n" without columns. What copy-feats ark,t: writes after "key ".
+// " [ ]\n" for an empty matrix (Kaldi's is 0 x 0, as KaldiMatrixHeader
+// writes it). What copy-feats ark,t: writes after "key ".
 void AppendKaldiTextMatrix(MatrixView matrix, std::string* out);
 
 // One complete record of an archive.
