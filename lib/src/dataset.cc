@@ -175,7 +175,6 @@ std::string ScpFileOf(const std::string& input) {
   return input.substr(input.find(':') + 1);
 }
 
-
 std::string Trim(const std::string& s) {
   const char* space = " \t\r\n\v\f";
   const size_t b = s.find_first_not_of(space);
@@ -489,6 +488,45 @@ std::vector<Utterance> SelectShard(const std::vector<Utterance>& all, ShardSpec 
   std::vector<Utterance> out;
   for (size_t i = 0; i < all.size(); ++i) {
     if (mine[i]) out.push_back(all[i]);
+  }
+  return out;
+}
+
+std::vector<Utterance> SelectShard(const std::vector<Utterance>& all, ShardSpec shard,
+                                   const std::vector<std::string>& groups) {
+  if (groups.size() != all.size()) throw Error("internal: SelectShard: one group per utterance");
+  if (shard.count == 1) return all;
+  // Groups in order of first appearance, each weighed as its utterances.
+  std::map<std::string, size_t> index;
+  std::vector<int64_t> weight;
+  std::vector<size_t> group_of(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    const auto [it, added] = index.emplace(groups[i], weight.size());
+    if (added) weight.push_back(0);
+    group_of[i] = it->second;
+    weight[it->second] += all[i].bytes + kShardFileOverheadBytes;
+  }
+  std::vector<size_t> order(weight.size());
+  for (size_t g = 0; g < order.size(); ++g) order[g] = g;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return weight[a] > weight[b]; });
+  const int32_t used =
+      static_cast<int32_t>(std::min<int64_t>(shard.count, static_cast<int64_t>(weight.size())));
+  if (shard.index > used) return {};
+  using Load = std::pair<int64_t, int32_t>;
+  std::priority_queue<Load, std::vector<Load>, std::greater<Load>> loads;
+  for (int32_t k = 1; k <= used; ++k) loads.push({0, k});
+  std::vector<char> mine(weight.size(), 0);
+  for (size_t g : order) {
+    Load least = loads.top();
+    loads.pop();
+    if (least.second == shard.index) mine[g] = 1;
+    least.first += weight[g];
+    loads.push(least);
+  }
+  std::vector<Utterance> out;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (mine[group_of[i]]) out.push_back(all[i]);
   }
   return out;
 }

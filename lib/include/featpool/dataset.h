@@ -120,6 +120,14 @@ constexpr int64_t kShardFileOverheadBytes = 16 * 1024;
 // same file sizes).
 std::vector<Utterance> SelectShard(const std::vector<Utterance>& all, ShardSpec shard);
 
+// The same rule over groups of utterances that must stay in one shard:
+// `groups[i]` names the group of all[i] (its speaker, for speaker CMVN, as
+// Kaldi's utils/split_data.sh splits a data directory by speaker); a group
+// weighs its utterances' sizes and overheads together, ties by first
+// appearance. Each shard keeps input order.
+std::vector<Utterance> SelectShard(const std::vector<Utterance>& all, ShardSpec shard,
+                                   const std::vector<std::string>& groups);
+
 }  // namespace featpool
 
 #endif  // FEATPOOL_DATASET_H_

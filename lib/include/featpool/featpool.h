@@ -16,6 +16,7 @@
 #include "featpool/frame-extractor.h"
 #include "featpool/framing.h"
 #include "featpool/kaldi-io.h"
+#include "featpool/kaldi-maps.h"
 #include "featpool/matrix.h"
 #include "featpool/mel-bank.h"
 #include "featpool/mel-filters.h"

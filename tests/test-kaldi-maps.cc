@@ -1,0 +1,122 @@
+// kaldi-maps.h: utt2spk, spk2utt, utt2warp and spk2warp read as Kaldi's text
+// tables; speakers in utils/utt2spk_to_spk2utt.pl's order; warps looked up
+// as compute-mfcc-feats --vtln-map [--utt2spk] does (featbin/
+// compute-mfcc-feats.cc, util/kaldi-table-inl.h
+// RandomAccessTableReaderMapped); every error names FILE:LINE or the
+// utterance.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "featpool/dataset.h"
+#include "featpool/error.h"
+#include "featpool/kaldi-maps.h"
+
+using namespace featpool;
+
+namespace {
+
+std::string Write(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("featpool-test-kaldi-maps-" + std::to_string(getpid()) + "-" + name))
+                               .string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("utt2spk and spk2utt give each utterance's speaker and each speaker's utterances",
+          "[kaldi-maps]") {
+  const std::string utt2spk = Write("utt2spk", "s1-a s1\ns2-a s2\n\ns1-b  s1 \ns1-c s1\n");
+  const SpeakerMap from_utt = SpeakerMap::FromUtt2Spk(utt2spk);
+  REQUIRE(from_utt.speakers().size() == 2);
+  CHECK(from_utt.speakers()[0].first == "s1");
+  CHECK(from_utt.speakers()[0].second == std::vector<std::string>{"s1-a", "s1-b", "s1-c"});
+  CHECK(*from_utt.SpeakerOf("s2-a") == "s2");
+  CHECK(from_utt.SpeakerOf("s3-a") == nullptr);
+  CHECK_THROWS_WITH(
+      from_utt.RequireSpeaker("s3-a"),
+      Catch::Contains("utterance 's3-a' has no speaker") && Catch::Contains("utt2spk"));
+  const SpeakerMap from_spk = SpeakerMap::FromSpk2Utt(Write("spk2utt", "s1 s1-c s1-a\ns2 s2-a\n"));
+  CHECK(from_spk.speakers()[0].second == std::vector<std::string>{"s1-c", "s1-a"});
+  CHECK(*from_spk.SpeakerOf("s1-a") == "s1");
+
+  CHECK_THROWS_WITH(SpeakerMap::FromUtt2Spk(Write("bad1", "u1 s1\nu2\n")),
+                    Catch::Contains("bad1:2: expected 'utterance-id speaker-id', got 1 fields"));
+  CHECK_THROWS_WITH(SpeakerMap::FromUtt2Spk(Write("bad2", "u1 s1 extra\n")),
+                    Catch::Contains("bad2:1:"));
+  CHECK_THROWS_WITH(SpeakerMap::FromUtt2Spk(Write("dup", "u1 s1\nu1 s2\n")),
+                    Catch::Contains("dup:2: utterance 'u1' is listed twice (also line 1)"));
+  CHECK_THROWS_WITH(SpeakerMap::FromSpk2Utt(Write("dup2", "s1 u1\ns2 u1\n")),
+                    Catch::Contains("dup2:2: utterance 'u1' is listed twice"));
+  CHECK_THROWS_WITH(SpeakerMap::FromSpk2Utt(Write("empty", "s1\n")), Catch::Contains("empty:1:"));
+  CHECK_THROWS_WITH(SpeakerMap::FromUtt2Spk("/nonexistent/utt2spk"),
+                    Catch::Contains("cannot read utt2spk '/nonexistent/utt2spk'"));
+}
+
+TEST_CASE("utt2warp / spk2warp: Kaldi's --vtln-map, with --utt2spk for speakers", "[kaldi-maps]") {
+  const SpeakerMap speakers = SpeakerMap::FromUtt2Spk(Write("u2s", "a s1\nb s1\nc s2\nd s3\n"));
+  const VtlnWarpMap per_utt = VtlnWarpMap::Read(Write("utt2warp", "a 0.9\nb 1.05\n"), false);
+  CHECK(per_utt.WarpOf("a", nullptr) == 0.9f);
+  CHECK(per_utt.WarpOf("b", &speakers) == 1.05f);  // keyed by utterance
+  CHECK_THROWS_WITH(per_utt.WarpOf("c", nullptr),
+                    Catch::Contains("utterance 'c' has no warp factor in utt2warp"));
+  const VtlnWarpMap per_spk = VtlnWarpMap::Read(Write("spk2warp", "s1 0.88\ns2 1.12\n"), true);
+  CHECK(per_spk.WarpOf("b", &speakers) == 0.88f);
+  CHECK(per_spk.WarpOf("c", &speakers) == 1.12f);
+  CHECK_THROWS_WITH(per_spk.WarpOf("d", &speakers),
+                    Catch::Contains("utterance 'd': its speaker 's3' has no warp factor"));
+  CHECK_THROWS_WITH(per_spk.WarpOf("e", &speakers),
+                    Catch::Contains("utterance 'e' has no speaker"));
+  CHECK(per_spk.Text() == "s1=0.88\ns2=1.12\n");
+  CHECK_THROWS_WITH(VtlnWarpMap::Read(Write("w1", "a x\n"), false),
+                    Catch::Contains("w1:1: warp factor 'x' of 'a' is not a number > 0"));
+  CHECK_THROWS_WITH(VtlnWarpMap::Read(Write("w2", "a 0.9\n\na -1\n"), false),
+                    Catch::Contains("w2:3: warp factor '-1'"));
+  CHECK_THROWS_WITH(VtlnWarpMap::Read(Write("w3", "a 0.9\na 1.0\n"), false),
+                    Catch::Contains("w3:2: 'a' is listed twice"));
+  CHECK_THROWS_WITH(VtlnWarpMap::Read(Write("w4", "a 0.9 1\n"), false),
+                    Catch::Contains("w4:1: expected 'utterance-id warp-factor'"));
+}
+
+TEST_CASE("Kaldi rspecifiers of text tables name a file", "[kaldi-maps]") {
+  CHECK(KaldiTableFile("data/utt2spk", "--utt2spk") == "data/utt2spk");
+  CHECK(KaldiTableFile("ark:data/utt2spk", "--utt2spk") == "data/utt2spk");
+  CHECK(KaldiTableFile("ark,t,s,cs:data/spk2warp", "--spk2warp") == "data/spk2warp");
+  CHECK(KaldiTableFile("./a:b", "--utt2spk") == "./a:b");
+  CHECK_THROWS_WITH(KaldiTableFile("scp:x.scp", "--utt2spk"),
+                    Catch::Contains("--utt2spk=scp:x.scp: an scp of tables"));
+  CHECK_THROWS_WITH(KaldiTableFile("ark:-", "--utt2spk"), Catch::Contains("pipes"));
+  CHECK_THROWS_WITH(KaldiTableFile("ark,q:x", "--utt2spk"),
+                    Catch::Contains("unknown rspecifier option 'q'"));
+}
+
+TEST_CASE("sharding by speaker keeps each speaker's utterances in one shard", "[kaldi-maps]") {
+  std::vector<Utterance> all;
+  std::vector<std::string> groups;
+  for (int i = 0; i < 40; ++i) {
+    Utterance u;
+    u.id = "u" + std::to_string(i);
+    u.bytes = 1000 * (i % 7 + 1);
+    all.push_back(u);
+    groups.push_back("s" + std::to_string(i % 9));
+  }
+  std::vector<int> shard_of_group(9, 0);
+  size_t total = 0;
+  for (int32_t k = 1; k <= 4; ++k) {
+    const std::vector<Utterance> part = SelectShard(all, {k, 4}, groups);
+    total += part.size();
+    for (size_t j = 0; j < part.size(); ++j) {
+      const int i = std::stoi(part[j].id.substr(1));
+      if (j > 0) CHECK(std::stoi(part[j - 1].id.substr(1)) < i);  // input order
+      int& owner = shard_of_group[static_cast<size_t>(i % 9)];
+      CHECK((owner == 0 || owner == k));
+      owner = k;
+    }
+  }
+  CHECK(total == all.size());
+  CHECK(SelectShard(all, {1, 1}, groups).size() == all.size());
+}
