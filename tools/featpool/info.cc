@@ -107,13 +107,78 @@ std::string Bytes(int64_t bytes) {
   return text;
 }
 
+// A segment's part of its recording's header: the cut's length, checked as
+// extraction checks it (SegmentSamples), when the header says how long the
+// recording is.
+Header SegmentHeader(const Utterance& u, const Header& recording) {
+  Header h = recording;
+  if (!recording.ok) {
+    h.error = "'" + u.id + "': recording '" + u.recording + "': " + recording.error;
+    return h;
+  }
+  if (recording.info.frames < 0) {
+    h.info.frames = u.end >= 0 ? static_cast<int64_t>((u.end - u.start) * h.info.sample_rate) : -1;
+    return h;
+  }
+  try {
+    const SampleRange range =
+        SegmentSamples(u, recording.info.frames, static_cast<float>(recording.info.sample_rate));
+    h.info.frames = range.end - range.begin;
+  } catch (const Error& e) {
+    h.ok = false;
+    h.error = "'" + u.id + "': " + e.what();
+  }
+  return h;
+}
+
 // Reads every header (opening each file as extraction would, so empty,
-// truncated and unknown files show up), on -j threads.
+// truncated and unknown files show up), on -j threads. A recording cut into
+// segments is opened once for all of them (a piped entry runs once).
 int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& dataset, int32_t jobs,
                 bool json) {
   const std::vector<Utterance> utts = FindUtterances(inputs, dataset);
   AudioReadOptions read;
   read.target_sample_rate = 0;  // the header as it is: no resampler
+  // What to open: each utterance, or each segment's recording once.
+  std::vector<size_t> opened;                  // utterance whose audio is opened
+  std::vector<size_t> source_of(utts.size());  // index into `opened`
+  std::map<std::string, size_t> recordings;
+  for (size_t i = 0; i < utts.size(); ++i) {
+    if (!utts[i].IsSegment()) {
+      source_of[i] = opened.size();
+      opened.push_back(i);
+      continue;
+    }
+    const auto [it, added] = recordings.emplace(utts[i].recording, opened.size());
+    if (added) opened.push_back(i);
+    source_of[i] = it->second;
+  }
+  std::vector<Header> headers(opened.size());
+  OrderedWorkerPool<Header> readers(jobs > 0 ? jobs : DefaultThreadCount(), 1024);
+  readers.Run(
+      opened.size(),
+      [&](size_t k, int) {
+        Header h;
+        const Utterance& u = utts[opened[k]];
+        if (u.IsSegment() && !u.error.empty()) return h;  // its error is its own
+        try {
+          // A piped wav.scp entry runs, as extraction would run it.
+          AudioSource source(
+              u.command.empty() ? AudioInput(u.path) : AudioInput::Command(u.command, u.path),
+              read);
+          h.info = source.info();
+          h.ok = true;
+        } catch (const Error& e) {
+          h.error = e.what();
+        }
+        return h;
+      },
+      [&](size_t k, Header& h) {
+        headers[k] = std::move(h);
+        return true;
+      },
+      nullptr, std::chrono::milliseconds(200));
+
   std::map<std::string, int64_t> rates;
   std::map<std::string, int64_t> channels;
   std::map<std::string, int64_t> formats;
@@ -123,51 +188,42 @@ int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& da
   double longest = 0;
   int64_t readable = 0;
   int64_t bytes = 0;
-  OrderedWorkerPool<Header> pool(jobs > 0 ? jobs : DefaultThreadCount(), 1024);
-  pool.Run(
-      utts.size(),
-      [&](size_t i, int) {
-        Header h;
-        try {
-          // A piped wav.scp entry runs, as extraction would run it.
-          const Utterance& u = utts[i];
-          AudioSource source(u.command.empty() ? AudioInput(u.path)
-                                               : AudioInput::Command(u.command, u.path),
-                             read);
-          h.info = source.info();
-          h.ok = true;
-        } catch (const Error& e) {
-          h.error = e.what();
-        }
-        return h;
-      },
-      [&](size_t i, Header& h) {
-        bytes += utts[i].bytes;
-        if (json) {  // one object per file, in input order, as the manifest
-          JsonLine line;
-          line.Add("id", utts[i].id).Add("path", utts[i].path).Add("status", h.ok ? "ok" : "error");
-          if (h.ok) {
-            AddHeaderFields(h.info, line);
-          } else {
-            line.Add("error", h.error);
-          }
-          std::printf("%s\n", line.Finish().c_str());
-        }
-        if (!h.ok) {
-          unreadable.push_back(h.error);
-          return true;
-        }
-        const double d = h.info.Duration();
-        shortest = readable == 0 ? d : std::min(shortest, d);
-        longest = readable == 0 ? d : std::max(longest, d);
-        total += d;
-        ++readable;
-        ++rates[std::to_string(h.info.sample_rate) + " Hz"];
-        ++channels[std::to_string(h.info.channels)];
-        ++formats[h.info.format + ", " + h.info.encoding];
-        return true;
-      },
-      nullptr, std::chrono::milliseconds(200));
+  for (size_t i = 0; i < utts.size(); ++i) {
+    const Utterance& u = utts[i];
+    Header h;
+    if (!u.error.empty()) {
+      h.error = u.error;
+    } else if (u.IsSegment()) {
+      h = SegmentHeader(u, headers[source_of[i]]);
+    } else {
+      h = headers[source_of[i]];
+    }
+    bytes += u.bytes;
+    if (json) {  // one object per file, in input order, as the manifest
+      JsonLine line;
+      line.Add("id", u.id).Add("path", u.path);
+      if (u.IsSegment()) line.Add("recording", u.recording);
+      line.Add("status", h.ok ? "ok" : "error");
+      if (h.ok) {
+        AddHeaderFields(h.info, line);
+      } else {
+        line.Add("error", h.error);
+      }
+      std::printf("%s\n", line.Finish().c_str());
+    }
+    if (!h.ok) {
+      unreadable.push_back(h.error);
+      continue;
+    }
+    const double d = h.info.Duration();
+    shortest = readable == 0 ? d : std::min(shortest, d);
+    longest = readable == 0 ? d : std::max(longest, d);
+    total += d;
+    ++readable;
+    ++rates[std::to_string(h.info.sample_rate) + " Hz"];
+    ++channels[std::to_string(h.info.channels)];
+    ++formats[h.info.format + ", " + h.info.encoding];
+  }
 
   if (json) {  // the summary as the last object, told apart by "summary"
     auto counts = [](const std::map<std::string, int64_t>& m) {
