@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -324,6 +325,58 @@ TEST_CASE("utterance CMVN is compute-cmvn-stats then apply-cmvn; it cannot strea
   CHECK(scaled(1, 1) == 1.0f);
 }
 
+// Kaldi featbin/compute-fbank-feats.cc --subtract-mean, transcribed:
+// mean.AddRowSumMat(1.0, features) sums the rows in float, one after the
+// other; mean.Scale(1.0 / NumRows()) multiplies by the float reciprocal;
+// Row(i).AddVec(-1.0, mean) subtracts in float.
+Matrix KaldiSubtractMean(const Matrix& in) {
+  std::vector<float> mean(static_cast<size_t>(in.cols()), 0.0f);
+  for (int64_t r = 0; r < in.rows(); ++r)
+    for (int64_t c = 0; c < in.cols(); ++c) mean[c] = mean[c] + in(r, c);
+  const float scale = static_cast<float>(1.0 / in.rows());
+  for (float& m : mean) m = m * scale;
+  Matrix out(in.rows(), in.cols());
+  for (int64_t r = 0; r < in.rows(); ++r)
+    for (int64_t c = 0; c < in.cols(); ++c) out(r, c) = in(r, c) + (-1.0f * mean[c]);
+  return out;
+}
+
+TEST_CASE("subtract-mean is Kaldi's float mean subtraction, first; it cannot stream", "[stage]") {
+  // 64 rows (Kaldi's saxpy path) and more (its sgemv path), offset so that
+  // float and double sums differ.
+  for (int64_t rows : {1, 64, 65, 1234}) {
+    const Matrix in = Random(rows, 5, 40 + static_cast<uint32_t>(rows), 1000.0f);
+    StageOptions opts;
+    opts.subtract_mean = true;
+    const Matrix expected = KaldiSubtractMean(in);
+    CHECK(BitEqual(Offline(opts, in), expected));
+    CHECK(BitEqual(Stream(opts, in, 7, false), expected));
+    try {
+      OnlineStageChain chain(opts, 5, true);
+      FAIL("streamed");
+    } catch (const OptionError& e) {
+      CHECK(e.key() == "subtract_mean");
+      CHECK(std::string(e.what()).find("cannot stream") != std::string::npos);
+    }
+  }
+  // Not the double-accumulated utterance CMVN (apply-cmvn rounds otherwise).
+  const Matrix in = Random(1234, 5, 99, 1000.0f);
+  StageOptions sm;
+  sm.subtract_mean = true;
+  StageOptions utt;
+  utt.cmvn.mode = CmvnMode::kUtterance;
+  CHECK(!BitEqual(Offline(sm, in), Offline(utt, in)));
+  // Before every other stage, whatever --stages says: subtract, then CMVN.
+  sm.cmvn.mode = CmvnMode::kUtterance;
+  sm.cmvn.norm_vars = true;
+  sm.stages = "cmvn";
+  StageOptions vars;
+  vars.cmvn.mode = CmvnMode::kUtterance;
+  vars.cmvn.norm_vars = true;
+  CHECK(BitEqual(Offline(sm, in), Offline(vars, KaldiSubtractMean(in))));
+  CHECK(StageChain(sm, 5).Order() == std::vector<std::string>{"subtract_mean", "cmvn"});
+}
+
 TEST_CASE("global CMVN reads Kaldi, npy, FunASR am.mvn stats and streams", "[stage]") {
   const Matrix train = Random(500, 4, 21, 10.0f);
   const Matrix in = Random(77, 4, 22, 10.0f);
@@ -392,6 +445,116 @@ TEST_CASE("global CMVN reads Kaldi, npy, FunASR am.mvn stats and streams", "[sta
   std::remove(text.c_str());
   std::remove(binary.c_str());
   std::remove(mvn.c_str());
+}
+
+TEST_CASE("speaker CMVN: a speaker's stats over its utterances, as apply-cmvn --utt2spk",
+          "[stage]") {
+  // Kaldi compute-cmvn-stats --spk2utt accumulates the speaker's utterances
+  // one after the other into one double matrix (AccCmvnStats per frame).
+  const Matrix a = Random(70, 4, 31, 20.0f);
+  const Matrix b = Random(33, 4, 32, 20.0f);
+  Matrix both(a.rows() + b.rows(), 4);
+  std::memcpy(both.data(), a.data(), sizeof(float) * 70 * 4);
+  std::memcpy(both.Row(70), b.data(), sizeof(float) * 33 * 4);
+  const std::vector<double> kaldi = KaldiStats(both);
+  CmvnStats stats(4);
+  stats.Accumulate(a.View());
+  stats.Accumulate(b.View());
+  CHECK(std::memcmp(stats.values.data(), kaldi.data(), sizeof(double) * kaldi.size()) == 0);
+  for (bool vars : {false, true}) {
+    StageOptions opts;
+    opts.cmvn.mode = CmvnMode::kSpeaker;
+    opts.cmvn.norm_vars = vars;
+    const StageChain chain(opts, 4);
+    CHECK(chain.NeedsSpeakerStats());
+    // Without its speaker's stats the chain makes no stages (Python, a lone
+    // file): an error naming cmvn.
+    try {
+      OnlineStageChain online(std::make_shared<const StageChain>(chain), false);
+      FAIL("made stages without stats");
+    } catch (const OptionError& e) {
+      CHECK(e.key() == "cmvn");
+    }
+    const auto spk = chain.WithCmvnStats(stats, "speaker 's1'");
+    CHECK(!spk->NeedsSpeakerStats());
+    const Matrix expected = KaldiApplyCmvn(kaldi, b, vars);
+    CHECK(BitEqual(ApplyStages(*spk, b.View()), expected));
+    // With fixed stats it streams, as global CMVN does.
+    OnlineStageChain online(spk, true);
+    Matrix streamed(0, 4);
+    for (int64_t r = 0; r < b.rows(); ++r) {
+      online.AcceptFrames({b.Row(r), 1, 4});
+      CHECK(online.NumRowsReady() == r + 1);
+    }
+    online.InputFinished();
+    CHECK(BitEqual(online.TakeRows(), expected));
+  }
+  // Stats of another dim, and a speaker without frames, are errors.
+  StageOptions opts;
+  opts.cmvn.mode = CmvnMode::kSpeaker;
+  const StageChain chain(opts, 4);
+  CHECK_THROWS_WITH(chain.WithCmvnStats(CmvnStats(5), "speaker 'x'"),
+                    Catch::Contains("speaker 'x': stats of dimension 5"));
+  CHECK_THROWS_WITH(chain.WithCmvnStats(CmvnStats(4), "speaker 'x'"),
+                    Catch::Contains("insufficient stats"));
+  // The stats are those of the rows reaching cmvn: StagesBefore("cmvn").
+  opts.deltas.order = 1;
+  opts.stages = "deltas,cmvn";
+  const StageChain after_deltas(opts, 4);
+  const auto before = after_deltas.StagesBefore("cmvn");
+  CHECK(before->Order() == std::vector<std::string>{"deltas"});
+  CHECK(before->Dim() == 8);
+  CHECK(after_deltas.StagesBefore("deltas")->Empty());
+}
+
+TEST_CASE("per-speaker stats tables: compute-cmvn-stats ark,scp, read back by key", "[stage]") {
+  const Matrix a = Random(50, 3, 41, 5.0f);
+  const Matrix b = Random(20, 3, 42, -5.0f);
+  CmvnStats sa(3), sb(3);
+  sa.Accumulate(a.View());
+  sb.Accumulate(b.View());
+  const std::string ark = TempPath("cmvn_train.ark");
+  const std::string scp = TempPath("cmvn_train.scp");
+  WriteKaldiStatsTable({{"spkA", sa}, {"spkB", sb}}, ark, scp);
+  // The archive is "spkA " + binary DM record, then "spkB " + record; the scp
+  // points at each record's "\0B" (Kaldi TableWriterBothImpl).
+  std::ifstream in(ark, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t record = 5 + 5 + 10 + 8 * 8;
+  REQUIRE(bytes.size() == 2 * record);
+  CHECK(bytes.compare(0, 10, std::string("spkA \0BDM ", 10)) == 0);
+  CHECK(bytes.compare(record, 5, "spkB ") == 0);
+  std::ifstream lines(scp);
+  std::string l1, l2;
+  std::getline(lines, l1);
+  std::getline(lines, l2);
+  CHECK(l1 == "spkA " + ark + ":5");
+  CHECK(l2 == "spkB " + ark + ":" + std::to_string(record + 5));
+  for (const std::string& spec : {"scp:" + scp, scp, "ark:" + ark, ark}) {
+    const auto table = ReadKaldiStatsTable(spec);
+    REQUIRE(table.size() == 2);
+    CHECK(table[0].first == "spkA");
+    CHECK(table[1].first == "spkB");
+    CHECK(table[1].second.values == sb.values);
+  }
+  // Through --cmvn-stats: the speaker's chain is its stats' chain.
+  StageOptions opts;
+  opts.cmvn.mode = CmvnMode::kSpeaker;
+  opts.cmvn.cmvn_stats = "scp:" + scp;
+  const StageChain chain(opts, 3);
+  REQUIRE(chain.HasSpeakerStatsTable());
+  CHECK(BitEqual(ApplyStages(*chain.ForSpeaker("spkB"), b.View()),
+                 KaldiApplyCmvn(sb.values, b, false)));
+  CHECK_THROWS_WITH(chain.ForSpeaker("spkC"), Catch::Contains("no CMVN stats for speaker 'spkC'"));
+  // A text archive, as copy-matrix ark,t: writes it.
+  const std::string text = TempPath("cmvn.txt.ark");
+  std::ofstream(text) << "spkB " << KaldiStatsBytes(sb, false);
+  CHECK(ReadKaldiStatsTable("ark:" + text)[0].second.values.size() == 8);
+  std::ofstream(TempPath("bad.scp")) << "spkA " << ark << "\n";
+  CHECK_THROWS_WITH(ReadKaldiStatsTable(TempPath("bad.scp")),
+                    Catch::Contains("bad.scp:1: expected 'key ARCHIVE:OFFSET'"));
+  opts.cmvn.cmvn_stats = ark;
+  CHECK_THROWS_WITH(StageChain(opts, 4), Catch::Contains("stats of dimension 3"));
 }
 
 TEST_CASE("deltas are Kaldi's add-deltas; splicing is splice-feats", "[stage]") {

@@ -1,21 +1,26 @@
 #include "featpool/cmvn.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "featpool/error.h"
+#include "featpool/kaldi-io.h"
 #include "featpool/options.h"
+#include "featpool/output-file.h"
 #include "stages.h"
 
 namespace featpool {
 namespace {
 
-const std::vector<std::string> kCmvnModeNames = {"none", "utterance", "sliding", "global"};
+const std::vector<std::string> kCmvnModeNames = {"none", "utterance", "sliding", "global",
+                                                 "speaker"};
 
 OptionInfo Info(const char* key, const char* help, const char* applies_to, double min = -1e300) {
   OptionInfo info;
@@ -32,7 +37,8 @@ std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read --cmvn-stats file " + Quote(path));
+  if (!in)
+    throw Error("cannot read --cmvn-stats file " + Quote(path) + ": " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   std::string bytes = text.str();
@@ -185,7 +191,7 @@ std::vector<std::pair<std::string, std::string>> ReadStoredZip(const std::string
 // A Kaldi matrix, binary ("\0B" then "DM "/"FM ", int32 rows and cols) or
 // text ("[ row \n row ]"), from `at`.
 std::vector<double> ParseKaldiMatrix(const std::string& b, size_t at, const std::string& where,
-                                     int64_t* rows, int64_t* cols) {
+                                     int64_t* rows, int64_t* cols, size_t* end_at = nullptr) {
   if (b.compare(at, 2, std::string("\0B", 2)) == 0) {
     at += 2;
     const bool is_double = b.compare(at, 3, "DM ") == 0;
@@ -215,6 +221,7 @@ std::vector<double> ParseKaldiMatrix(const std::string& b, size_t at, const std:
         values[i] = f;
       }
     }
+    if (end_at != nullptr) *end_at = at + size * values.size();
     return values;
   }
   const size_t open = b.find('[', at);
@@ -244,6 +251,7 @@ std::vector<double> ParseKaldiMatrix(const std::string& b, size_t at, const std:
     ++*rows;
   }
   if (*cols < 0) *cols = 0;
+  if (end_at != nullptr) *end_at = close + 1;
   return values;
 }
 
@@ -294,11 +302,15 @@ bool ParseAmMvn(const std::string& text, const std::string& where, std::vector<f
 }  // namespace
 
 void CmvnOptions::VisitOptions(OptionVisitor& v) {
-  v.Visit(Info("cmvn", "Mean (and variance) normalisation: none, utterance, sliding or global", ""),
+  v.Visit(Info("cmvn",
+               "Mean (and variance) normalisation: none, utterance, sliding, global or speaker "
+               "(apply-cmvn --utt2spk: the stats of each utterance's speaker)",
+               ""),
           OptionRef::Choice(&mode, &kCmvnModeNames));
-  v.Visit(Info("norm_means", "Subtract the mean (Kaldi apply-cmvn)", "utterance,global"),
+  v.Visit(Info("norm_means", "Subtract the mean (Kaldi apply-cmvn)", "utterance,global,speaker"),
           OptionRef::Of(&norm_means));
-  v.Visit(Info("norm_vars", "Also divide by the standard deviation", "utterance,sliding,global"),
+  v.Visit(Info("norm_vars", "Also divide by the standard deviation",
+               "utterance,sliding,global,speaker"),
           OptionRef::Of(&norm_vars));
   v.Visit(Info("cmn_window", "Sliding window in frames (Kaldi apply-cmvn-sliding)", "sliding", 1),
           OptionRef::Of(&cmn_window));
@@ -308,9 +320,10 @@ void CmvnOptions::VisitOptions(OptionVisitor& v) {
   v.Visit(Info("cmn_center", "Centre the window on the frame (else it ends there)", "sliding"),
           OptionRef::Of(&cmn_center));
   v.Visit(Info("cmvn_stats",
-               "Stats file: Kaldi 2x(D+1) matrix (binary or text), .npy of it, ESPnet "
-               "feats_stats.npz or FunASR am.mvn",
-               "global"),
+               "global: stats file, a Kaldi 2x(D+1) matrix (binary or text), .npy of it, ESPnet "
+               "feats_stats.npz or FunASR am.mvn; speaker: a Kaldi table of per-speaker stats "
+               "(scp:cmvn.scp or ark:cmvn.ark; default: accumulated from the input)",
+               "global,speaker"),
           OptionRef::Of(&cmvn_stats));
 }
 
@@ -371,6 +384,116 @@ std::string KaldiStatsBytes(const CmvnStats& stats, bool binary) {
     }
   }
   out += "]\n";
+  return out;
+}
+
+void WriteKaldiStatsTable(const std::vector<std::pair<std::string, CmvnStats>>& stats,
+                          const std::string& ark_path, const std::string& scp_path) {
+  // Kaldi util/kaldi-table-inl.h TableWriterArchiveImpl::Write: "key ", then
+  // the object (KaldiObjectHolder<Matrix<double>>, binary); the scp line
+  // names the position after "key " (TableWriterBothImpl).
+  std::string ark;
+  std::string scp;
+  for (const auto& [key, s] : stats) {
+    CheckKaldiKey(key);
+    ark += key + " ";
+    scp += key + " " + ark_path + ":" + std::to_string(ark.size()) + "\n";
+    ark += KaldiStatsBytes(s, true);
+  }
+  AtomicOutputFile ark_out(ark_path);
+  ark_out.Write(ark.data(), ark.size());
+  ark_out.Commit();
+  AtomicOutputFile scp_out(scp_path);
+  scp_out.Write(scp.data(), scp.size());
+  scp_out.Commit();
+}
+
+namespace {
+
+CmvnStats StatsOf(const std::vector<double>& values, int64_t rows, int64_t cols,
+                  const std::string& where) {
+  if (rows != 2 || cols < 2) {
+    throw Error(where + ": expected Kaldi CMVN stats, a 2 x (D+1) matrix; got " +
+                std::to_string(rows) + " x " + std::to_string(cols));
+  }
+  CmvnStats stats(cols - 1);
+  stats.values = values;
+  return stats;
+}
+
+bool EndsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, CmvnStats>> ReadKaldiStatsTable(const std::string& spec) {
+  std::string path = spec;
+  bool scp = EndsWith(spec, ".scp");
+  if (spec.rfind("scp:", 0) == 0) {
+    path = spec.substr(4);
+    scp = true;
+  } else if (spec.rfind("ark:", 0) == 0) {
+    path = spec.substr(4);
+    scp = false;
+  }
+  std::vector<std::pair<std::string, CmvnStats>> out;
+  if (scp) {
+    // "key ARK:offset" (Kaldi ReadScriptFile; the offset of the record's
+    // "\0B", or of its text "[").
+    std::map<std::string, std::string> archives;
+    for (const ScpLine& line : ReadKaldiScp(path)) {
+      const std::string where = path + ":" + std::to_string(line.line_number);
+      const size_t colon = line.value.rfind(':');
+      char* end = nullptr;
+      const long long offset =
+          colon == std::string::npos ? -1 : std::strtoll(line.value.c_str() + colon + 1, &end, 10);
+      if (colon == std::string::npos || end == line.value.c_str() + colon + 1 || *end != '\0' ||
+          offset < 0) {
+        throw Error(where + ": expected 'key ARCHIVE:OFFSET', got " + Quote(line.value));
+      }
+      const std::string ark = line.value.substr(0, colon);
+      auto it = archives.find(ark);
+      if (it == archives.end()) it = archives.emplace(ark, ReadWholeFile(ark)).first;
+      const std::string& bytes = it->second;
+      if (static_cast<size_t>(offset) >= bytes.size()) {
+        throw Error(where + ": offset " + std::to_string(offset) + " is past the end of " +
+                    Quote(ark));
+      }
+      int64_t rows = 0;
+      int64_t cols = 0;
+      const std::string what = where + " (" + Quote(line.key) + ")";
+      const std::vector<double> values =
+          ParseKaldiMatrix(bytes, static_cast<size_t>(offset), what, &rows, &cols);
+      out.emplace_back(line.key, StatsOf(values, rows, cols, what));
+    }
+    return out;
+  }
+  const std::string bytes = ReadWholeFile(path);
+  size_t at = 0;
+  while (true) {
+    at = bytes.find_first_not_of(" \t\r\n", at);
+    if (at == std::string::npos) break;
+    const size_t space = bytes.find(' ', at);
+    if (space == std::string::npos)
+      throw Error(Quote(path) + ": a key without a matrix at the end");
+    const std::string key = bytes.substr(at, space - at);
+    const std::string what = Quote(path) + " record " + Quote(key);
+    size_t begin = space + 1;
+    if (bytes.compare(begin, 2, std::string("\0B", 2)) != 0) {
+      begin = bytes.find_first_not_of(" \t", begin);
+      if (begin == std::string::npos || bytes[begin] != '[') {
+        throw Error(what + ": not a Kaldi matrix");
+      }
+    }
+    int64_t rows = 0;
+    int64_t cols = 0;
+    size_t end = 0;
+    const std::vector<double> values = ParseKaldiMatrix(bytes, begin, what, &rows, &cols, &end);
+    out.emplace_back(key, StatsOf(values, rows, cols, what));
+    at = end;
+  }
+  if (out.empty()) throw Error(Quote(path) + ": no CMVN stats in it");
   return out;
 }
 
@@ -565,6 +688,46 @@ class UtteranceCmvnStage : public WholeUtteranceStage {
   CmvnOptions opts_;
 };
 
+// Kaldi featbin/compute-fbank-feats.cc and compute-mfcc-feats.cc
+// (kaldi-asr/kaldi f4007661), --subtract-mean:
+//   Vector<BaseFloat> mean(features.NumCols());
+//   mean.AddRowSumMat(1.0, features);
+//   mean.Scale(1.0 / features.NumRows());
+//   for each row i: features.Row(i).AddVec(-1.0, mean);
+// all in float (BaseFloat), unlike compute-cmvn-stats' double stats.
+// AddRowSumMat (matrix/kaldi-vector.cc) adds the rows one after the other
+// (cblas_saxpy, up to 64 rows) or through sgemv (more rows), which the
+// reference BLAS also sums frame after frame per column; Scale multiplies
+// by the float 1/N; AddVec(-1) is x - mean in float.
+class SubtractMeanStage : public WholeUtteranceStage {
+ public:
+  explicit SubtractMeanStage(int64_t dim) : WholeUtteranceStage(dim, dim), mean_(dim) {}
+  const char* Name() const override { return "subtract_mean"; }
+  std::string CannotStreamReason() const override {
+    return "cannot stream: the mean of each column is that of the whole utterance (use "
+           "{cmvn}=sliding, or {cmvn}=global with {cmvn_stats})";
+  }
+  std::string CannotStreamKey() const override { return "subtract_mean"; }
+  std::string CannotStreamValue() const override { return "true"; }
+
+ private:
+  void ProcessWhole(MatrixView in, RowQueue* out) override {
+    std::fill(mean_.begin(), mean_.end(), 0.0f);
+    for (int64_t r = 0; r < in.rows; ++r) {
+      const float* x = in.Row(r);
+      for (int64_t d = 0; d < in.cols; ++d) mean_[d] += x[d];
+    }
+    const float scale = static_cast<float>(1.0 / static_cast<double>(in.rows));
+    for (float& m : mean_) m *= scale;
+    for (int64_t r = 0; r < in.rows; ++r) {
+      const float* x = in.Row(r);
+      float* y = out->AppendRow();
+      for (int64_t d = 0; d < in.cols; ++d) y[d] = x[d] - mean_[d];
+    }
+  }
+  std::vector<float> mean_;
+};
+
 class GlobalCmvnStage : public FrameStage {
  public:
   GlobalCmvnStage(std::shared_ptr<const GlobalCmvn> g, int64_t dim) : g_(std::move(g)), dim_(dim) {}
@@ -694,6 +857,10 @@ class SlidingCmvnStage : public FrameStage {
 
 }  // namespace
 
+std::unique_ptr<FrameStage> MakeSubtractMeanStage(int64_t dim) {
+  return std::make_unique<SubtractMeanStage>(dim);
+}
+
 std::unique_ptr<FrameStage> MakeCmvnStage(const CmvnOptions& opts, int64_t dim,
                                           std::shared_ptr<const GlobalCmvn> global) {
   switch (opts.mode) {
@@ -702,6 +869,14 @@ std::unique_ptr<FrameStage> MakeCmvnStage(const CmvnOptions& opts, int64_t dim,
     case CmvnMode::kSliding:
       return std::make_unique<SlidingCmvnStage>(opts, dim);
     case CmvnMode::kGlobal:
+      return std::make_unique<GlobalCmvnStage>(std::move(global), dim);
+    case CmvnMode::kSpeaker:
+      if (!global) {
+        throw OptionError("cmvn", "speaker",
+                          "needs each utterance's speaker and its stats: a dataset with "
+                          "{utt2spk} (a data directory's utt2spk), or "
+                          "StageChain::WithCmvnStats()");
+      }
       return std::make_unique<GlobalCmvnStage>(std::move(global), dim);
     case CmvnMode::kNone:
       break;

@@ -34,6 +34,11 @@ void StageOptions::VisitOptions(OptionVisitor& v) {
       "Order of the stages after the features, comma-separated (e.g. pool,cmvn); default "
       "normalize,cmvn,deltas,splice,pool, of those that are on";
   v.Visit(info, OptionRef::Of(&stages));
+  v.Visit(OptionInfo::Range("subtract_mean", "",
+                            "Subtract each column's mean over the utterance from the features, "
+                            "before every other stage (Kaldi compute-fbank-feats "
+                            "--subtract-mean); needs the whole utterance"),
+          OptionRef::Of(&subtract_mean));
   normalize.VisitOptions(v);
   cmvn.VisitOptions(v);
   deltas.VisitOptions(v);
@@ -41,7 +46,7 @@ void StageOptions::VisitOptions(OptionVisitor& v) {
 }
 
 bool StageOptions::Any() const {
-  return normalize.mode != NormalizeMode::kNone || cmvn.mode != CmvnMode::kNone ||
+  return subtract_mean || normalize.mode != NormalizeMode::kNone || cmvn.mode != CmvnMode::kNone ||
          deltas.order > 0 || splice.On() || pool.has_value();
 }
 
@@ -225,9 +230,32 @@ StageChain::StageChain(const StageOptions& opts, int64_t input_dim)
   opts_.deltas.Validate();
   CheckOptionRanges(opts_.splice);
   order_ = ParseOrder(opts_);
+  if (opts_.subtract_mean) order_.insert(order_.begin(), "subtract_mean");
   if (opts_.pool) pooler_ = std::make_shared<const Pooler>(*opts_.pool);
   // The dims along the chain; the stats file is read once, here.
   for (const std::string& name : order_) {
+    input_dims_.push_back(dim_);
+    if (name == "cmvn" && opts_.cmvn.mode == CmvnMode::kSpeaker) {
+      // Each utterance brings its speaker's stats (WithCmvnStats); a table
+      // of them is read once, here. The dim does not change.
+      if (!opts_.cmvn.cmvn_stats.empty()) {
+        auto table = std::make_shared<std::map<std::string, std::shared_ptr<const GlobalCmvn>>>();
+        const std::string& spec = opts_.cmvn.cmvn_stats;
+        for (const auto& [speaker, stats] : ReadKaldiStatsTable(spec)) {
+          const std::string source = "--cmvn-stats table '" + spec + "', speaker '" + speaker + "'";
+          if (stats.dim != dim_) {
+            throw Error(source + ": stats of dimension " + std::to_string(stats.dim) +
+                        ", but the features reaching cmvn have " + std::to_string(dim_) +
+                        " columns");
+          }
+          (*table)[speaker] = std::make_shared<const GlobalCmvn>(GlobalCmvn::FromKaldiStats(
+              stats, opts_.cmvn.norm_means, opts_.cmvn.norm_vars, source));
+        }
+        speaker_stats_ = std::move(table);
+        speaker_stats_source_ = spec;
+      }
+      continue;
+    }
     if (name == "cmvn" && opts_.cmvn.mode == CmvnMode::kGlobal) {
       auto g = std::make_shared<GlobalCmvn>(
           GlobalCmvn::Read(opts_.cmvn.cmvn_stats, opts_.cmvn.norm_means, opts_.cmvn.norm_vars));
@@ -239,6 +267,7 @@ StageChain::StageChain(const StageOptions& opts, int64_t input_dim)
       global_cmvn_ = std::move(g);
     }
     std::unique_ptr<FrameStage> stage;
+    if (name == "subtract_mean") stage = internal::MakeSubtractMeanStage(dim_);
     if (name == "normalize") stage = internal::MakeNormalizeStage(opts_.normalize, dim_);
     if (name == "cmvn") stage = internal::MakeCmvnStage(opts_.cmvn, dim_, global_cmvn_);
     if (name == "deltas") stage = internal::MakeDeltaStage(opts_.deltas, dim_);
@@ -263,11 +292,60 @@ int64_t StageChain::OutputRows(int64_t frames) const {
 
 StageChain::~StageChain() = default;
 
+bool StageChain::NeedsSpeakerStats() const {
+  return opts_.cmvn.mode == CmvnMode::kSpeaker && !global_cmvn_ &&
+         std::find(order_.begin(), order_.end(), "cmvn") != order_.end();
+}
+
+std::shared_ptr<const StageChain> StageChain::WithCmvnStats(const CmvnStats& stats,
+                                                            const std::string& source) const {
+  if (opts_.cmvn.mode != CmvnMode::kSpeaker) {
+    throw Error("internal: WithCmvnStats on a chain without {cmvn}=speaker");
+  }
+  const auto at = std::find(order_.begin(), order_.end(), "cmvn");
+  const int64_t dim = input_dims_[static_cast<size_t>(at - order_.begin())];
+  if (stats.dim != dim) {
+    throw Error(source + ": stats of dimension " + std::to_string(stats.dim) +
+                ", but the features reaching cmvn have " + std::to_string(dim) + " columns");
+  }
+  auto chain = std::make_shared<StageChain>(*this);
+  chain->global_cmvn_ = std::make_shared<const GlobalCmvn>(
+      GlobalCmvn::FromKaldiStats(stats, opts_.cmvn.norm_means, opts_.cmvn.norm_vars, source));
+  return chain;
+}
+
+std::shared_ptr<const StageChain> StageChain::ForSpeaker(const std::string& speaker) const {
+  if (!speaker_stats_) return nullptr;
+  const auto it = speaker_stats_->find(speaker);
+  if (it == speaker_stats_->end()) {
+    throw Error("no CMVN stats for speaker '" + speaker + "' in --cmvn-stats table '" +
+                speaker_stats_source_ + "'");
+  }
+  auto chain = std::make_shared<StageChain>(*this);
+  chain->global_cmvn_ = it->second;
+  return chain;
+}
+
+std::shared_ptr<const StageChain> StageChain::StagesBefore(const std::string& name) const {
+  auto chain = std::make_shared<StageChain>(*this);
+  const auto at = std::find(order_.begin(), order_.end(), name);
+  const size_t n = static_cast<size_t>(at - order_.begin());
+  chain->order_.resize(n);
+  chain->input_dims_.resize(n);
+  chain->dim_ = at == order_.end() ? dim_ : input_dims_[n];
+  if (std::find(chain->order_.begin(), chain->order_.end(), "pool") == chain->order_.end()) {
+    chain->pooler_.reset();
+    chain->pool_input_dim_ = chain->dim_;
+  }
+  return chain;
+}
+
 std::vector<std::unique_ptr<FrameStage>> StageChain::MakeStages() const {
   std::vector<std::unique_ptr<FrameStage>> stages;
   int64_t dim = input_dim_;
   for (const std::string& name : order_) {
     std::unique_ptr<FrameStage> stage;
+    if (name == "subtract_mean") stage = internal::MakeSubtractMeanStage(dim);
     if (name == "normalize") stage = internal::MakeNormalizeStage(opts_.normalize, dim);
     if (name == "cmvn") stage = internal::MakeCmvnStage(opts_.cmvn, dim, global_cmvn_);
     if (name == "deltas") stage = internal::MakeDeltaStage(opts_.deltas, dim);

@@ -14,6 +14,8 @@ namespace internal {
 
 std::unique_ptr<FrameStage> MakeCmvnStage(const CmvnOptions& opts, int64_t dim,
                                           std::shared_ptr<const GlobalCmvn> global);
+// Kaldi's --subtract-mean (cmvn.cc).
+std::unique_ptr<FrameStage> MakeSubtractMeanStage(int64_t dim);
 std::unique_ptr<FrameStage> MakeDeltaStage(const DeltaOptions& opts, int64_t dim);
 std::unique_ptr<FrameStage> MakeSpliceStage(const SpliceOptions& opts, int64_t dim);
 std::unique_ptr<FrameStage> MakeNormalizeStage(const NormalizeOptions& opts, int64_t dim);

@@ -9,6 +9,7 @@
 
 #include "featpool/command-presets.h"
 #include "featpool/error.h"
+#include "featpool/option-flags.h"
 #include "featpool/options.h"
 #include "featpool/std-streams.h"
 #include "featpool/version.h"
@@ -50,6 +51,7 @@ void CheckArguments(const CLI::App& app, const std::vector<Argument>& args) {
     if (from_file && name.find_first_of(" \t") != std::string::npos) {
       throw Error(where + "expected --name=value without spaces, got " + Quote(text));
     }
+    RecordFlagOrigin(name, arg.origin);
     const CLI::Option* opt = FindOption(app, sub, name);
     if (opt == nullptr) {
       if (from_file) throw Error(where + "unknown option " + name);

@@ -251,6 +251,11 @@ RunFunction AddExtractCommand(CLI::App& app) {
     // shared by the workers; built (and its stats file read) before any input.
     const StageOptions stage_opts = state->stages.ToOptions(&state->pool);
     const std::shared_ptr<const StageChain> stages = MakeStageChain(opts, stage_opts);
+    if (stages && stages->NeedsSpeakerStats()) {
+      throw OptionError("cmvn", "speaker",
+                        "needs each utterance's speaker (utt2spk), which extract does not read "
+                        "yet");
+    }
     // A stage error in the command's spelling (--pool-kernel, not --kernel).
     const auto stage_error = [state](const Error& e) {
       const auto* option = dynamic_cast<const OptionError*>(&e);

@@ -235,13 +235,34 @@ std::shared_ptr<const StageChain> MakeStageChain(const FeatureOptions& features,
   return chain->Empty() ? nullptr : chain;
 }
 
+namespace {
+
+std::map<std::string, std::string>& FlagOrigins() {
+  static std::map<std::string, std::string> origins;
+  return origins;
+}
+
+}  // namespace
+
+void RecordFlagOrigin(const std::string& flag, const std::string& origin) {
+  FlagOrigins()[flag] = origin;
+}
+
+std::string FlagOrigin(const std::string& flag) {
+  const auto it = FlagOrigins().find(flag);
+  return it == FlagOrigins().end() ? "" : it->second;
+}
+
 std::string RenderOptionError(const OptionError& e, const std::vector<const OptionFlagSet*>& sets) {
-  return e.Render([&](const std::string& key) {
+  const auto spell = [&](const std::string& key) {
     for (const OptionFlagSet* set : sets) {
       if (set->Knows(key)) return set->Flag(key);
     }
     return FlagName(key);
-  });
+  };
+  const std::string text = e.Render(spell);
+  const std::string origin = e.value() ? FlagOrigin(spell(e.key())) : "";
+  return origin.empty() ? text : origin + ": " + text;
 }
 
 }  // namespace cli

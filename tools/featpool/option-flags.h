@@ -119,9 +119,18 @@ class StageFlagSet : public OptionFlagSet {
 std::shared_ptr<const StageChain> MakeStageChain(const FeatureOptions& features,
                                                  const StageOptions& stages);
 
+// Where the value of `flag` ("--subtract-mean") came from: "FILE:LINE" of
+// the --config file (or preset) that gave it last, "" for the command line.
+// The command records every flag as it reads the arguments (a later one
+// overrides, as the value does); RenderOptionError puts a file's FILE:LINE in
+// front of an error about that flag's value.
+void RecordFlagOrigin(const std::string& flag, const std::string& origin);
+std::string FlagOrigin(const std::string& flag);
+
 // Renders any OptionError with the right set's spelling: `sets` are tried
 // in order, the first that registered the key wins; keys no set knows are
-// spelled --key.
+// spelled --key. An error about a value a config file gave starts with
+// its FILE:LINE.
 std::string RenderOptionError(const OptionError& e, const std::vector<const OptionFlagSet*>& sets);
 
 // Runs `body`; an OptionError escaping it becomes an Error spelled as the

@@ -6,6 +6,12 @@
 //              SlidingWindowCmnInternal l.250-347): the mean (and variance)
 //              of a window of cmn_window frames around each frame
 //   global     apply-cmvn with fixed stats from --cmvn-stats (GlobalCmvn)
+//   speaker    apply-cmvn --utt2spk: each utterance normalised by its
+//              speaker's stats, accumulated over all of that speaker's
+//              utterances as compute-cmvn-stats --spk2utt does (or read
+//              from a Kaldi table of them, cmvn.scp / cmvn.ark); the
+//              chain is given each utterance's stats (StageChain::
+//              WithCmvnStats), after which it streams as global does
 // Options keep Kaldi's names: norm_means, norm_vars (apply-cmvn), cmn_window,
 // min_cmn_window (Kaldi's min-cmn-window), cmn_center (Kaldi's center).
 //
@@ -30,7 +36,7 @@ namespace featpool {
 
 class OptionVisitor;  // options.h
 
-enum class CmvnMode { kNone, kUtterance, kSliding, kGlobal };
+enum class CmvnMode { kNone, kUtterance, kSliding, kGlobal, kSpeaker };
 
 struct CmvnOptions {
   CmvnMode mode = CmvnMode::kNone;  // key "cmvn"
@@ -39,7 +45,10 @@ struct CmvnOptions {
   int32_t cmn_window = 600;      // sliding
   int32_t min_cmn_window = 100;  // sliding, not centred
   bool cmn_center = false;       // sliding
-  std::string cmvn_stats;        // global: the stats file
+  // global: the stats file; speaker: "" (accumulated by the caller), or
+  // a Kaldi table of per-speaker stats (scp:cmvn.scp, ark:cmvn.ark, or a
+  // file named *.scp / *.ark), as compute_cmvn_stats.sh leaves them.
+  std::string cmvn_stats;
 
   void VisitOptions(OptionVisitor& v);
   // Throws OptionError naming the option (a sliding option with another
@@ -60,10 +69,23 @@ struct CmvnStats {
   void Accumulate(const float* row);
 };
 
-// The stats as Kaldi writes a matrix to a wxfilename: binary "\0B" "DM "
-// with int32 sizes and the doubles (compute-cmvn-stats), or text
+// The stats as Kaldi writes a double matrix: binary "\0B" "DM " with
+// int32 sizes and the doubles (compute-cmvn-stats to a table), or text
 // " [\n  v v ...\n  v v ... ]\n" with round-trip precision.
 std::string KaldiStatsBytes(const CmvnStats& stats, bool binary);
+
+// Per-speaker stats as compute-cmvn-stats --spk2utt writes them to
+// ark,scp:cmvn.ark,cmvn.scp: one binary record "spk \0BDM ..." per speaker
+// in order, the scp lines "spk ARK:offset" (the offset of the record's
+// "\0B"). Writes both files atomically (temporary name, then rename; the
+// archive first). Throws Error naming the file.
+void WriteKaldiStatsTable(const std::vector<std::pair<std::string, CmvnStats>>& stats,
+                          const std::string& ark_path, const std::string& scp_path);
+// Reads a table of stats: "scp:FILE" or a FILE ending in .scp ("key
+// ARK:offset" lines), "ark:FILE" or any other FILE (an archive of "key "
+// records, binary DM/FM or text matrices). Each must be 2 x (D+1). Throws
+// Error naming the file (and the key).
+std::vector<std::pair<std::string, CmvnStats>> ReadKaldiStatsTable(const std::string& spec);
 
 // Per-column affine normalisation with fixed parameters.
 class GlobalCmvn {

@@ -14,7 +14,8 @@
 //
 // Order: normalize, cmvn, deltas, splice, pool, or as --stages lists them
 // (FunASR's Paraformer front end is pool,cmvn: LFR stacking, then am.mvn on
-// the stacked rows).
+// the stacked rows). Kaldi's --subtract-mean, when on, runs before all of
+// them (Order() names it "subtract_mean").
 //
 // Thread safety: StageChain is immutable and shareable (the batch workers
 // share one); FrameStage and OnlineStageChain are one per stream.
@@ -22,6 +23,7 @@
 #define FEATPOOL_STAGE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,13 +90,19 @@ struct StageOptions {
   // order of the stages that are on. Every stage on must be listed, and
   // every stage listed must be on.
   std::string stages;
+  // Kaldi compute-fbank-feats / compute-mfcc-feats --subtract-mean: each
+  // column's mean over the utterance is subtracted from the features before
+  // every other stage (it is part of feature extraction there); not a
+  // --stages name. Needs the whole utterance: refused when streaming.
+  bool subtract_mean = false;
   NormalizeOptions normalize;
   CmvnOptions cmvn;
   DeltaOptions deltas;
   SpliceOptions splice;
   std::optional<PoolOptions> pool;  // pooling on; not in this table
 
-  // stages, then the tables of normalize, cmvn, deltas and splice.
+  // stages, subtract_mean, then the tables of normalize, cmvn, deltas and
+  // splice.
   void VisitOptions(OptionVisitor& v);
   // Whether any stage is on.
   bool Any() const;
@@ -125,13 +133,34 @@ class StageChain {
   // rejects it (every other stage keeps the row count).
   int64_t OutputRows(int64_t frames) const;
 
+  // {cmvn}=speaker: whether the chain still needs an utterance's stats
+  // (WithCmvnStats / ForSpeaker) before it can make stages; MakeStages()
+  // throws OptionError(cmvn) until then.
+  bool NeedsSpeakerStats() const;
+  // The same chain with the speaker CMVN stage normalising by `stats` (Kaldi
+  // ApplyCmvn()'s parameters, norm_means / norm_vars as given). Throws Error
+  // (with `source` in front) for stats of another dim or a count below 1.
+  std::shared_ptr<const StageChain> WithCmvnStats(const CmvnStats& stats,
+                                                  const std::string& source) const;
+  // With a table of per-speaker stats ({cmvn_stats} for speaker, read once
+  // when the chain is built): the chain for `speaker`'s stats; throws Error
+  // naming the speaker and the table if it has none. Null without a table.
+  bool HasSpeakerStatsTable() const { return speaker_stats_ != nullptr; }
+  std::shared_ptr<const StageChain> ForSpeaker(const std::string& speaker) const;
+  // The stages that run before `name` ("cmvn"), as a chain of their own (an
+  // empty chain if `name` is first): what speaker stats are accumulated on.
+  std::shared_ptr<const StageChain> StagesBefore(const std::string& name) const;
+
  private:
   StageOptions opts_;
   int64_t input_dim_;
   int64_t dim_;
   int64_t pool_input_dim_;
   std::vector<std::string> order_;
+  std::vector<int64_t> input_dims_;  // of each stage in order_
   std::shared_ptr<const GlobalCmvn> global_cmvn_;
+  std::shared_ptr<const std::map<std::string, std::shared_ptr<const GlobalCmvn>>> speaker_stats_;
+  std::string speaker_stats_source_;
   std::shared_ptr<const Pooler> pooler_;
 };
 
