@@ -403,6 +403,7 @@ void WriteKaldiStatsTable(const std::vector<std::pair<std::string, CmvnStats>>& 
   AtomicOutputFile ark_out(ark_path);
   ark_out.Write(ark.data(), ark.size());
   ark_out.Commit();
+  if (scp_path.empty()) return;
   AtomicOutputFile scp_out(scp_path);
   scp_out.Write(scp.data(), scp.size());
   scp_out.Commit();

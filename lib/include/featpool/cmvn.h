@@ -78,7 +78,8 @@ std::string KaldiStatsBytes(const CmvnStats& stats, bool binary);
 // ark,scp:cmvn.ark,cmvn.scp: one binary record "spk \0BDM ..." per speaker
 // in order, the scp lines "spk ARK:offset" (the offset of the record's
 // "\0B"). Writes both files atomically (temporary name, then rename; the
-// archive first). Throws Error naming the file.
+// archive first); no scp if `scp_path` is empty. Throws Error naming the
+// file.
 void WriteKaldiStatsTable(const std::vector<std::pair<std::string, CmvnStats>>& stats,
                           const std::string& ark_path, const std::string& scp_path);
 // Reads a table of stats: "scp:FILE" or a FILE ending in .scp ("key
