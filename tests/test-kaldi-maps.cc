@@ -13,6 +13,7 @@
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/kaldi-maps.h"
+#include "featpool/speakers.h"
 
 using namespace featpool;
 
@@ -119,4 +120,60 @@ TEST_CASE("sharding by speaker keeps each speaker's utterances in one shard", "[
   }
   CHECK(total == all.size());
   CHECK(SelectShard(all, {1, 1}, groups).size() == all.size());
+}
+
+TEST_CASE("SpeakerSettings: warps and speaker CMVN per utterance", "[kaldi-maps]") {
+  const SpeakerMap speakers = SpeakerMap::FromSpk2Utt(Write("s2u", "s1 u3 u1\ns2 u2\ns3 u4\n"));
+  FeatureOptions features;
+  features.type = FeatureType::kFbank;
+  // spk2warp: each utterance gets its speaker's warp, checked as Kaldi
+  // checks the VTLN cutoffs for that warp.
+  const VtlnWarpMap warps = VtlnWarpMap::Read(Write("s2w", "s1 0.9\ns2 1.1\ns3 3.5\n"), true);
+  const SpeakerSettings warped(speakers, warps, features, nullptr);
+  CHECK(warped.FeaturesFor("u1").fbank.mel_opts.vtln_warp == 0.9f);
+  CHECK(warped.FeaturesFor("u2").mfcc.mel_opts.vtln_warp == 1.1f);
+  CHECK(warped.FeaturesFor("u4").fbank.mel_opts.vtln_warp == 3.5f);
+  // A --vtln-low below --low-freq is fine unwarped, an error for a warp.
+  FeatureOptions low = features;
+  low.fbank.mel_opts.vtln_low = 10;
+  const SpeakerSettings bad_low(speakers, warps, low, nullptr);
+  CHECK_THROWS_WITH(
+      bad_low.FeaturesFor("u2"),
+      Catch::Contains("utterance 'u2': warp factor 1.1 from '") && Catch::Contains("vtln_low"));
+  CHECK_THROWS_WITH(warped.FeaturesFor("u9"), Catch::Contains("utterance 'u9' has no speaker"));
+  CHECK(!warped.NeedsAccumulation());
+  CHECK(warped.StagesFor("u1") == nullptr);
+  CHECK_THROWS_WITH(SpeakerSettings(SpeakerMap(), warps, features, nullptr),
+                    Catch::Contains("needs the utterances' speakers"));
+  FeatureOptions spectrogram;
+  spectrogram.type = FeatureType::kSpectrogram;
+  CHECK_THROWS_WITH(SpeakerSettings(speakers, warps, spectrogram, nullptr),
+                    Catch::Contains("spectrogram has no VTLN"));
+
+  // Speaker CMVN: accumulated speaker by speaker in spk2utt order, only for
+  // speakers with something to do; a speaker without frames fails its
+  // utterances, naming them.
+  StageOptions opts;
+  opts.cmvn.mode = CmvnMode::kSpeaker;
+  auto chain = std::make_shared<const StageChain>(opts, 2);
+  CHECK_THROWS_AS(SpeakerSettings(SpeakerMap(), VtlnWarpMap(), features, chain), OptionError);
+  SpeakerSettings cmvn(speakers, VtlnWarpMap(), features, chain);
+  REQUIRE(cmvn.NeedsAccumulation());
+  std::vector<Utterance> utts(5);
+  for (int i = 0; i < 5; ++i) utts[i].id = "u" + std::to_string(i + 1);  // u5: no speaker
+  CHECK(cmvn.AccumulationOrder(utts, {}) == std::vector<size_t>{2, 0, 1, 3});
+  CHECK(cmvn.AccumulationOrder(utts, {0, 1, 0, 0, 1}) == std::vector<size_t>{1});
+  Matrix rows(2, 2);
+  rows(0, 0) = 1, rows(0, 1) = 2, rows(1, 0) = 3, rows(1, 1) = 6;
+  cmvn.Accumulate("u3", rows.View());
+  cmvn.Accumulate("u1", rows.View());
+  cmvn.Finish();
+  CHECK(cmvn.NumSpeakersWithStats() == 1);
+  const Matrix out = ApplyStages(*cmvn.StagesFor("u1"), rows.View());
+  CHECK(out(0, 0) == -1.0f);
+  CHECK(out(1, 1) == 2.0f);
+  CHECK_THROWS_WITH(cmvn.StagesFor("u2"),
+                    Catch::Contains("utterance 'u2': its speaker 's2' has no CMVN stats"));
+  CHECK_THROWS_WITH(cmvn.StagesFor("u5"), Catch::Contains("utterance 'u5' has no speaker"));
+  CHECK(cmvn.Text() == "spk2utt\ns1 u3 u1\ns2 u2\ns3 u4\n");
 }

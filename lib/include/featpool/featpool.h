@@ -17,6 +17,7 @@
 #include "featpool/framing.h"
 #include "featpool/kaldi-io.h"
 #include "featpool/kaldi-maps.h"
+#include "featpool/speakers.h"
 #include "featpool/matrix.h"
 #include "featpool/mel-bank.h"
 #include "featpool/mel-filters.h"
