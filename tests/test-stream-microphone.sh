@@ -77,3 +77,9 @@ if "$example" "$wav" --pool=adaptive-max --pool-output-size=3 >/dev/null 2>"$TES
   exit 1
 fi
 grep -q "cannot stream" "$TEST_TMPDIR/err"
+# So does Kaldi's --subtract-mean (the utterance's mean), naming the flag.
+if "$example" "$wav" --subtract-mean >/dev/null 2>"$TEST_TMPDIR/err"; then
+  echo "test-stream-microphone: --subtract-mean was accepted" >&2
+  exit 1
+fi
+grep -q -- "--subtract-mean=true: cannot stream" "$TEST_TMPDIR/err"

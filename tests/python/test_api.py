@@ -390,6 +390,8 @@ STAGE_CASES = [
      ["--stages=pool,cmvn", "--cmvn=utterance", "--norm-vars=true", "--pool=stack"]),
     (dict(deltas=1), dict(mode="max", kernel=(2, 1)),
      ["--deltas=1", "--pool=max", "--pool-kernel=2x1"]),
+    (dict(subtract_mean=True, cmvn="utterance", norm_vars=True), None,
+     ["--subtract-mean=true", "--cmvn=utterance", "--norm-vars=true"]),
 ]
 
 
@@ -418,5 +420,8 @@ def test_stage_options_come_from_the_table_and_errors_name_keywords(speech):
         featpool.apply_stages(x, cmvn="median")
     with pytest.raises(featpool.Error, match="deltas=-1"):
         featpool.StageOptions(deltas=-1)
+    # Speaker CMVN needs each utterance's speaker: a batch's, not one matrix.
+    with pytest.raises(featpool.Error, match="cmvn=speaker: needs each utterance's speaker"):
+        featpool.apply_stages(x, cmvn="speaker")
     with pytest.raises(TypeError, match="cmvn must be a str"):
         featpool.apply_stages(x, cmvn=True)
