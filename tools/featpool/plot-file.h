@@ -30,7 +30,8 @@ void AddPlotFlags(CLI::App* app, PlotFlags* flags);
 // Audio streams through extraction and the stages into the plot's pixel
 // columns (FeaturePlot), so memory stays O(width x feature dim) however long
 // the file, unless a stage needs the whole utterance. A .npy input is read
-// whole and plotted on a --frame-shift grid. Reading stops once the view is
+// whole, its rows placed as the frames of the feature options' framer, and
+// the stages run on it as on features. Reading stops once the view is
 // complete.
 void PlotFile(const std::string& input, const FeatureFlags& features, const StageOptions& stages,
               const PlotOptions& plot, const std::string& output);

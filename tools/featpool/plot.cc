@@ -38,11 +38,11 @@ void PlotNpy(const std::string& input, const FeatureFlags& features, const Stage
   if (m.rows() == 0 || m.cols() == 0) {
     throw Error("'" + input + "': an empty matrix (" + Shape(m.rows(), m.cols()) + ")");
   }
-  const double shift = features.ToOptions().frame_opts().frame_shift_ms / 1000.0;
-  if (!(shift > 0.0)) throw Error("invalid --frame-shift: must be > 0 for a .npy input");
-  PlotGrid grid;
-  grid.time_step_s = shift;
-  grid.time_first_s = 0.5 * shift;
+  // Row r where frame r of the feature options' framer is: Kaldi's
+  // snip-edges frames by default, a centred STFT's with --preset=whisper or
+  // --feature=melspectrogram (FramerGrid).
+  const FeatureOptions opts = features.ToOptions();
+  const PlotGrid grid = FramerGrid(*opts.MakeFramer(), opts.frame_opts().samp_freq);
   // The stages as `featpool plot` runs them on audio: the features panel
   // shows the rows reaching pooling, the pooled panel the chain's output.
   StageOptions before_opts;
@@ -63,9 +63,8 @@ void PlotNpy(const std::string& input, const FeatureFlags& features, const Stage
   in.features = before_opts.Any() ? before.View() : m.View();
   in.features_grid = grid;
   char label[80];
-  std::snprintf(label, sizeof label, "features %s, a row per %g ms (--frame-shift)",
-                Shape(m.rows(), m.cols()).c_str(),
-                features.ToOptions().frame_opts().frame_shift_ms);
+  std::snprintf(label, sizeof label, "features %s, a row per %g ms",
+                Shape(m.rows(), m.cols()).c_str(), 1000.0 * grid.time_step_s);
   in.features_label = label;
   if (before_opts.Any()) {
     in.features_label += ", then " + before_opts.stages + ": " +
