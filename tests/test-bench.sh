@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke run of the extraction, fused, batch and memory benchmarks on small
+# Smoke run of the extraction, fused, batch, memory and preset benchmarks on small
 # inputs (FEATPOOL_BENCH_SMOKE): they run and print the JSON counters
 # tools/bench/compare.py reads. No timing is checked. Skipped when the
 # benchmarks were not built (no libbenchmark-dev).
@@ -18,13 +18,14 @@ bench extract 'BM_Extract/fbank80|BM_Streaming10ms/spectrogram|BM_FileToNpy'
 bench fused 'BM_Fused'
 bench batch 'BM_Batch'
 bench memory 'seconds:60/'
+bench preset 'BM_Preset/'
 # The streaming memory program on its own, under the peak-RSS runner.
 "$BENCH/featpool-peak-rss" peak.json "$BENCH/featpool-stream-memory" 2 >stream.json
 # Nothing may be left in the scratch directory (the benchmarks clean up).
 leftover=$(find . -mindepth 1 -maxdepth 1 -name 'featpool-bench-*')
 [[ -z "$leftover" ]] || fail "left behind: $leftover"
 
-"$PY" - <<'PY'
+PRESET_DIR="$FEATPOOL_SOURCE_DIR/data/conf/presets" "$PY" - <<'PY'
 import json
 
 def runs(name, expected, counters):
@@ -43,6 +44,10 @@ runs("fused", ["BM_Fused/%s/%s" % (p, k) for p in ("offline", "streaming")
                for k in ("extract", "extract_max2x2")], ["x_realtime"])
 runs("batch", ["BM_Batch/jobs:1/real_time", "BM_Batch/jobs:2/real_time"],
      ["files/s", "x_realtime"])
+# Every preset file has its benchmark, and each ran (frames counted).
+import os
+presets = sorted(f[:-5] for f in os.listdir(os.environ["PRESET_DIR"]) if f.endswith(".conf"))
+runs("preset", ["BM_Preset/" + p for p in presets], ["x_realtime", "us_per_frame", "frames"])
 commands = ["BM_CommandMemory/seconds:60/output:%d/pooled:%d/iterations:1/real_time" % (o, p)
             for o in range(3) for p in range(2)]
 mem = runs("memory", commands + ["BM_StreamMemory/seconds:60/iterations:1/real_time"],

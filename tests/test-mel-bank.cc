@@ -6,12 +6,14 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "featpool/error.h"
 #include "featpool/mel-bank.h"
+#include "featpool/mel-filters.h"
 #include "featpool/options.h"
 
 using namespace featpool;
@@ -209,5 +211,33 @@ TEST_CASE("mel bank errors carry the key, cross-references spelled alike", "[mel
     const std::string flags = e.Render(FlagName);
     CHECK_THAT(flags, Catch::StartsWith("--high-freq=3000: with --low-freq=4000"));
     CHECK_THAT(flags, !Catch::Contains("{"));
+  }
+}
+
+TEST_CASE("MelFilters::Compute on a double spectrum is the float one, bit for bit", "[mel]") {
+  featpool::MelFilterOptions o;
+  o.n_fft = 512;
+  o.n_mels = 80;
+  o.scale = featpool::MelScaleType::kSlaney;
+  o.norm = featpool::MelNorm::kSlaney;
+  const featpool::MelFilters filters(o);
+  std::mt19937 rng(9);
+  std::exponential_distribution<float> power(1e-3f);
+  std::vector<float> spectrum(257);
+  std::vector<double> wide(257);
+  std::vector<float> a(80), b(80);
+  for (int trial = 0; trial < 100; ++trial) {
+    for (size_t k = 0; k < spectrum.size(); ++k) wide[k] = spectrum[k] = power(rng);
+    filters.Compute(spectrum.data(), a.data());
+    filters.Compute(wide.data(), b.data());
+    REQUIRE(std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0);
+  }
+  // And each is the double sum of the weights the filter exposes.
+  for (int32_t m = 0; m < filters.NumFilters(); ++m) {
+    double sum = 0.0;
+    for (int32_t k = 0; k < filters.Length(m); ++k) {
+      sum += static_cast<double>(filters.Weights(m)[k]) * spectrum[filters.FirstIndex(m) + k];
+    }
+    CHECK(b[m] == static_cast<float>(sum));
   }
 }

@@ -670,7 +670,7 @@ const char* CmvnName(CmvnMode mode) { return kCmvnModeNames[static_cast<size_t>(
 class UtteranceCmvnStage : public WholeUtteranceStage {
  public:
   UtteranceCmvnStage(const CmvnOptions& opts, int64_t dim)
-      : WholeUtteranceStage(dim, dim), opts_(opts) {}
+      : WholeUtteranceStage(dim), opts_(opts) {}
   const char* Name() const override { return "cmvn"; }
   std::string CannotStreamReason() const override {
     return "cannot stream: utterance CMVN needs the whole utterance's statistics (use "
@@ -680,11 +680,22 @@ class UtteranceCmvnStage : public WholeUtteranceStage {
   std::string CannotStreamValue() const override { return "utterance"; }
 
  private:
-  void ProcessWhole(MatrixView in, RowQueue* out) override {
-    CmvnStats stats(in.cols);
-    stats.Accumulate(in);
+  void ProcessWhole(float* data, int64_t rows, int64_t dim) override {
+    CmvnStats stats(dim);
+    if (opts_.norm_vars) {
+      stats.Accumulate(MatrixView{data, rows, dim});
+    } else {
+      // Means only: the sums of Accumulate(), in the same order, without
+      // the squares nobody reads.
+      double* sum = stats.values.data();
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* x = data + r * dim;
+        for (int64_t d = 0; d < dim; ++d) sum[d] += x[d];
+      }
+      sum[dim] = static_cast<double>(rows);
+    }
     const GlobalCmvn g = GlobalCmvn::FromKaldiStats(stats, opts_.norm_means, opts_.norm_vars, "");
-    for (int64_t r = 0; r < in.rows; ++r) g.Apply(in.Row(r), out->AppendRow());
+    for (int64_t r = 0; r < rows; ++r) g.Apply(data + r * dim, data + r * dim);
   }
   CmvnOptions opts_;
 };
@@ -702,7 +713,7 @@ class UtteranceCmvnStage : public WholeUtteranceStage {
 // by the float 1/N; AddVec(-1) is x - mean in float.
 class SubtractMeanStage : public WholeUtteranceStage {
  public:
-  explicit SubtractMeanStage(int64_t dim) : WholeUtteranceStage(dim, dim), mean_(dim) {}
+  explicit SubtractMeanStage(int64_t dim) : WholeUtteranceStage(dim), mean_(dim) {}
   const char* Name() const override { return "subtract_mean"; }
   std::string CannotStreamReason() const override {
     return "cannot stream: the mean of each column is that of the whole utterance (use "
@@ -712,18 +723,17 @@ class SubtractMeanStage : public WholeUtteranceStage {
   std::string CannotStreamValue() const override { return "true"; }
 
  private:
-  void ProcessWhole(MatrixView in, RowQueue* out) override {
+  void ProcessWhole(float* data, int64_t rows, int64_t cols) override {
     std::fill(mean_.begin(), mean_.end(), 0.0f);
-    for (int64_t r = 0; r < in.rows; ++r) {
-      const float* x = in.Row(r);
-      for (int64_t d = 0; d < in.cols; ++d) mean_[d] += x[d];
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* x = data + r * cols;
+      for (int64_t d = 0; d < cols; ++d) mean_[d] += x[d];
     }
-    const float scale = static_cast<float>(1.0 / static_cast<double>(in.rows));
+    const float scale = static_cast<float>(1.0 / static_cast<double>(rows));
     for (float& m : mean_) m *= scale;
-    for (int64_t r = 0; r < in.rows; ++r) {
-      const float* x = in.Row(r);
-      float* y = out->AppendRow();
-      for (int64_t d = 0; d < in.cols; ++d) y[d] = x[d] - mean_[d];
+    for (int64_t r = 0; r < rows; ++r) {
+      float* x = data + r * cols;
+      for (int64_t d = 0; d < cols; ++d) x[d] -= mean_[d];
     }
   }
   std::vector<float> mean_;

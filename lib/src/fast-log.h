@@ -14,11 +14,14 @@
 
 namespace featpool {
 
-// ln(max(x, FLT_EPSILON)); NaN stays NaN, +inf stays +inf.
-inline float LogFloored(float x) {
+// ln(max(x, f)) for the positive normal float f whose bits are kFloorBits;
+// NaN stays NaN, +inf stays +inf.
+template <int32_t kFloorBits>
+inline float LogClamped(float x) {
+  static_assert(kFloorBits >= 0x00800000 && kFloorBits < 0x7f800000, "a positive normal floor");
   // Every decision is made on the bit pattern with integer operations, so the
   // loop has no float compares and GCC vectorises it under -ftrapping-math.
-  constexpr int32_t kEpsilonBits = 0x34000000;   // FLT_EPSILON
+  constexpr int32_t kEpsilonBits = kFloorBits;
   constexpr int32_t kInfBits = 0x7f800000;
   constexpr int32_t kSqrt2Bits = 0x3fb504f3;     // 1.41421356f
   int32_t bits;
@@ -67,6 +70,11 @@ inline float LogFloored(float x) {
   return out;
 }
 
+// ln(max(x, FLT_EPSILON)): the log of every Kaldi feature type.
+inline float LogFloored(float x) { return LogClamped<0x34000000>(x); }
+// ln(max(x, FLT_MIN)): ln of any x >= FLT_MIN, within the same error.
+inline float LogOfNormal(float x) { return LogClamped<0x00800000>(x); }
+
 namespace internal {
 
 // The loop, and its AVX2 build (8 values a vector instead of 4; see
@@ -74,9 +82,15 @@ namespace internal {
 inline void LogFlooredLoop(float* x, int32_t n) {
   for (int32_t i = 0; i < n; ++i) x[i] = LogFloored(x[i]);
 }
+inline void LogOfNormalLoop(float* x, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) x[i] = LogOfNormal(x[i]);
+}
 #ifdef FEATPOOL_AVX2_DISPATCH
 FEATPOOL_TARGET_AVX2 inline void LogFlooredLoopAvx2(float* x, int32_t n) {
   for (int32_t i = 0; i < n; ++i) x[i] = LogFloored(x[i]);
+}
+FEATPOOL_TARGET_AVX2 inline void LogOfNormalLoopAvx2(float* x, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) x[i] = LogOfNormal(x[i]);
 }
 #endif
 
@@ -91,6 +105,17 @@ inline void LogFlooredInPlace(float* x, int32_t n) {
   }
 #endif
   internal::LogFlooredLoop(x, n);
+}
+
+// x[i] = LogOfNormal(x[i]) for i < n, bit for bit.
+inline void LogOfNormalInPlace(float* x, int32_t n) {
+#ifdef FEATPOOL_AVX2_DISPATCH
+  if (internal::UseAvx2()) {
+    internal::LogOfNormalLoopAvx2(x, n);
+    return;
+  }
+#endif
+  internal::LogOfNormalLoop(x, n);
 }
 
 }  // namespace featpool

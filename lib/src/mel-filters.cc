@@ -68,6 +68,7 @@ MelFilters::MelFilters(const MelFilterOptions& opts) {
       if (first < 0) first = k;
       last = k;
       weights_.push_back(static_cast<float>(w * norm));
+      wide_weights_.push_back(weights_.back());
     }
     first_.push_back(first < 0 ? 0 : first);
     length_.push_back(first < 0 ? 0 : last - first + 1);
@@ -75,17 +76,30 @@ MelFilters::MelFilters(const MelFilterOptions& opts) {
   }
 }
 
+void MelFilters::Compute(const double* spectrum, float* mel) const {
+  const int32_t filters = NumFilters();
+  for (int32_t m = 0; m < filters; ++m) {
+    const double* w = wide_weights_.data() + offset_[static_cast<size_t>(m)];
+    const double* s = spectrum + first_[static_cast<size_t>(m)];
+    const int32_t n = length_[static_cast<size_t>(m)];
+    double sum = 0.0;
+    for (int32_t k = 0; k < n; ++k) sum += w[k] * s[k];
+    mel[m] = static_cast<float>(sum);
+  }
+}
+
 void MelFilters::Compute(const float* spectrum, float* mel) const {
   const int32_t filters = NumFilters();
   for (int32_t m = 0; m < filters; ++m) {
-    const float* w = Weights(m);
+    const double* w = wide_weights_.data() + offset_[static_cast<size_t>(m)];
     const float* s = spectrum + first_[static_cast<size_t>(m)];
     const int32_t n = length_[static_cast<size_t>(m)];
     // In double: a filter sums up to n_fft/2 products of very different
     // sizes, and the weak bins should not lose more than a float32 torch
-    // run does.
+    // run does. (The weights are kept in double too, the same values, so
+    // the loop converts only the spectrum.)
     double sum = 0.0;
-    for (int32_t k = 0; k < n; ++k) sum += static_cast<double>(w[k]) * s[k];
+    for (int32_t k = 0; k < n; ++k) sum += w[k] * s[k];
     mel[m] = static_cast<float>(sum);
   }
 }

@@ -7,6 +7,7 @@
 
 #include "featpool/error.h"
 #include "featpool/options.h"
+#include "fast-log.h"
 #include "number-text.h"
 
 namespace featpool {
@@ -51,7 +52,8 @@ MelMfccComputer::MelMfccComputer(const MelMfccOptions& opts)
     : opts_((opts.Validate(), opts)),
       mel_(WithoutLog(opts.mel)),
       dct_(static_cast<size_t>(opts.n_mfcc) * static_cast<size_t>(opts.mel.n_mels)),
-      mels_(static_cast<size_t>(opts.mel.n_mels)) {
+      mels_(static_cast<size_t>(opts.mel.n_mels)),
+      wide_mels_(mels_.size()) {
   const int32_t n = opts.mel.n_mels;
   for (int32_t k = 0; k < opts.n_mfcc; ++k) {
     const double lift =
@@ -67,14 +69,46 @@ MelMfccComputer::MelMfccComputer(const MelMfccOptions& opts)
 void MelMfccComputer::Compute(float raw_log_energy, float* window, float* feature) {
   mel_.Compute(raw_log_energy, window, mels_.data());
   const int32_t n = opts_.mel.n_mels;
-  for (float& x : mels_) {
-    // torchaudio AmplitudeToDB("power"): 10 log10(clamp(x, 1e-10)).
-    x = opts_.log_mels ? std::log(x + 1e-6f) : 10.0f * std::log10(std::max(x, 1e-10f));
+  // torchaudio AmplitudeToDB("power"): 10 log10(clamp(x, 1e-10)); or
+  // ln(x + 1e-6). Both guards give normal floats: the vectorised ln
+  // (fast-log.h), then one product in double for the dB.
+  float* mels = mels_.data();
+  if (opts_.log_mels) {
+    for (int32_t i = 0; i < n; ++i) mels[i] += 1e-6f;
+    LogOfNormalInPlace(mels, n);
+  } else {
+    for (int32_t i = 0; i < n; ++i) mels[i] = std::max(mels[i], 1e-10f);
+    LogOfNormalInPlace(mels, n);
+    const double db = 10.0 / std::log(10.0);
+    for (int32_t i = 0; i < n; ++i) mels[i] = static_cast<float>(mels[i] * db);
   }
-  for (int32_t k = 0; k < opts_.n_mfcc; ++k) {
-    const double* row = dct_.data() + static_cast<size_t>(k) * static_cast<size_t>(n);
+  double* x = wide_mels_.data();
+  for (int32_t i = 0; i < n; ++i) x[i] = mels[i];
+  // Each coefficient is one sum in double over i in order; four sums run
+  // side by side (independent chains), each in its own order.
+  const size_t stride = static_cast<size_t>(n);
+  int32_t k = 0;
+  for (; k + 4 <= opts_.n_mfcc; k += 4) {
+    const double* r0 = dct_.data() + static_cast<size_t>(k) * stride;
+    const double* r1 = r0 + stride;
+    const double* r2 = r1 + stride;
+    const double* r3 = r2 + stride;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (int32_t i = 0; i < n; ++i) {
+      s0 += r0[i] * x[i];
+      s1 += r1[i] * x[i];
+      s2 += r2[i] * x[i];
+      s3 += r3[i] * x[i];
+    }
+    feature[k] = static_cast<float>(s0);
+    feature[k + 1] = static_cast<float>(s1);
+    feature[k + 2] = static_cast<float>(s2);
+    feature[k + 3] = static_cast<float>(s3);
+  }
+  for (; k < opts_.n_mfcc; ++k) {
+    const double* row = dct_.data() + static_cast<size_t>(k) * stride;
     double sum = 0.0;
-    for (int32_t i = 0; i < n; ++i) sum += row[i] * mels_[static_cast<size_t>(i)];
+    for (int32_t i = 0; i < n; ++i) sum += row[i] * x[i];
     feature[k] = static_cast<float>(sum);
   }
 }

@@ -13,16 +13,20 @@ namespace {
 
 const std::vector<std::string> kNormalizeModeNames = {"none", "per-feature", "whisper", "top-db"};
 
-float MaxOf(const Matrix& m) {
+// The largest value (NaN ignored, as std::max ignores it on the right). The
+// maximum of a set does not depend on the order it is taken in, so eight
+// running maxima (vector lanes) give the same value as one.
+float MaxOf(const float* p, int64_t n) {
+  float lane[8];
+  for (float& m : lane) m = -INFINITY;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) lane[j] = std::max(lane[j], p[i + j]);
+  }
   float max = -INFINITY;
-  const float* p = m.data();
-  for (int64_t i = 0; i < m.rows() * m.cols(); ++i) max = std::max(max, p[i]);
+  for (; i < n; ++i) max = std::max(max, p[i]);
+  for (float m : lane) max = std::max(max, m);
   return max;
-}
-
-void Floor(Matrix* m, float floor) {
-  float* p = m->data();
-  for (int64_t i = 0; i < m->rows() * m->cols(); ++i) p[i] = std::max(p[i], floor);
 }
 
 }  // namespace
@@ -49,33 +53,40 @@ void NormalizeOptions::Validate() const {
 }
 
 void Normalize(const NormalizeOptions& opts, Matrix* m) {
-  const int64_t rows = m->rows();
-  const int64_t cols = m->cols();
+  NormalizeRows(opts, m->data(), m->rows(), m->cols());
+}
+
+void NormalizeRows(const NormalizeOptions& opts, float* p, int64_t rows, int64_t cols) {
   if (rows == 0 || cols == 0) return;
+  const int64_t n = rows * cols;
   switch (opts.mode) {
     case NormalizeMode::kNone:
       return;
     case NormalizeMode::kWhisper: {
-      // whisper/audio.py l.155-156, float32 tensors.
-      Floor(m, MaxOf(*m) - 8.0f);
-      float* p = m->data();
-      for (int64_t i = 0; i < rows * cols; ++i) p[i] = (p[i] + 4.0f) / 4.0f;
+      // whisper/audio.py l.155-156, float32 tensors; the clamp and the
+      // affine step in one pass.
+      const float floor = MaxOf(p, n) - 8.0f;
+      for (int64_t i = 0; i < n; ++i) p[i] = (std::max(p[i], floor) + 4.0f) / 4.0f;
       return;
     }
-    case NormalizeMode::kTopDb:
-      Floor(m, static_cast<float>(static_cast<double>(MaxOf(*m)) - opts.top_db));
+    case NormalizeMode::kTopDb: {
+      const float floor = static_cast<float>(static_cast<double>(MaxOf(p, n)) - opts.top_db);
+      for (int64_t i = 0; i < n; ++i) p[i] = std::max(p[i], floor);
       return;
+    }
     case NormalizeMode::kPerFeature: {
       // NeMo normalize_batch(), per_feature (features.py l.64-93).
       std::vector<double> mean(static_cast<size_t>(cols), 0.0);
       std::vector<double> ss(static_cast<size_t>(cols), 0.0);
       for (int64_t r = 0; r < rows; ++r) {
-        for (int64_t c = 0; c < cols; ++c) mean[c] += (*m)(r, c);
+        const float* x = p + r * cols;
+        for (int64_t c = 0; c < cols; ++c) mean[c] += x[c];
       }
       for (double& v : mean) v /= static_cast<double>(rows);
       for (int64_t r = 0; r < rows; ++r) {
+        const float* x = p + r * cols;
         for (int64_t c = 0; c < cols; ++c) {
-          const double d = (*m)(r, c) - mean[c];
+          const double d = x[c] - mean[c];
           ss[c] += d * d;
         }
       }
@@ -85,9 +96,8 @@ void Normalize(const NormalizeOptions& opts, Matrix* m) {
         ss[c] = std + 1e-5;
       }
       for (int64_t r = 0; r < rows; ++r) {
-        for (int64_t c = 0; c < cols; ++c) {
-          (*m)(r, c) = static_cast<float>(((*m)(r, c) - mean[c]) / ss[c]);
-        }
+        float* x = p + r * cols;
+        for (int64_t c = 0; c < cols; ++c) x[c] = static_cast<float>((x[c] - mean[c]) / ss[c]);
       }
       return;
     }
@@ -100,7 +110,7 @@ namespace {
 class NormalizeStage : public WholeUtteranceStage {
  public:
   NormalizeStage(const NormalizeOptions& opts, int64_t dim)
-      : WholeUtteranceStage(dim, dim), opts_(opts) {}
+      : WholeUtteranceStage(dim), opts_(opts) {}
   const char* Name() const override { return "normalize"; }
   std::string CannotStreamReason() const override {
     return opts_.mode == NormalizeMode::kPerFeature
@@ -114,11 +124,8 @@ class NormalizeStage : public WholeUtteranceStage {
   }
 
  private:
-  void ProcessWhole(MatrixView in, RowQueue* out) override {
-    Matrix m(in.rows, in.cols);
-    std::copy_n(in.data, in.rows * in.cols, m.data());
-    Normalize(opts_, &m);
-    out->Append(m.View());
+  void ProcessWhole(float* data, int64_t rows, int64_t dim) override {
+    NormalizeRows(opts_, data, rows, dim);
   }
   NormalizeOptions opts_;
 };

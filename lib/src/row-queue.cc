@@ -37,6 +37,33 @@ void RowQueue::Append(MatrixView rows) {
   end_ += rows.rows;
 }
 
+void RowQueue::AppendFrom(RowQueue* other) {
+  if (NumHeld() == 0 && other->NumHeld() > 0) {
+    // Row r of `other` becomes row end_ + (r - other->begin_).
+    data_.swap(other->data_);
+    stored_first_ = end_ - (other->begin_ - other->stored_first_);
+    begin_ = end_;
+    end_ += other->NumHeld();
+  } else {
+    Append(other->Held());
+  }
+  other->Reset();
+}
+
+Matrix RowQueue::TakeHeld() {
+  const int64_t rows = NumHeld();
+  Matrix m;
+  if (begin_ == stored_first_) {
+    m = Matrix(rows, dim_, std::move(data_));
+    data_ = std::vector<float>();
+  } else {
+    m = Matrix(rows, dim_);
+    std::memcpy(m.data(), Row(begin_), sizeof(float) * static_cast<size_t>(rows * dim_));
+  }
+  ReleaseBefore(end_);
+  return m;
+}
+
 void RowQueue::ReleaseBefore(int64_t row) {
   begin_ = std::min(std::max(row, begin_), end_);
   if (begin_ == end_) stored_first_ = begin_;  // nothing held: reuse from the start

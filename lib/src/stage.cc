@@ -55,7 +55,10 @@ namespace internal {
 void WholeUtteranceStage::Flush(RowQueue* out) {
   // An empty stream has nothing to normalise (utterance CMVN would find a
   // count of 0).
-  if (held_.NumHeld() > 0) ProcessWhole(held_.Held(), out);
+  if (held_.NumHeld() > 0) {
+    ProcessWhole(held_.MutableRow(held_.FirstRow()), held_.NumHeld(), held_.Dim());
+    out->AppendFrom(&held_);
+  }
   held_.Reset();
 }
 
@@ -419,13 +422,7 @@ const float* OnlineStageChain::Row(int64_t row) const {
   return out_.Row(row);
 }
 
-Matrix OnlineStageChain::TakeRows() {
-  const MatrixView rows = out_.Held();
-  Matrix m(rows.rows, rows.cols);
-  std::copy_n(rows.data, rows.rows * rows.cols, m.data());
-  out_.ReleaseBefore(out_.NumRows());
-  return m;
-}
+Matrix OnlineStageChain::TakeRows() { return out_.TakeHeld(); }
 
 int64_t OnlineStageChain::FramesNeededForRow(int64_t row) const {
   int64_t need = row + 1;

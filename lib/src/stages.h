@@ -22,12 +22,14 @@ std::unique_ptr<FrameStage> MakeNormalizeStage(const NormalizeOptions& opts, int
 std::unique_ptr<FrameStage> MakePoolStage(std::shared_ptr<const Pooler> pooler, int64_t dim);
 
 // A stage that holds the utterance until Flush() and then processes it
-// whole (the unstreamable stages).
+// whole, in place, keeping the dimension (the unstreamable stages); the
+// processed rows are handed to the output queue without a copy when it is
+// empty.
 class WholeUtteranceStage : public FrameStage {
  public:
-  WholeUtteranceStage(int64_t in_dim, int64_t out_dim) : held_(in_dim), out_dim_(out_dim) {}
+  explicit WholeUtteranceStage(int64_t dim) : held_(dim) {}
   int64_t InputDim() const override { return held_.Dim(); }
-  int64_t OutputDim() const override { return out_dim_; }
+  int64_t OutputDim() const override { return held_.Dim(); }
   int64_t FramesNeededForRow(int64_t) const override { return -1; }
   int64_t LookAhead() const override { return -1; }
   void Accept(MatrixView rows, RowQueue*) override { held_.Append(rows); }
@@ -35,12 +37,11 @@ class WholeUtteranceStage : public FrameStage {
   void Reset() override { held_.Reset(); }
 
  protected:
-  // The whole utterance into `out`.
-  virtual void ProcessWhole(MatrixView in, RowQueue* out) = 0;
+  // The whole utterance (`rows` rows of `dim` floats), in place.
+  virtual void ProcessWhole(float* data, int64_t rows, int64_t dim) = 0;
 
  private:
   RowQueue held_;
-  int64_t out_dim_;
 };
 
 // Frames clamped to the utterance, as Kaldi's DeltaFeatures::Process() and

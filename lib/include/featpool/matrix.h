@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace featpool {
@@ -23,6 +24,12 @@ class Matrix {
   Matrix() = default;
   Matrix(int64_t rows, int64_t cols)
       : rows_(rows), cols_(cols), data_(static_cast<size_t>(rows * cols)) {}
+  // Takes `data` (at least rows * cols floats, row-major; the rest dropped)
+  // without copying.
+  Matrix(int64_t rows, int64_t cols, std::vector<float>&& data)
+      : rows_(rows), cols_(cols), data_(std::move(data)) {
+    data_.resize(static_cast<size_t>(rows * cols));
+  }
 
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }

@@ -42,6 +42,7 @@ class MelMfccComputer : public FeatureComputer {
   MelSpectrogramComputer mel_;
   std::vector<double> dct_;  // n_mfcc x n_mels, lifter folded in
   std::vector<float> mels_;
+  std::vector<double> wide_mels_;  // the log mels in double, for the DCT
 };
 
 }  // namespace featpool

@@ -13,6 +13,8 @@
 #ifndef FEATPOOL_NORMALIZE_H_
 #define FEATPOOL_NORMALIZE_H_
 
+#include <cstdint>
+
 #include "featpool/matrix.h"
 
 namespace featpool {
@@ -31,6 +33,8 @@ struct NormalizeOptions {
 
 // In place, over the whole utterance.
 void Normalize(const NormalizeOptions& opts, Matrix* m);
+// The same on `rows` row-major rows of `cols` floats.
+void NormalizeRows(const NormalizeOptions& opts, float* data, int64_t rows, int64_t cols);
 
 }  // namespace featpool
 

@@ -31,6 +31,10 @@ class RowQueue {
   const float* Row(int64_t row) const {
     return data_.data() + static_cast<size_t>((row - stored_first_) * dim_);
   }
+  // The same row, writable.
+  float* MutableRow(int64_t row) {
+    return data_.data() + static_cast<size_t>((row - stored_first_) * dim_);
+  }
   // Rows [begin, end) of the held ones, contiguous.
   MatrixView Rows(int64_t begin, int64_t end) const { return {Row(begin), end - begin, dim_}; }
   // Every held row.
@@ -42,6 +46,13 @@ class RowQueue {
   void Append(const float* row);
   void Append(MatrixView rows);  // rows.cols must be Dim()
 
+  // Appends the rows `other` holds (other.Dim() must be Dim()) and resets
+  // `other`. When this queue holds no row, it takes other's storage instead
+  // of copying (the whole-utterance stages hand an utterance on this way).
+  void AppendFrom(RowQueue* other);
+  // The held rows as a matrix, then releases them; without a copy when the
+  // held rows start the storage (nothing was released before them).
+  Matrix TakeHeld();
   // Releases the rows before `row` (clamped to [FirstRow(), NumRows()]).
   void ReleaseBefore(int64_t row);
   // Empties the queue and numbers the next row 0 (storage is kept).
