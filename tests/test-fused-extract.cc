@@ -1,4 +1,4 @@
-// Streamed extraction + pooling (tools/featpool/fused-extract.h) and the
+// Streamed extraction + pooling (lib/src/fused-extract.h) and the
 // row-by-row .npy writer behind it: the bytes written as rows become final
 // are those of the offline path (ExtractFile, Pooler::Apply, WriteNpy), for
 // pooling configurations with padding, ceil_mode and dilation, for the modes
@@ -18,14 +18,14 @@
 
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
-#include "featpool/fused-extract.h"
+#include "../lib/src/fused-extract.h"
 #include "featpool/npy.h"
 #include "featpool/output-file.h"
 #include "featpool/pooler.h"
 #include "featpool/stage.h"
 
 using namespace featpool;
-using namespace featpool::cli;
+using namespace featpool::internal;
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "featpool/error.h"
-#include "featpool/json-line.h"
+#include "../../lib/src/json-line.h"
 #include "featpool/kaldi-io.h"
 #include "fuzz-common.h"
 
@@ -60,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t end = text.find('\n', begin);
     if (end == std::string::npos) end = text.size();
     std::map<std::string, std::string> fields;
-    cli::ParseJsonLine(text.substr(begin, end - begin), &fields);
+    internal::ParseJsonLine(text.substr(begin, end - begin), &fields);
     begin = end + 1;
   }
   // The resume path: the bytes are the partial archive of a killed run.

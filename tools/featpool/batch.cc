@@ -1,7 +1,6 @@
 #include "featpool/batch.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,32 +22,32 @@
 #include <set>
 #include <thread>
 
+#include "../../lib/src/fused-extract.h"
+#include "../../lib/src/json-line.h"
 #include "../../lib/src/printable.h"
+#include "../../lib/src/recording-cache.h"
 #include "../../lib/src/std-descriptors.h"
+#include "../../lib/src/worker-pool.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
-#include "featpool/fused-extract.h"
-#include "featpool/json-line.h"
 #include "featpool/kaldi-io.h"
 #include "featpool/npy.h"
-#include "featpool/out-of-memory.h"
 #include "featpool/output-file.h"
-#include "featpool/recording-cache.h"
 #include "featpool/std-streams.h"
-#include "featpool/worker-pool.h"
 
 namespace featpool {
 namespace cli {
 
-int DefaultThreadCount() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    const int count = CPU_COUNT(&set);
-    if (count > 0) return count;
-  }
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw > 0 ? static_cast<int>(hw) : 1;
-}
+using internal::DefaultThreadCount;
+using internal::ExtractFused;
+using internal::FusedResult;
+using internal::JsonLine;
+using internal::MatrixRowSink;
+using internal::NpyRowSink;
+using internal::OrderedWorkerPool;
+using internal::ParseJsonLine;
+using internal::RecordingCache;
+using internal::RowSink;
 
 namespace {
 

@@ -9,16 +9,15 @@
 #include <set>
 #include <sstream>
 
+#include "../../lib/src/fused-extract.h"
 #include "featpool/batch.h"
 #include "featpool/command.h"
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
 #include "featpool/feature-flags.h"
-#include "featpool/fused-extract.h"
 #include "featpool/npy.h"
 #include "featpool/option-flags.h"
-#include "featpool/out-of-memory.h"
 #include "featpool/plot-file.h"
 #include "featpool/pooler.h"
 #include "featpool/single-output.h"
@@ -26,6 +25,13 @@
 
 namespace featpool {
 namespace cli {
+
+using internal::ExtractFused;
+using internal::FusedResult;
+using internal::MatrixRowSink;
+using internal::NpyRowSink;
+using internal::RowSink;
+
 namespace {
 
 bool IsDirectory(const std::string& path) {

@@ -7,18 +7,24 @@
 #include <iostream>
 #include <map>
 
+#include "../../lib/src/json-line.h"
+#include "../../lib/src/worker-pool.h"
 #include "featpool/audio-source.h"
 #include "featpool/command.h"
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/feature-flags.h"
 #include "featpool/feature-registry.h"
-#include "featpool/json-line.h"
 #include "featpool/std-streams.h"
-#include "featpool/worker-pool.h"
 
 namespace featpool {
 namespace cli {
+
+using internal::DefaultThreadCount;
+using internal::JsonLine;
+using internal::JsonQuote;
+using internal::OrderedWorkerPool;
+
 namespace {
 
 bool IsDirectory(const std::string& path) {

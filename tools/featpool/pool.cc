@@ -1,15 +1,18 @@
 // featpool pool: a [time, freq] .npy matrix in, the pooled matrix out, with
 // PyTorch's pooling semantics (pooler.h).
+#include "../../lib/src/out-of-memory.h"
 #include "featpool/command.h"
 #include "featpool/error.h"
 #include "featpool/npy.h"
 #include "featpool/option-flags.h"
-#include "featpool/out-of-memory.h"
 #include "featpool/pooler.h"
 #include "featpool/std-streams.h"
 
 namespace featpool {
 namespace cli {
+
+using internal::NamingOutOfMemory;
+using internal::PooledOutputAllocation;
 
 RunFunction AddPoolCommand(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(

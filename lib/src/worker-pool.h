@@ -5,8 +5,8 @@
 // Memory: at most `window` results exist at once (being computed, or done
 // and waiting for the sink), so a slow item stalls the workers after
 // `window` items instead of letting finished results pile up.
-#ifndef FEATPOOL_TOOLS_WORKER_POOL_H_
-#define FEATPOOL_TOOLS_WORKER_POOL_H_
+#ifndef FEATPOOL_SRC_WORKER_POOL_H_
+#define FEATPOOL_SRC_WORKER_POOL_H_
 
 #include <algorithm>
 #include <chrono>
@@ -20,7 +20,7 @@
 #include <vector>
 
 namespace featpool {
-namespace cli {
+namespace internal {
 
 // Number of CPUs this process may run on (sched_getaffinity, so a Slurm or
 // taskset CPU set is respected); at least 1.
@@ -141,7 +141,7 @@ class OrderedWorkerPool {
   std::exception_ptr work_error_;
 };
 
-}  // namespace cli
+}  // namespace internal
 }  // namespace featpool
 
-#endif  // FEATPOOL_TOOLS_WORKER_POOL_H_
+#endif  // FEATPOOL_SRC_WORKER_POOL_H_

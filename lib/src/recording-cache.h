@@ -5,8 +5,8 @@
 // is dropped when its last segment has taken its cut.
 //
 // Thread safety: every member may be called from any thread.
-#ifndef FEATPOOL_TOOLS_RECORDING_CACHE_H_
-#define FEATPOOL_TOOLS_RECORDING_CACHE_H_
+#ifndef FEATPOOL_SRC_RECORDING_CACHE_H_
+#define FEATPOOL_SRC_RECORDING_CACHE_H_
 
 #include <condition_variable>
 #include <cstdint>
@@ -20,7 +20,7 @@
 #include "featpool/error.h"
 
 namespace featpool {
-namespace cli {
+namespace internal {
 
 class RecordingCache {
  public:
@@ -86,7 +86,7 @@ class RecordingCache {
   int64_t decoded_ = 0;
 };
 
-}  // namespace cli
+}  // namespace internal
 }  // namespace featpool
 
-#endif  // FEATPOOL_TOOLS_RECORDING_CACHE_H_
+#endif  // FEATPOOL_SRC_RECORDING_CACHE_H_

@@ -4,8 +4,8 @@
 // std::bad_alloc reaches the user as "'x.wav': out of memory allocating
 // 4.1 TiB for the pooled output (49 x 23000000000)", not a bare "out of
 // memory" or an abort.
-#ifndef FEATPOOL_TOOLS_OUT_OF_MEMORY_H_
-#define FEATPOOL_TOOLS_OUT_OF_MEMORY_H_
+#ifndef FEATPOOL_SRC_OUT_OF_MEMORY_H_
+#define FEATPOOL_SRC_OUT_OF_MEMORY_H_
 
 #include <cstdint>
 #include <new>
@@ -16,7 +16,7 @@
 #include "featpool/pooler.h"
 
 namespace featpool {
-namespace cli {
+namespace internal {
 
 // "512 B", "12.0 MiB", "4.1 TiB".
 std::string FormatBytes(double bytes);
@@ -44,7 +44,7 @@ decltype(auto) NamingOutOfMemory(const std::string& file, Doing&& doing, F&& f) 
   }
 }
 
-}  // namespace cli
+}  // namespace internal
 }  // namespace featpool
 
-#endif  // FEATPOOL_TOOLS_OUT_OF_MEMORY_H_
+#endif  // FEATPOOL_SRC_OUT_OF_MEMORY_H_

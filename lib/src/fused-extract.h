@@ -9,8 +9,8 @@
 // feature matrix until the end of the file, which is inherent to them.
 // Either way the rows and the errors are those of ApplyStages() on the
 // whole matrix (for pooling, Pooler::Apply()'s).
-#ifndef FEATPOOL_TOOLS_FUSED_EXTRACT_H_
-#define FEATPOOL_TOOLS_FUSED_EXTRACT_H_
+#ifndef FEATPOOL_SRC_FUSED_EXTRACT_H_
+#define FEATPOOL_SRC_FUSED_EXTRACT_H_
 
 #include <cstdint>
 #include <functional>
@@ -27,7 +27,7 @@
 #include "featpool/stage.h"
 
 namespace featpool {
-namespace cli {
+namespace internal {
 
 // Where the output rows of ExtractFused() go.
 class RowSink {
@@ -93,7 +93,7 @@ class MatrixRowSink : public RowSink {
   Matrix matrix_;
 };
 
-}  // namespace cli
+}  // namespace internal
 }  // namespace featpool
 
-#endif  // FEATPOOL_TOOLS_FUSED_EXTRACT_H_
+#endif  // FEATPOOL_SRC_FUSED_EXTRACT_H_

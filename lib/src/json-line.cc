@@ -1,10 +1,10 @@
-#include "featpool/json-line.h"
+#include "json-line.h"
 
 #include <cctype>
 #include <cstdio>
 
 namespace featpool {
-namespace cli {
+namespace internal {
 namespace {
 
 void AppendUtf8(uint32_t cp, std::string* out) {
@@ -242,5 +242,5 @@ bool ParseJsonLine(const std::string& line, std::map<std::string, std::string>* 
   return parser.Object(fields);
 }
 
-}  // namespace cli
+}  // namespace internal
 }  // namespace featpool

@@ -1,14 +1,14 @@
-#include "featpool/fused-extract.h"
+#include "fused-extract.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "featpool/error.h"
-#include "featpool/out-of-memory.h"
+#include "out-of-memory.h"
 #include "featpool/stage.h"
 
 namespace featpool {
-namespace cli {
+namespace internal {
 namespace {
 
 // A header's row count is only a hint (a corrupt one may claim anything):
@@ -185,5 +185,5 @@ void MatrixRowSink::Begin(int64_t expected_rows, int64_t cols) {
 
 void MatrixRowSink::Rows(MatrixView rows) { AppendRows(&matrix_, rows); }
 
-}  // namespace cli
+}  // namespace internal
 }  // namespace featpool

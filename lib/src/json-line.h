@@ -1,14 +1,14 @@
 // One-line JSON objects for manifest.jsonl: a small writer, and a reader for
 // the flat objects the writer makes (so --resume can read a manifest back).
-#ifndef FEATPOOL_TOOLS_JSON_LINE_H_
-#define FEATPOOL_TOOLS_JSON_LINE_H_
+#ifndef FEATPOOL_SRC_JSON_LINE_H_
+#define FEATPOOL_SRC_JSON_LINE_H_
 
 #include <cstdint>
 #include <map>
 #include <string>
 
 namespace featpool {
-namespace cli {
+namespace internal {
 
 // `s` as a JSON string literal: quotes, backslashes and control characters
 // escaped; other bytes (UTF-8) kept.
@@ -36,7 +36,7 @@ class JsonLine {
 // spaces). Returns false for anything else, e.g. a line cut short.
 bool ParseJsonLine(const std::string& line, std::map<std::string, std::string>* fields);
 
-}  // namespace cli
+}  // namespace internal
 }  // namespace featpool
 
-#endif  // FEATPOOL_TOOLS_JSON_LINE_H_
+#endif  // FEATPOOL_SRC_JSON_LINE_H_

@@ -1,9 +1,9 @@
-#include "featpool/out-of-memory.h"
+#include "out-of-memory.h"
 
 #include <cstdio>
 
 namespace featpool {
-namespace cli {
+namespace internal {
 
 std::string FormatBytes(double bytes) {
   static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
@@ -34,5 +34,5 @@ std::string PooledOutputAllocation(const Pooler& pooler, int64_t rows, int64_t c
   }
 }
 
-}  // namespace cli
+}  // namespace internal
 }  // namespace featpool
