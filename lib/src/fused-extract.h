@@ -25,20 +25,10 @@
 #include "featpool/npy.h"
 #include "featpool/pooler.h"
 #include "featpool/stage.h"
+#include "featpool/writer.h"
 
 namespace featpool {
 namespace internal {
-
-// Where the output rows of ExtractFused() go.
-class RowSink {
- public:
-  virtual ~RowSink() = default;
-  // Once, before any rows: the row count the file's header promises (-1 if
-  // unknown; a hint only) and the width of every row.
-  virtual void Begin(int64_t /*expected_rows*/, int64_t /*cols*/) {}
-  // The next rows, in order (valid during the call only).
-  virtual void Rows(MatrixView rows) = 0;
-};
 
 struct FusedResult {
   FileFeatures file;       // once the audio is read (`features` stays empty)

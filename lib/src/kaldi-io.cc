@@ -1,7 +1,6 @@
 #include "featpool/kaldi-io.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "checked-math.h"
 #include "featpool/error.h"
 #include "featpool/output-file.h"
+#include "locked-file.h"
 #include "printable.h"
 #include "std-descriptors.h"
 
@@ -342,21 +342,10 @@ KaldiArkWriter::~KaldiArkWriter() {
 }
 
 void KaldiArkWriter::OpenPartial(bool truncate) {
-  fd_ = internal::AboveStandardDescriptors(open(partial_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (fd_ < 0) throw Error("cannot write " + Quote(partial_path_) + ": " + std::strerror(errno));
-  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    close(fd_);
-    fd_ = -1;
-    if (err == EWOULDBLOCK) {
-      throw Error(Quote(ark_path_) + " is being written by another process (" +
-                  Quote(partial_path_) + " is locked)");
-    }
-    throw Error("cannot lock " + Quote(partial_path_) + ": " + std::strerror(err));
-  }
-  if (truncate && ftruncate(fd_, 0) != 0) {
-    throw Error("cannot truncate " + Quote(partial_path_) + ": " + std::strerror(errno));
-  }
+  const std::string busy = Quote(ark_path_) + " is being written by another process (" +
+                           Quote(partial_path_) + " is locked)";
+  fd_ = internal::OpenLocked(partial_path_, busy);
+  if (truncate) internal::TruncateLocked(fd_, 0, partial_path_);
   position_ = 0;
   scp_text_.clear();
 }
@@ -393,9 +382,7 @@ std::vector<KaldiArkRecord> KaldiArkWriter::OpenForResume() {
 void KaldiArkWriter::KeepRecords(const std::vector<KaldiArkRecord>& records, size_t count) {
   if (count > records.size()) throw Error("KeepRecords: more records than found");
   const int64_t end = count == 0 ? 0 : records[count - 1].end;
-  if (ftruncate(fd_, end) != 0 || lseek(fd_, end, SEEK_SET) != end) {
-    throw Error("cannot truncate " + Quote(partial_path_) + ": " + std::strerror(errno));
-  }
+  internal::TruncateLocked(fd_, end, partial_path_);
   position_ = end;
   scp_text_.clear();
   for (size_t i = 0; i < count; ++i) {
@@ -405,21 +392,12 @@ void KaldiArkWriter::KeepRecords(const std::vector<KaldiArkRecord>& records, siz
 
 void KaldiArkWriter::WriteAll(const void* data, size_t bytes) {
   if (fd_ < 0) throw Error("archive " + Quote(ark_path_) + " is not open");
-  const char* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    const ssize_t n = write(fd_, p, bytes);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const char* reason = n == 0 ? "write returned 0" : std::strerror(errno);
-      if (to_stdout_) throw Error(std::string("cannot write the archive to stdout: ") + reason);
-      if (stream_) throw Error("cannot write " + Quote(ark_path_) + ": " + reason);
-      throw Error("cannot write " + Quote(ark_path_) + ": " + reason + " (the records written " +
-                  "so far are kept in " + Quote(partial_path_) + " for --resume)");
-    }
-    p += n;
-    bytes -= static_cast<size_t>(n);
-    position_ += n;
-  }
+  const std::string reason = internal::WriteFully(fd_, data, bytes, &position_);
+  if (reason.empty()) return;
+  if (to_stdout_) throw Error("cannot write the archive to stdout: " + reason);
+  if (stream_) throw Error("cannot write " + Quote(ark_path_) + ": " + reason);
+  throw Error("cannot write " + Quote(ark_path_) + ": " + reason + " (the records written " +
+              "so far are kept in " + Quote(partial_path_) + " for --resume)");
 }
 
 int64_t KaldiArkWriter::Write(const std::string& key, MatrixView matrix) {

@@ -1,4 +1,4 @@
-// Out of memory, said with what it was for: the command wraps the
+// Out of memory, said with what it was for: featpool wraps the
 // allocations whose size depends on an input file or an option (the
 // features of a file, a pooled output, a matrix read from .npy) so that a
 // std::bad_alloc reaches the user as "'x.wav': out of memory allocating

@@ -1,12 +1,10 @@
 // Batch scaling: the code path of `featpool extract DIR -o OUT/ -j N`
-// (cli::RunBatch) on 200 short files (3 to 7 s of speech, 1000 s in all) of
+// (RunBatch, featpool/batch.h) on 200 short files (3 to 7 s of speech, 1000 s in all) of
 // 80-bin fbank, one .npy per file plus the manifest, with 1 and 2 worker
 // threads. Wall time, since the work is spread over threads; "files/s" and
 // "x_realtime" (audio seconds per wall second) are per run. The speed-up is
 // BM_Batch/jobs:2 over BM_Batch/jobs:1 (compare.py prints it).
 #include <benchmark/benchmark.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -43,31 +41,13 @@ struct BatchInputs {
   }
 };
 
-// RunBatch prints a summary line per run; keep it out of the report.
-class QuietStderr {
- public:
-  QuietStderr() : saved_(dup(2)) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, 2);
-    close(null);
-  }
-  ~QuietStderr() {
-    dup2(saved_, 2);
-    close(saved_);
-  }
-
- private:
-  int saved_;
-};
-
 void BM_Batch(benchmark::State& state) {
   const BatchInputs& inputs = BatchInputs::Get();
   const bench::ScratchDir& dir = inputs.dir;
-  cli::BatchConfig config;
+  BatchConfig config;
   config.inputs = {dir.File("in")};
   config.output = dir.File("out/");
   config.jobs = static_cast<int32_t>(state.range(0));
-  config.progress = cli::ProgressMode::kNever;
   config.features.fbank.mel_opts.num_bins = 80;
   config.options_text = "feature=fbank\nnum-mel-bins=80\n";
   int failed = 0;
@@ -75,8 +55,7 @@ void BM_Batch(benchmark::State& state) {
     state.PauseTiming();
     std::filesystem::remove_all(dir.File("out"));
     state.ResumeTiming();
-    QuietStderr quiet;
-    failed += cli::RunBatch(config);
+    failed += RunBatch(config).exit_status;
   }
   if (failed != 0) state.SkipWithError("a batch run failed");
   state.counters["files/s"] =

@@ -1,6 +1,7 @@
 // featpool extract: audio in, feature matrices out. One file to one .npy
 // (float32, [frames, dims]); or a dataset (files, directories, wav.scp) to
-// one .npy per utterance or a Kaldi ark/scp, in parallel (batch.h).
+// one .npy per utterance or a Kaldi ark/scp, in parallel (featpool/batch.h,
+// batch-report.h).
 #include <sys/stat.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include "../../lib/src/fused-extract.h"
+#include "featpool/batch-report.h"
 #include "featpool/batch.h"
 #include "featpool/command.h"
 #include "featpool/dataset.h"
@@ -30,7 +32,6 @@ using internal::ExtractFused;
 using internal::FusedResult;
 using internal::MatrixRowSink;
 using internal::NpyRowSink;
-using internal::RowSink;
 
 namespace {
 
@@ -385,12 +386,11 @@ RunFunction AddExtractCommand(CLI::App& app) {
     config.strict = state->strict;
     config.compress = state->compress;
     config.compression_method = ParseCompressionMethod(state->compression_method);
-    config.progress = progress;
     config.features = opts;
     config.audio = audio;
     if (stages) {
       config.stages = stages;
-      config.pool_error = stage_error;
+      config.stage_error = stage_error;
     }
     config.options_text = OutputOptionsText(state->flags, opts, state->pool, stage_opts,
                                             config.compress, config.compression_method);
@@ -401,7 +401,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
     if (config.min_duration > 0) {
       config.options_text += "min_duration=" + std::to_string(config.min_duration) + "\n";
     }
-    return RunBatch(config);
+    return RunBatchCommand(config, progress);
     });
   };
 }

@@ -3,6 +3,7 @@
 #define FEATPOOL_FEATPOOL_H_
 
 #include "featpool/audio-source.h"
+#include "featpool/batch.h"
 #include "featpool/cmvn.h"
 #include "featpool/compressed-matrix.h"
 #include "featpool/config-file.h"
@@ -38,5 +39,6 @@
 #include "featpool/splice.h"
 #include "featpool/stage.h"
 #include "featpool/version.h"
+#include "featpool/writer.h"
 
 #endif  // FEATPOOL_FEATPOOL_H_

@@ -1,0 +1,739 @@
+#include "featpool/batch.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "batch-files.h"
+#include "featpool/error.h"
+#include "featpool/extract-file.h"
+#include "featpool/output-file.h"
+#include "featpool/writer.h"
+#include "fused-extract.h"
+#include "json-line.h"
+#include "recording-cache.h"
+#include "worker-pool.h"
+
+namespace featpool {
+namespace {
+
+using internal::DirName;
+using internal::ExtractFused;
+using internal::FusedResult;
+using internal::JoinPath;
+using internal::JsonLine;
+using internal::kTimeFormat;
+using internal::MakeDirectories;
+using internal::OrderedWorkerPool;
+using internal::ParseJsonLine;
+using internal::Quote;
+using internal::RecordingCache;
+
+// FNV-1a, 64 bits: a stable tag of the options text, not a security hash.
+std::string OptionsHash(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// Removes "<dir>/.<name>.tmp.<pid>.<n>" (AtomicOutputFile's temporary
+// names) left by a killed run, for the given output names in `dir`. Only
+// files this run owns are named, and the journal lock keeps other runs out.
+void RemoveStaleTemps(const std::string& dir, const std::set<std::string>& names) {
+  std::error_code ec;
+  const std::string where = dir.empty() ? "." : dir;
+  for (std::filesystem::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    const size_t tmp = file.rfind(".tmp.");
+    if (file.size() < 2 || file[0] != '.' || tmp == std::string::npos) continue;
+    if (names.count(file.substr(1, tmp - 1)) > 0) std::remove(it->path().c_str());
+  }
+}
+
+struct Result {
+  // kShort: shorter than min_duration, no output (Kaldi's
+  // compute-fbank-feats: "producing no output"); not a failure.
+  enum class Status { kOk, kFailed, kSkipped, kShort };
+  Status status = Status::kSkipped;
+  bool has_info = false;
+  bool resampled = false;
+  AudioInfo info;
+  int64_t frames = 0;
+  int64_t dims = 0;
+  int64_t rows = 0;  // stored shape (pooled, with a transform)
+  int64_t cols = 0;
+  // The closed output, for the collecting thread to Finish().
+  std::shared_ptr<UtteranceOutput> output;
+  std::string error;
+  std::string warning;
+};
+
+std::map<std::string, ManifestEntry> IndexPrevious(const std::vector<std::string>& lines,
+                                                   const std::string& hash) {
+  std::map<std::string, ManifestEntry> out;
+  for (const std::string& line : lines) {
+    ManifestEntry entry;
+    if (!ParseJsonLine(line, &entry.fields)) continue;
+    if (entry.Get("options") != hash || entry.Get("id").empty()) continue;
+    const std::string status = entry.Get("status");
+    if (status != "ok" && status != "error" && status != "short") continue;
+    entry.line = line;
+    out[entry.Get("id")] = std::move(entry);
+  }
+  return out;
+}
+
+std::string ManifestLine(const Utterance& u, const Result& r, const std::string& output,
+                         const std::string& hash) {
+  JsonLine line;
+  line.Add("id", u.id).Add("path", u.path);
+  if (u.IsSegment()) {
+    line.Add("recording", u.recording).AddNumber("start", u.start, kTimeFormat);
+    if (u.end >= 0) line.AddNumber("end", u.end, kTimeFormat);
+  }
+  line.Add("status", r.status == Result::Status::kOk
+                         ? "ok"
+                         : (r.status == Result::Status::kShort ? "short" : "error"));
+  if (r.has_info) {
+    line.Add("sample_rate", int64_t{r.info.sample_rate});
+    if (r.resampled) line.Add("resampled_from", int64_t{r.info.sample_rate});
+    line.Add("channels", int64_t{r.info.channels});
+    // Unknown before decoding only (a pipe); ExtractFile fills in the decoded
+    // length, so an unknown one is left out rather than written as -1.
+    if (r.info.frames >= 0) {
+      line.AddNumber("duration", r.info.Duration(), "%.6f").Add("samples", r.info.frames);
+    }
+  }
+  if (r.status == Result::Status::kOk) {
+    line.Add("frames", r.frames).Add("dims", r.dims).AddShape("shape", r.rows, r.cols);
+    line.Add("output", output);
+  } else {
+    line.Add("error", r.error);
+  }
+  if (!r.warning.empty()) line.Add("warning", r.warning);
+  line.Add("options", hash);
+  return line.Finish();
+}
+
+std::string WithPath(const std::string& message, const std::string& path) {
+  if (message.find(path) != std::string::npos) return message;
+  return Quote(path) + ": " + message;
+}
+
+// A file's messages name the file (its id is its name); a piped entry's and
+// a segment's also name the utterance id.
+std::string Describe(const Utterance& u, const std::string& message) {
+  if (u.command.empty() && !u.IsSegment()) return WithPath(message, u.path);
+  const std::string id = Quote(u.id);
+  if (message.rfind(id + ": ", 0) == 0 || message.find("segment " + id) != std::string::npos) {
+    return message;
+  }
+  return id + ": " + message;
+}
+
+std::string RecordingKey(const Utterance& u) {
+  return u.recording + "\n" + std::to_string(u.channel);
+}
+
+// The audio of `u`: its file, its command, or its cut of its recording
+// (decoded once for all its segments, through `cache`).
+AudioInput InputOf(const Utterance& u, const BatchConfig& c, RecordingCache* cache) {
+  if (!u.IsSegment()) {
+    return u.command.empty() ? AudioInput(u.path) : AudioInput::Command(u.command, u.path);
+  }
+  const std::shared_ptr<const DecodedAudio> audio = cache->Acquire(RecordingKey(u), [&] {
+    AudioReadOptions opts = c.audio;
+    if (u.channel >= 0) opts.channel = u.channel;
+    const AudioInput whole =
+        u.command.empty() ? AudioInput(u.path) : AudioInput::Command(u.command, u.path);
+    return std::shared_ptr<const DecodedAudio>(DecodeAudio(whole, opts, c.max_recording_samples));
+  });
+  const SampleRange range = SegmentSamples(u, static_cast<int64_t>(audio->samples.size()),
+                                           static_cast<float>(audio->info.sample_rate));
+  return AudioInput::Part(audio, range.begin, range.end, u.path);
+}
+
+// "ark:...", "ark,scp:...", "scp,ark:...", "scp:..." (Kaldi's wspecifier
+// prefixes; anything before the ':' is a comma-separated option list).
+bool IsWspecifier(const std::string& output) {
+  const size_t colon = output.find(':');
+  if (colon == std::string::npos || output.find('/') < colon) return false;
+  const std::string opts = "," + output.substr(0, colon) + ",";
+  return opts.find(",ark,") != std::string::npos || opts.find(",scp,") != std::string::npos;
+}
+
+// Lets the workers start writing .npy files until Close(): a run stopped by
+// a signal waits for the files being written (no temporary file left
+// behind), not for the inputs being read.
+class WriteGate {
+ public:
+  // False once closed: do not start writing.
+  bool Enter() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return false;
+    ++writers_;
+    return true;
+  }
+  void Leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --writers_;
+    left_.notify_all();
+  }
+  void CloseAndWait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    closed_ = true;
+    left_.wait(lock, [&] { return writers_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable left_;
+  int writers_ = 0;
+  bool closed_ = false;
+};
+
+// The run is stopping (BatchObserver::StopRequested()) while an output is
+// being written: the utterance is not done; its temporary file is gone by
+// the time the gate is left.
+struct StopWriting {};
+
+// A worker's output, through the gate: entered at the first rows, left when
+// closed or dropped (after the output is gone); a stop request stops the
+// writing between blocks of rows.
+class GatedOutput : public UtteranceOutput {
+ public:
+  GatedOutput(std::unique_ptr<UtteranceOutput> output, WriteGate* gate, BatchObserver* observer)
+      : output_(std::move(output)), gate_(gate), observer_(observer) {}
+  ~GatedOutput() override {
+    output_.reset();
+    if (entered_) gate_->Leave();
+  }
+  void Begin(int64_t expected_rows, int64_t cols) override { output_->Begin(expected_rows, cols); }
+  void Rows(MatrixView rows) override {
+    Enter();
+    output_->Rows(rows);
+  }
+  void Close() override {
+    Enter();
+    output_->Close();
+    entered_ = false;
+    gate_->Leave();
+  }
+  UtteranceOutput* inner() { return output_.get(); }
+
+ private:
+  void Enter() {
+    if (!entered_) {
+      if (!gate_->Enter()) throw StopWriting();
+      entered_ = true;
+    }
+    if (observer_ != nullptr && observer_->StopRequested() != 0) throw StopWriting();
+  }
+
+  std::unique_ptr<UtteranceOutput> output_;
+  WriteGate* gate_;
+  BatchObserver* observer_;
+  bool entered_ = false;
+};
+
+// Extracts (and runs the stages on) one utterance on a worker thread,
+// streamed (fused-extract.h) into the writer's output. A bad input becomes
+// a failed Result; an output that cannot be written throws OutputError,
+// which stops the run; a stop request gives an empty Result (not done).
+Result ExtractUtterance(const Utterance& u, const BatchConfig& c, UtteranceWriter* writer,
+                        WriteGate* gate, BatchObserver* observer, RecordingCache* cache) {
+  Result r;
+  FusedResult fused;
+  // The segment's recording is dropped after its last segment.
+  struct Release {
+    RecordingCache* cache;
+    const Utterance& u;
+    ~Release() {
+      if (u.IsSegment() && u.error.empty()) cache->Release(RecordingKey(u));
+    }
+  } release{cache, u};
+  try {
+    if (!u.error.empty()) throw Error(u.error);
+    auto output = std::make_unique<GatedOutput>(writer->Begin(u), gate, observer);
+    try {
+      ExtractFused(InputOf(u, c, cache), c.features, c.audio, c.stages.get(), c.stage_error,
+                   output.get(), &fused);
+    } catch (const OutputError&) {
+      throw;
+    } catch (const Error&) {
+      if (fused.extracted) {  // a stage failed: the audio was fine
+        r.has_info = true;
+        r.info = fused.file.info;
+        r.warning = fused.file.warning;
+      }
+      throw;
+    }
+    r.has_info = true;
+    r.info = fused.file.info;
+    r.warning = fused.file.warning;
+    r.resampled = fused.file.resampled;
+    r.frames = fused.file.num_frames;
+    r.dims = fused.file.dim;
+    if (c.min_duration > 0 && r.info.Duration() < c.min_duration) {
+      // Kaldi featbin/compute-fbank-feats.cc --min-duration: no output. The
+      // unfinished output is dropped with it.
+      r.status = Result::Status::kShort;
+      r.error =
+          Describe(u, "its " + std::to_string(r.info.Duration()) +
+                          " s are shorter than --min-duration=" + std::to_string(c.min_duration) +
+                          "; no output");
+      return r;
+    }
+    if (r.frames == 0) {
+      throw Error(ShortInputMessage(u.path, fused.file.num_samples, c.features.frame_opts()));
+    }
+    r.rows = fused.rows;
+    r.cols = fused.cols;
+    output->Close();
+    r.output = std::move(output);
+    r.status = Result::Status::kOk;
+  } catch (const StopWriting&) {
+    return Result();  // stopped: not done
+  } catch (const OutputError&) {
+    throw;
+  } catch (const Error& e) {
+    r.status = Result::Status::kFailed;
+    r.error = Describe(u, e.what());
+    r.warning.clear();  // the error is the one thing to say about this file
+  } catch (const std::bad_alloc&) {
+    r.status = Result::Status::kFailed;
+    r.error = Describe(u, Quote(u.path) + ": out of memory while processing it");
+    r.warning.clear();
+  } catch (const std::exception& e) {
+    r.status = Result::Status::kFailed;
+    r.error = Describe(u, e.what());
+    r.warning.clear();
+  }
+  return r;
+}
+
+// Kaldi's text form of a scalar in an ark,t: table (util/kaldi-holder-inl.h
+// BasicHolder::Write, base/io-funcs.cc WriteBasicType, precision 7 from
+// base/io-funcs-inl.h InitKaldiOutputStream): "key value \n", with the space.
+std::string KaldiTextScalar(const std::string& key, const std::string& value) {
+  return key + " " + value + " \n";
+}
+
+void WriteWholeFile(const std::string& path, const std::string& text) {
+  AtomicOutputFile out(path);
+  out.Write(text.data(), text.size());
+  out.Commit();
+}
+
+// What steps/make_fbank.sh leaves in the data directory: feats.scp (the
+// scp of the archive; an earlier one moved to .backup/ as the script does),
+// utt2num_frames (copy-feats --write-num-frames: rows stored), utt2dur
+// (compute-fbank-feats --write-utt2dur: WaveData::Duration(), float samples /
+// float rate, of the audio before resampling) and frame_shift (seconds;
+// "0.01" when it is the default 10 ms, as the script writes without
+// --frame-shift in its config). Only utterances with output are listed.
+void WriteDataDirFiles(const BatchConfig& c, const UtteranceWriter& writer,
+                       const std::vector<std::string>& lines) {
+  std::string num_frames;
+  std::string durations;
+  for (const std::string& line : lines) {
+    ManifestEntry e;
+    if (line.empty() || !ParseJsonLine(line, &e.fields) || !e.ok()) continue;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    std::sscanf(e.Get("shape").c_str(), "[%" SCNd64 ",%" SCNd64 "]", &rows, &cols);
+    num_frames += KaldiTextScalar(e.Get("id"), std::to_string(rows));
+    const float duration = static_cast<float>(std::atoll(e.Get("samples").c_str())) /
+                           static_cast<float>(std::atof(e.Get("sample_rate").c_str()));
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.7g", static_cast<double>(duration));
+    durations += KaldiTextScalar(e.Get("id"), text);
+  }
+  const std::string& dir = c.data_dir;
+  const std::string scp = writer.ScpPath();
+  if (!scp.empty()) {
+    const std::string feats = JoinPath(dir, "feats.scp");
+    std::error_code ec;
+    if (!std::filesystem::equivalent(scp, feats, ec)) {
+      struct stat st;
+      if (stat(feats.c_str(), &st) == 0) {
+        MakeDirectories(JoinPath(dir, ".backup"));
+        std::rename(feats.c_str(), JoinPath(dir, ".backup/feats.scp").c_str());
+      }
+      std::ifstream in(scp, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      WriteWholeFile(feats, text.str());
+    }
+  }
+  if (c.write_utt2num_frames) WriteWholeFile(JoinPath(dir, "utt2num_frames"), num_frames);
+  if (c.write_utt2dur) WriteWholeFile(JoinPath(dir, "utt2dur"), durations);
+  const float shift_ms = c.features.frame_opts().frame_shift_ms;
+  char shift[32];
+  if (shift_ms == 10.0f) {
+    std::snprintf(shift, sizeof(shift), "0.01");
+  } else if (shift_ms == std::floor(shift_ms)) {
+    std::snprintf(shift, sizeof(shift), "%.3f", 0.001 * shift_ms);  // the script's printf
+  } else {
+    std::snprintf(shift, sizeof(shift), "%.7g", 0.001 * shift_ms);
+  }
+  WriteWholeFile(JoinPath(dir, "frame_shift"), std::string(shift) + "\n");
+}
+
+}  // namespace
+
+bool IsBatchOutput(const std::string& output) {
+  if (IsWspecifier(output)) return true;
+  if (!output.empty() && output.back() == '/') return true;
+  struct stat st;
+  return stat(output.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+BatchOutput ParseBatchOutput(const std::string& output) {
+  BatchOutput out;
+  const size_t colon = output.find(':');
+  if (!IsWspecifier(output)) {
+    if (!IsBatchOutput(output)) {
+      throw Error("-o " + Quote(output) +
+                  ": batch output is a directory (ending in '/') or a "
+                  "Kaldi wspecifier such as ark,scp:feats.ark,feats.scp");
+    }
+    out.kind = BatchOutput::Kind::kNpyDir;
+    out.dir = output;
+    while (out.dir.size() > 1 && out.dir.back() == '/') out.dir.pop_back();
+    return out;
+  }
+  // Kaldi util/kaldi-table.cc ClassifyWspecifier()
+  out.kind = BatchOutput::Kind::kArk;
+  bool ark = false;
+  bool scp = false;
+  const std::string opts = output.substr(0, colon);
+  const std::string rest = output.substr(colon + 1);
+  size_t start = 0;
+  while (start <= opts.size()) {
+    size_t comma = opts.find(',', start);
+    if (comma == std::string::npos) comma = opts.size();
+    const std::string o = opts.substr(start, comma - start);
+    start = comma + 1;
+    if (o == "ark") {
+      ark = true;
+    } else if (o == "scp") {
+      scp = true;
+    } else if (o == "b" || o == "f" || o == "nf") {
+      continue;
+    } else if (o == "t") {
+      out.text = true;  // Kaldi's text matrices, as copy-feats ark,t: writes
+    } else {
+      throw Error("-o " + Quote(output) + ": unknown wspecifier option " + Quote(o) +
+                  " (expected ark or ark,scp)");
+    }
+  }
+  if (!ark) {
+    throw Error("-o " + Quote(output) + ": an scp needs an archive: use ark,scp:A.ark,A.scp");
+  }
+  if (scp) {
+    const size_t comma = rest.find(',');
+    if (comma == std::string::npos || comma == 0 || comma + 1 == rest.size()) {
+      throw Error("-o " + Quote(output) + ": expected ark,scp:ARCHIVE,SCP");
+    }
+    out.ark = rest.substr(0, comma);
+    out.scp = rest.substr(comma + 1);
+  } else {
+    out.ark = rest;
+  }
+  if (out.ark.empty()) throw Error("-o " + Quote(output) + ": empty archive name");
+  if (out.ark != "-" && out.ark == out.scp) {
+    throw Error("-o " + Quote(output) + ": the archive and the scp must be different files");
+  }
+  return out;
+}
+
+namespace {
+
+// The lhotse FeatureSet of the finished manifest `lines`: every "ok" entry,
+// stored as DIR/ID.npy (numpy_files, storage_path DIR) or under its key in
+// the archive that the scp indexes (kaldiio, storage_path the scp).
+LhotseFeatureSet LhotseSet(const BatchConfig& c, const UtteranceWriter& writer,
+                           const std::vector<std::string>& lines) {
+  LhotseFeatureSet set = c.lhotse;
+  set.storage_type = writer.LhotseStorageType();
+  set.storage_path = writer.LhotseStoragePath();
+  while (set.storage_path.size() > 1 && set.storage_path.back() == '/') set.storage_path.pop_back();
+  for (const std::string& line : lines) {
+    ManifestEntry e;
+    if (line.empty() || !ParseJsonLine(line, &e.fields) || !e.ok()) continue;
+    LhotseFeatures f;
+    // A segment names its recording and where in it it starts (lhotse's
+    // Features of a supervision); its duration is the segment's.
+    const std::string recording = e.Get("recording");
+    f.recording_id = recording.empty() ? e.Get("id") : recording;
+    f.start = recording.empty() ? 0.0 : std::strtod(e.Get("start").c_str(), nullptr);
+    f.channel = c.audio.channel >= 0 ? c.audio.channel : 0;
+    f.duration = std::strtod(e.Get("duration").c_str(), nullptr);
+    long long rows = 0;
+    long long cols = 0;
+    std::sscanf(e.Get("shape").c_str(), "[%lld,%lld]", &rows, &cols);
+    f.num_frames = rows;
+    f.num_features = cols;
+    f.storage_key = writer.LhotseStorageKey(e.Get("id"));
+    set.features.push_back(std::move(f));
+  }
+  return set;
+}
+
+std::unique_ptr<UtteranceWriter> MakeWriter(const BatchOutput& out, const BatchConfig& c) {
+  if (out.kind == BatchOutput::Kind::kNpyDir) return std::make_unique<NpyTreeWriter>(out.dir);
+  ArchiveWriter::Options options;
+  options.ark = out.ark;
+  options.scp = out.scp;
+  options.text = out.text;
+  options.compress = c.compress;
+  options.compression_method = c.compression_method;
+  return std::make_unique<ArchiveWriter>(options);
+}
+
+// Thrown out of the worker pool when the observer asked the run to stop.
+struct StopRun {};
+
+}  // namespace
+
+std::string DefaultManifestPath(const BatchOutput& output, ShardSpec shard) {
+  return MakeWriter(output, BatchConfig())->DefaultManifestPath(shard);
+}
+
+BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
+  const auto start = std::chrono::steady_clock::now();
+  BatchObserver quiet;
+  BatchObserver& obs = observer != nullptr ? *observer : quiet;
+  const BatchOutput out = ParseBatchOutput(c.output);
+  const bool ark = out.kind == BatchOutput::Kind::kArk;
+  if (c.compress && !ark) {
+    throw Error("--compress is for Kaldi archive output (-o ark:... or ark,scp:...)");
+  }
+  if (!c.lhotse_manifest.empty() && ark && out.scp.empty()) {
+    throw Error("--lhotse=" + c.lhotse_manifest +
+                ": lhotse reads Kaldi archives through their scp: use -o ark,scp:A,S (or -o DIR/)");
+  }
+  if (out.text && c.compress) {
+    throw Error("-o " + c.output +
+                ": --compress writes binary matrices; a text archive (t) cannot "
+                "hold them");
+  }
+  if (out.text && c.resume) {
+    throw Error("-o " + c.output +
+                ": --resume reads binary archives only; write text (t) "
+                "archives in one run, or convert with copy-feats");
+  }
+  if (c.resume && ark && out.ark == "-") {
+    throw Error("--resume needs outputs in files; -o ark:- writes to stdout");
+  }
+  const std::unique_ptr<UtteranceWriter> writer = MakeWriter(out, c);
+  const std::vector<Utterance> utts = SelectShard(FindUtterances(c.inputs, c.dataset), c.shard);
+  writer->CheckIds(utts);
+  // One audio file into a bare archive (`extract x.wav -o ark:x.ark`, as
+  // compute-fbank-feats is used) is not a dataset run: no manifest unless
+  // one is asked for, so none appears in the current directory.
+  struct stat input_stat;
+  const bool one_file_into_ark =
+      ark && out.scp.empty() && c.inputs.size() == 1 && !IsScpInput(c.inputs[0]) &&
+      stat(c.inputs[0].c_str(), &input_stat) == 0 && S_ISREG(input_stat.st_mode) &&
+      utts.size() == 1 && utts[0].path == c.inputs[0];
+  const std::string manifest =
+      !c.manifest.empty() ? c.manifest
+                          : (one_file_into_ark ? "" : writer->DefaultManifestPath(c.shard));
+  if (c.resume && manifest.empty()) {
+    throw Error("--resume needs a manifest (--manifest=FILE)");
+  }
+  const std::string hash = OptionsHash(c.options_text);
+
+  // Directories first, so workers never race to create them.
+  writer->MakeDirectories();
+  MakeDirectories(DirName(manifest));
+
+  std::unique_ptr<ManifestJournal> journal;
+  std::map<std::string, ManifestEntry> previous;
+  if (!manifest.empty()) {
+    journal = std::make_unique<ManifestJournal>(manifest);
+    previous = IndexPrevious(journal->Open(c.resume), hash);
+  }
+
+  // Resuming: which utterances are already done (ok or failed) with these
+  // options.
+  const size_t n = utts.size();
+  std::vector<char> skip(n, 0);
+  std::vector<std::string> lines(n);
+  if (c.resume) {
+    skip = writer->Resume(utts, previous);
+  } else {
+    writer->Open();
+  }
+  std::string kept;
+  for (size_t i = 0; i < n; ++i) {
+    if (!skip[i]) continue;
+    lines[i] = previous.at(utts[i].id).line;
+    kept += lines[i] + "\n";
+  }
+  if (journal) journal->Append(kept);
+  previous.clear();
+
+  // Output directories, made before the workers start so they never race;
+  // and temporary files a killed run left behind.
+  std::map<std::string, std::set<std::string>> outputs_by_dir;
+  writer->AddOutputNames(utts, skip, &outputs_by_dir);
+  if (!manifest.empty()) {
+    outputs_by_dir[DirName(manifest)].insert(internal::BaseName(manifest));
+  }
+  for (const auto& [dir, names] : outputs_by_dir) {
+    MakeDirectories(dir);
+    RemoveStaleTemps(dir, names);
+  }
+
+  BatchProgress state;
+  state.files_total = static_cast<int64_t>(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (skip[i]) {
+      ++state.already_done;
+    } else {
+      state.bytes_total += utts[i].bytes + kShardFileOverheadBytes;
+    }
+  }
+  state.files_done = state.already_done;
+  obs.Started(state);
+
+  // More workers than utterances to process would only wait.
+  int64_t to_do = 0;
+  for (size_t i = 0; i < n; ++i) to_do += skip[i] ? 0 : 1;
+  const int threads = static_cast<int>(std::max<int64_t>(
+      1,
+      std::min<int64_t>({c.jobs > 0 ? c.jobs : internal::DefaultThreadCount(), to_do, kMaxJobs})));
+  WriteGate gate;
+  RecordingCache recordings;
+  for (size_t i = 0; i < n; ++i) {
+    if (!skip[i] && utts[i].IsSegment() && utts[i].error.empty()) {
+      recordings.Expect(RecordingKey(utts[i]));
+    }
+  }
+  auto work = [&](size_t i, int /*worker*/) {
+    if (skip[i] || obs.StopRequested() != 0) return Result();
+    return ExtractUtterance(utts[i], c, writer.get(), &gate, &obs, &recordings);
+  };
+
+  BatchSummary summary;
+  summary.already_done = state.already_done;
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  // A stop request: no new output is started, the ones being written
+  // finish, and the observer hears of it (the command dies by its signal
+  // there, without waiting for the inputs being read: one may block
+  // forever, a pipe, a hung mount). Everything journalled so far is in the
+  // kernel already, so a resumed run takes it from there.
+  auto stop_if_requested = [&] {
+    const int stop = obs.StopRequested();
+    if (stop == 0) return;
+    gate.CloseAndWait();
+    summary.wall_seconds = elapsed();
+    summary.interrupted = stop;
+    summary.exit_status = 128 + stop;
+    obs.Interrupted(summary);
+    throw StopRun();
+  };
+  auto sink = [&](size_t i, Result& r) {
+    const Utterance& u = utts[i];
+    stop_if_requested();
+    if (r.status == Result::Status::kSkipped) {
+      ManifestEntry e;
+      ParseJsonLine(lines[i], &e.fields);
+      if (e.Get("status") == "short") {
+        ++summary.short_before;
+      } else if (!e.ok()) {
+        ++summary.failed_before;
+        ++state.files_failed;
+        obs.FailedBefore(u, Describe(u, e.Get("error")));
+        if (c.strict) {
+          summary.stopped = true;
+          return false;
+        }
+      }
+      obs.Progress(state, false);
+      return true;
+    }
+    state.bytes_done += u.bytes + kShardFileOverheadBytes;
+    std::string output;
+    if (r.status == Result::Status::kOk) {
+      output = writer->Finish(u, static_cast<GatedOutput*>(r.output.get())->inner());
+      r.output.reset();
+      summary.audio_seconds += r.info.Duration();
+      state.audio_seconds = summary.audio_seconds;
+      ++summary.ok;
+      if (r.resampled) ++summary.resampled;
+      if (u.IsSegment()) ++summary.segments;
+      obs.Done(u, r.warning);
+    } else if (r.status == Result::Status::kShort) {
+      ++summary.short_now;
+      obs.Skipped(u, r.error);
+    } else {
+      ++summary.failed;
+      ++state.files_failed;
+      obs.Failed(u, r.error);
+    }
+    ++state.files_done;
+    obs.Progress(state, true);
+    if (r.status == Result::Status::kFailed && c.strict) {
+      // Not journalled: after a fix, a resumed run retries it.
+      summary.stopped = true;
+      return false;
+    }
+    lines[i] = ManifestLine(u, r, output, hash);
+    if (journal) journal->Append(lines[i] + "\n");
+    return true;
+  };
+
+  const size_t window = static_cast<size_t>(threads) * (writer->HoldsRows() ? 2 : 64);
+  OrderedWorkerPool<Result> pool(threads, window);
+  auto tick = [&] {
+    stop_if_requested();
+    obs.Progress(state, true);
+  };
+  try {
+    pool.Run(n, work, sink, tick, std::chrono::milliseconds(100));
+    summary.recordings_decoded = recordings.decoded();
+    stop_if_requested();
+  } catch (const StopRun&) {
+    return summary;
+  }
+  summary.exit_status = summary.failed + summary.failed_before > 0 || summary.stopped ? 1 : 0;
+  summary.wall_seconds = elapsed();
+  obs.Finished(summary);
+
+  if (!summary.stopped) {
+    writer->Commit();
+    if (journal) journal->Commit(lines);
+    if (!c.lhotse_manifest.empty()) {
+      WriteLhotseFeatureSet(c.lhotse_manifest, LhotseSet(c, *writer, lines));
+    }
+    if (!c.data_dir.empty()) WriteDataDirFiles(c, *writer, lines);
+  }
+  summary.wall_seconds = elapsed();
+  return summary;
+}
+
+}  // namespace featpool
