@@ -20,6 +20,8 @@
 #include "batch-files.h"
 #include "featpool/error.h"
 #include "featpool/extract-file.h"
+#include "featpool/feature-registry.h"
+#include "featpool/options.h"
 #include "featpool/output-file.h"
 #include "featpool/writer.h"
 #include "fused-extract.h"
@@ -734,6 +736,186 @@ BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
   }
   summary.wall_seconds = elapsed();
   return summary;
+}
+
+namespace {
+
+// What decides an output's contents, in a canonical text: the feature
+// options (the chosen type's table, defaults included), the pooling options
+// when pooling, the other stages' when any is on, the audio reading and the
+// archive's compression. A resumed run reuses only outputs made with the
+// same text.
+std::string OutputOptionsText(const BatchRequest& r, const BatchConfig& c) {
+  std::string text = "feature=" + FeatureTypeName(r.features.type) + "\n" + OptionsText(r.features);
+  if (r.stages.pool) text += "pool\n" + OptionsText(*r.stages.pool);
+  StageOptions others = r.stages;
+  others.pool.reset();
+  // Only with a stage other than pooling on, so pooled outputs keep the tag
+  // they had before the stage chain.
+  if (others.Any()) text += "stages\n" + OptionsText(others);
+  const std::string channel =
+      r.audio.channel == AudioReadOptions::kMixChannels ? "mix" : std::to_string(r.audio.channel);
+  text += "channel=" + channel + "\nno_resample=" + (r.audio.resample ? "false" : "true") + "\n";
+  // Only when not the default, so that outputs of earlier versions are reused.
+  if (!r.audio.allow_downsample) text += "allow_downsample=false\n";
+  if (!r.audio.allow_upsample) text += "allow_upsample=false\n";
+  if (c.compress) {
+    text += "compression_method=" + std::to_string(static_cast<int>(c.compression_method)) + "\n";
+  }
+  if (c.min_duration > 0) text += "min_duration=" + std::to_string(c.min_duration) + "\n";
+  return text;
+}
+
+// What a lhotse FeatureSet says about every row: the type (lhotse names its
+// extractors "kaldi-fbank", "fbank", ...; featpool's are "featpool-NAME", with
+// "-MODEpool" when pooled), the seconds between rows and the audio's rate.
+// Pooling without a fixed time step (adaptive, stats) has no frame_shift, so
+// it cannot be described.
+LhotseFeatureSet LhotseDescription(const FeatureOptions& opts, const Pooler* pooler) {
+  const FrameExtractionOptions& frame = opts.frame_opts();
+  LhotseFeatureSet set;
+  set.type = "featpool-" + FeatureTypeName(opts.type);
+  set.sampling_rate = static_cast<int32_t>(frame.samp_freq);
+  int64_t step = frame.WindowShift();
+  if (pooler != nullptr) {
+    const PoolOptions& pool = pooler->options();
+    switch (pool.mode) {
+      case PoolMode::kMax:
+      case PoolMode::kAvg:
+      case PoolMode::kLp:
+        step *= pool.EffectiveStride().time;
+        break;
+      case PoolMode::kStack:
+        step *= pool.stack_stride;
+        break;
+      default:
+        throw Error("--lhotse: --pool=" + PoolModeName(pool.mode) +
+                    " has no fixed time step between rows, so a lhotse frame_shift cannot "
+                    "describe it");
+    }
+    set.type += "-" + PoolModeName(pool.mode) + "pool";
+  }
+  set.frame_shift = static_cast<double>(step) / frame.samp_freq;
+  return set;
+}
+
+std::string ShardedName(ShardSpec shard) {
+  return "features." + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) +
+         ".jsonl.gz";
+}
+
+}  // namespace
+
+void BatchRequest::VisitOptions(OptionVisitor& v) {
+  v.Visit(
+      OptionInfo::Range("manifest", "path",
+                        "manifest.jsonl path; \"\" = in the output directory, or beside the scp "
+                        "or the archive (manifest.K-of-N.jsonl for a shard)"),
+      OptionRef::Of(&manifest));
+  v.Visit(OptionInfo::Range("lhotse", "path",
+                            "Also write a lhotse FeatureSet manifest (.jsonl.gz or .jsonl) of the "
+                            "outputs: numpy_files for a directory, kaldiio for ark,scp"),
+          OptionRef::Of(&lhotse));
+  v.Visit(OptionInfo::Range("extensions", "", "Extensions searched for in directories"),
+          OptionRef::Of(&extensions));
+  v.Visit(OptionInfo::Range("segments", "path",
+                            "Kaldi segments file ('utt-id recording-id start end [channel]'): "
+                            "each utterance cut from its recording, decoded once"),
+          OptionRef::Of(&segments));
+  v.Visit(OptionInfo::Range("shard", "",
+                            "K/N: shard K of N (deterministic, balanced by file size); \"\" = all"),
+          OptionRef::Of(&shard));
+  v.Visit(OptionInfo::Range("jobs", "", "Worker threads; 0 = every available CPU", 0, kMaxJobs),
+          OptionRef::Of(&jobs));
+  v.Visit(
+      OptionInfo::Range("resume", "",
+                        "Skip the utterances an interrupted run with the same options finished"),
+      OptionRef::Of(&resume));
+  v.Visit(OptionInfo::Range("strict", "", "Stop at the first bad input"), OptionRef::Of(&strict));
+  v.Visit(OptionInfo::Range("compress", "",
+                            "Kaldi archive output: compressed matrices, byte for byte as Kaldi's "
+                            "copy-feats --compress=true"),
+          OptionRef::Of(&compress));
+  v.Visit(OptionInfo::Range("compression_method", "",
+                            "With compress: Kaldi's CompressionMethod 1-7 or its name (1 auto, 2 "
+                            "speech-feature, 3 two-byte-auto, 4 two-byte-signed-integer, 5 "
+                            "one-byte-auto, 6 one-byte-unsigned-integer, 7 one-byte-zero-one)"),
+          OptionRef::Of(&compression_method));
+  v.Visit(OptionInfo::Range("min_duration", "s",
+                            "Utterances shorter than this give no output (reported, recorded as "
+                            "short), as Kaldi's compute-fbank-feats",
+                            0.0),
+          OptionRef::Of(&min_duration));
+  v.Visit(OptionInfo::Range("write_utt2num_frames", "",
+                            "A Kaldi data directory input: write its utt2num_frames"),
+          OptionRef::Of(&write_utt2num_frames));
+  v.Visit(OptionInfo::Range("write_utt2dur", "", "A Kaldi data directory input: write its utt2dur"),
+          OptionRef::Of(&write_utt2dur));
+  v.Visit(OptionInfo::Range("resample", "",
+                            "Resample files whose rate differs from sample_frequency (libsoxr); "
+                            "False: reject them"),
+          OptionRef::Of(&audio.resample));
+  v.Visit(OptionInfo::Range("allow_downsample", "",
+                            "As in Kaldi: False makes a file above sample_frequency an error"),
+          OptionRef::Of(&audio.allow_downsample));
+  v.Visit(OptionInfo::Range("allow_upsample", "",
+                            "As in Kaldi: False makes a file below sample_frequency an error"),
+          OptionRef::Of(&audio.allow_upsample));
+  v.Visit(OptionInfo::Range("pipe_timeout", "s",
+                            "Seconds a wav.scp command may run before it is killed and its "
+                            "utterance fails; 0: no limit",
+                            0.0),
+          OptionRef::Of(&audio.pipe.timeout_seconds));
+  v.Visit(OptionInfo::Range("pipe_max_bytes", "",
+                            "Most bytes a wav.scp command may write (held in memory)", 1.0),
+          OptionRef::Of(&audio.pipe.max_bytes));
+}
+
+BatchConfig MakeBatchConfig(const BatchRequest& r) {
+  CheckOptionRanges(r);  // jobs, min_duration, the pipe limits
+  BatchConfig config;
+  config.inputs = r.inputs;
+  config.output = r.output;
+  config.lhotse_manifest = r.lhotse;
+  // lhotse:DIR is DIR/ with the FeatureSet DIR/features.jsonl.gz (lhotse's
+  // own name for one; features.K-of-N.jsonl.gz for a shard).
+  if (r.output.rfind("lhotse:", 0) == 0) {
+    std::string dir = r.output.substr(7);
+    if (dir.empty()) throw Error("-o lhotse:DIR: no directory given");
+    if (dir.back() != '/') dir += '/';
+    if (config.lhotse_manifest.empty()) {
+      config.lhotse_manifest =
+          dir + (r.shard.empty() ? "features.jsonl.gz" : ShardedName(ShardSpec::Parse(r.shard)));
+    }
+    config.output = dir;
+  }
+  config.manifest = r.manifest;
+  config.dataset.extensions = ParseExtensions(r.extensions);
+  config.dataset.segments = r.segments;
+  config.min_duration = r.min_duration;
+  // steps/make_fbank.sh leaves feats.scp, utt2num_frames, utt2dur and
+  // frame_shift in the data directory.
+  if (r.inputs.size() == 1 && IsDataDir(r.inputs[0])) {
+    config.data_dir = r.inputs[0];
+    config.write_utt2num_frames = r.write_utt2num_frames;
+    config.write_utt2dur = r.write_utt2dur;
+  }
+  if (!r.shard.empty()) config.shard = ShardSpec::Parse(r.shard);
+  config.jobs = r.jobs;
+  config.resume = r.resume;
+  config.strict = r.strict;
+  config.compress = r.compress;
+  config.compression_method = ParseCompressionMethod(r.compression_method);
+  config.features = r.features;
+  config.audio = r.audio;
+  config.stages = r.chain ? r.chain : MakeStageChain(r.features, r.stages);
+  if (config.stages) config.stage_error = r.stage_error;
+  config.options_text = OutputOptionsText(r, config);
+  if (!config.lhotse_manifest.empty()) {
+    config.lhotse =
+        LhotseDescription(r.features, config.stages ? config.stages->pooler() : nullptr);
+  }
+  return config;
 }
 
 }  // namespace featpool

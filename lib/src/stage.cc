@@ -4,6 +4,7 @@
 #include <set>
 
 #include "featpool/error.h"
+#include "featpool/feature-registry.h"
 #include "featpool/online-pooler.h"
 #include "featpool/options.h"
 #include "stages.h"
@@ -447,6 +448,13 @@ Matrix ApplyStages(const StageChain& chain, MatrixView in) {
   online.AcceptFrames(in);
   online.InputFinished();
   return online.TakeRows();
+}
+
+std::shared_ptr<const StageChain> MakeStageChain(const FeatureOptions& features,
+                                                 const StageOptions& stages) {
+  const int64_t dim = MakeFeatureComputer(features)->Dim();
+  auto chain = std::make_shared<const StageChain>(stages, dim);
+  return chain->Empty() ? nullptr : chain;
 }
 
 }  // namespace featpool

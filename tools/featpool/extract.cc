@@ -40,31 +40,6 @@ bool IsDirectory(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// What decides an output's contents, in a canonical text: the feature
-// options (the chosen type's table, defaults included), the pooling options
-// when pooling, the audio-reading flags and the archive's compression.
-// --resume reuses only outputs made with the same text.
-std::string OutputOptionsText(const FeatureFlags& flags, const FeatureOptions& features,
-                              const PoolFlagSet& pool, const StageOptions& stages, bool compress,
-                              CompressionMethod compression_method) {
-  std::string text = flags.features.CanonicalText(features);
-  if (pool.Enabled()) text += "pool\n" + OptionsText(pool.ToOptions());
-  StageOptions others = stages;
-  others.pool.reset();
-  // Only with a stage other than pooling on, so pooled outputs keep the tag
-  // they had before the stage chain.
-  if (others.Any()) text += "stages\n" + OptionsText(others);
-  text += "channel=" + flags.channel + "\nno_resample=" + (flags.no_resample ? "true" : "false") +
-          "\n";
-  // Only when not the default, so that outputs of earlier versions are reused.
-  if (!flags.allow_downsample) text += "allow_downsample=false\n";
-  if (!flags.allow_upsample) text += "allow_upsample=false\n";
-  if (compress) {
-    text += "compression_method=" + std::to_string(static_cast<int>(compression_method)) + "\n";
-  }
-  return text;
-}
-
 // The single .npy, written as its rows become final. While its temporary
 // file exists SIGINT, SIGTERM and SIGHUP only set a flag, seen between blocks
 // of rows (a second one kills as usual), so a kill leaves no temporary file;
@@ -98,44 +73,6 @@ class SingleNpySink : public NpyRowSink {
   std::optional<InterruptCatcher> catcher_;
 };
 
-std::string ShardedName(ShardSpec shard) {
-  return "features." + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) +
-         ".jsonl.gz";
-}
-
-// What a lhotse FeatureSet says about every row: the type (lhotse names its
-// extractors "kaldi-fbank", "fbank", ...; featpool's are "featpool-NAME", with
-// "-MODEpool" when pooled), the seconds between rows and the audio's rate.
-// Pooling without a fixed time step (adaptive, stats) has no frame_shift, so
-// it cannot be described.
-LhotseFeatureSet LhotseDescription(const FeatureOptions& opts, const Pooler* pooler) {
-  const FrameExtractionOptions& frame = opts.frame_opts();
-  LhotseFeatureSet set;
-  set.type = "featpool-" + FeatureTypeName(opts.type);
-  set.sampling_rate = static_cast<int32_t>(frame.samp_freq);
-  int64_t step = frame.WindowShift();
-  if (pooler != nullptr) {
-    const PoolOptions& pool = pooler->options();
-    switch (pool.mode) {
-      case PoolMode::kMax:
-      case PoolMode::kAvg:
-      case PoolMode::kLp:
-        step *= pool.EffectiveStride().time;
-        break;
-      case PoolMode::kStack:
-        step *= pool.stack_stride;
-        break;
-      default:
-        throw Error("--lhotse: --pool=" + PoolModeName(pool.mode) +
-                    " has no fixed time step between rows, so a lhotse frame_shift cannot "
-                    "describe it");
-    }
-    set.type += "-" + PoolModeName(pool.mode) + "pool";
-  }
-  set.frame_shift = static_cast<double>(step) / frame.samp_freq;
-  return set;
-}
-
 }  // namespace
 
 RunFunction AddExtractCommand(CLI::App& app) {
@@ -144,38 +81,24 @@ RunFunction AddExtractCommand(CLI::App& app) {
       "Compute Kaldi-compatible fbank, MFCC or spectrogram features: one audio file to .npy, "
       "or a dataset (files, directories, scp:wav.scp) to one .npy per utterance (-o DIR/) "
       "or a Kaldi archive (-o ark,scp:feats.ark,feats.scp)");
+  // The batch flags are bound to the request's fields, so their defaults
+  // are the library's (BatchRequest).
   struct State {
     FeatureFlags flags;
-    std::vector<std::string> inputs;
-    std::string output;
-    int32_t jobs = 0;
-    std::string ext = "wav,flac,ogg,opus";
-    std::string shard;
-    bool resume = false;
-    bool strict = false;
-    bool compress = false;
-    std::string compression_method = "1";
+    BatchRequest request;
     std::string progress = "auto";
-    std::string manifest;
-    std::string lhotse;
-    std::string segments;
-    double pipe_timeout = PipeOptions().timeout_seconds;
-    int64_t pipe_max_bytes = PipeOptions().max_bytes;
-    double min_duration = 0;
-    bool write_utt2num_frames = true;
-    bool write_utt2dur = true;
     PoolFlagSet pool{"pool-"};
     StageFlagSet stages;
   };
   auto state = std::make_shared<State>();
-  sub->add_option("INPUT", state->inputs,
+  sub->add_option("INPUT", state->request.inputs,
                   "Audio files, directories (searched recursively for --ext files), "
                   "scp:wav.scp (lines 'utterance-id path' or 'utterance-id command |'; "
                   "scp,p: and Kaldi's other rspecifier options accepted) or a Kaldi data "
                   "directory (its wav.scp and segments)")
       ->required()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("-o,--output", state->output,
+  sub->add_option("-o,--output", state->request.output,
                   "One input file: out.npy, out.txt (text, a row per line), - (Kaldi text "
                   "archive on stdout, as copy-feats ark,t:-) or out.png (the picture of "
                   "`featpool plot`); several: DIR/ (one .npy per utterance, mirroring the "
@@ -184,65 +107,66 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "FeatureSet)")
       ->required();
   const char* batch = "Batch (several inputs, DIR/ or ark output)";
-  sub->add_option("-j,--jobs", state->jobs,
+  sub->add_option("-j,--jobs", state->request.jobs,
                   "Worker threads; 0 = every available CPU; at most 1024 and at most one per input")
       ->capture_default_str()
       ->group(batch);
-  sub->add_option("--ext", state->ext, "Extensions searched for in directories")
+  sub->add_option("--ext", state->request.extensions, "Extensions searched for in directories")
       ->capture_default_str()
       ->group(batch);
-  sub->add_option("--shard", state->shard,
+  sub->add_option("--shard", state->request.shard,
                   "K/N: process shard K of N (deterministic, balanced by file size)")
       ->group(batch);
-  sub->add_flag("--resume", state->resume,
+  sub->add_flag("--resume", state->request.resume,
                 "Skip utterances an interrupted run with the same options already finished")
       ->group(batch);
-  sub->add_flag("--strict", state->strict, "Stop at the first bad input file")->group(batch);
-  sub->add_flag("--compress", state->compress,
+  sub->add_flag("--strict", state->request.strict, "Stop at the first bad input file")
+      ->group(batch);
+  sub->add_flag("--compress", state->request.compress,
                 "Kaldi archive output: write compressed matrices, byte for byte as Kaldi's "
                 "copy-feats --compress=true [default: false]")
       ->group(batch);
-  sub->add_option("--compression-method", state->compression_method,
+  sub->add_option("--compression-method", state->request.compression_method,
                   "With --compress: Kaldi's CompressionMethod 1-7 or its name: 1 auto "
                   "(speech-feature above 8 rows, else two-byte-auto), 2 speech-feature, "
                   "3 two-byte-auto, 4 two-byte-signed-integer, 5 one-byte-auto, "
                   "6 one-byte-unsigned-integer, 7 one-byte-zero-one")
       ->capture_default_str()->group(batch);
   const char* dataset = "Kaldi data (wav.scp, segments)";
-  sub->add_option("--segments", state->segments,
+  sub->add_option("--segments", state->request.segments,
                   "Kaldi segments file ('utt-id recording-id start end [channel]'): cut each "
                   "utterance from its recording, decoded once for all its segments")
       ->group(dataset);
-  sub->add_option("--pipe-timeout", state->pipe_timeout,
+  sub->add_option("--pipe-timeout", state->request.audio.pipe.timeout_seconds,
                   "Seconds a wav.scp command ('... |') may run before it is killed and its "
                   "utterance fails; 0: no limit")
       ->capture_default_str()
       ->group(dataset);
-  sub->add_option("--pipe-max-bytes", state->pipe_max_bytes,
+  sub->add_option("--pipe-max-bytes", state->request.audio.pipe.max_bytes,
                   "Most bytes a wav.scp command may write (its output is held in memory)")
       ->capture_default_str()
       ->group(dataset);
-  sub->add_option("--min-duration", state->min_duration,
+  sub->add_option("--min-duration", state->request.min_duration,
                   "As Kaldi's compute-fbank-feats: utterances shorter than this (seconds) give "
                   "no output (reported, recorded as short in the manifest, not failures)")
       ->capture_default_str()
       ->group(dataset);
-  sub->add_flag("--write-utt2num-frames", state->write_utt2num_frames,
+  sub->add_flag("--write-utt2num-frames", state->request.write_utt2num_frames,
                 "A data directory input: write its utt2num_frames, as make_fbank.sh "
                 "[default: true]")
       ->group(dataset);
-  sub->add_flag("--write-utt2dur", state->write_utt2dur,
+  sub->add_flag("--write-utt2dur", state->request.write_utt2dur,
                 "A data directory input: write its utt2dur, as make_fbank.sh [default: true]")
       ->group(dataset);
   sub->add_option("--progress", state->progress,
                   "auto (a bar on a terminal, periodic lines otherwise), always (bar) or never")
       ->capture_default_str()
       ->group(batch);
-  sub->add_option("--manifest", state->manifest,
+  sub->add_option("--manifest", state->request.manifest,
                   "manifest.jsonl path (default: in the output directory, or beside the scp "
                   "or archive; manifest.K-of-N.jsonl with --shard)")
       ->group(batch);
-  sub->add_option("--lhotse", state->lhotse,
+  sub->add_option("--lhotse", state->request.lhotse,
                   "Also write a lhotse FeatureSet manifest (FILE.jsonl.gz or .jsonl) of the "
                   "outputs: numpy_files for -o DIR/, kaldiio for -o ark,scp:A,S")
       ->group(batch);
@@ -252,6 +176,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
   state->pool.Add(sub);
   return [state, sub]() {
     return WithOptionSpelling({&state->flags.features, &state->stages, &state->pool}, [&]() -> int {
+    BatchRequest request = state->request;  // a copy: it will hold stage_error, which holds state
     state->pool.CheckUnusedWhenDisabled();
     const FeatureOptions opts = state->flags.ToOptions();
     // The stages (--cmvn, --deltas, ..., --pool=MODE): one immutable chain,
@@ -266,36 +191,21 @@ RunFunction AddExtractCommand(CLI::App& app) {
     // A stage error in the command's spelling (--pool-kernel, not --kernel).
     const auto stage_error = [state](const Error& e) {
       const auto* option = dynamic_cast<const OptionError*>(&e);
-      return option != nullptr
-                 ? RenderOptionError(*option, {&state->stages, &state->pool, &state->flags.features})
-                 : std::string(e.what());
+      return option != nullptr ? RenderOptionError(*option, {&state->stages, &state->pool,
+                                                             &state->flags.features})
+                               : std::string(e.what());
     };
     AudioReadOptions audio = state->flags.ToAudioOptions();
-    audio.pipe.timeout_seconds = state->pipe_timeout;
-    audio.pipe.max_bytes = state->pipe_max_bytes;
+    audio.pipe.timeout_seconds = request.audio.pipe.timeout_seconds;
+    audio.pipe.max_bytes = request.audio.pipe.max_bytes;
     audio.pipe.Validate();
-    if (!(state->min_duration >= 0) || !std::isfinite(state->min_duration)) {
-      throw Error("invalid --min-duration=" + std::to_string(state->min_duration) +
-                  ": expected seconds >= 0");
-    }
     const ProgressMode progress = ParseProgressMode(state->progress);
-    // -o lhotse:DIR is -o DIR/ --lhotse=DIR/features.jsonl.gz (lhotse's
-    // own name for a FeatureSet; features.K-of-N.jsonl.gz with --shard).
-    if (state->output.rfind("lhotse:", 0) == 0) {
-      std::string dir = state->output.substr(7);
-      if (dir.empty()) throw Error("-o lhotse:DIR: no directory given");
-      if (dir.back() != '/') dir += '/';
-      if (state->lhotse.empty()) {
-        state->lhotse = dir + (state->shard.empty() ? "features.jsonl.gz"
-                                                    : ShardedName(ShardSpec::Parse(state->shard)));
-      }
-      state->output = dir;
-    }
-    const bool single_input = state->inputs.size() == 1 && !IsScpInput(state->inputs[0]) &&
-                              !IsDirectory(state->inputs[0]);
-    if (!IsBatchOutput(state->output)) {
+    const bool single_input = request.inputs.size() == 1 && !IsScpInput(request.inputs[0]) &&
+                              !IsDirectory(request.inputs[0]);
+    // -o lhotse:DIR is -o DIR/ --lhotse=DIR/features.jsonl.gz (BatchRequest).
+    if (!IsBatchOutput(request.output) && request.output.rfind("lhotse:", 0) != 0) {
       if (!single_input) {
-        throw Error("-o " + state->output +
+        throw Error("-o " + request.output +
                     ": with several inputs, a directory or an scp, -o "
                     "must be a directory (ending in '/') or a Kaldi wspecifier such as "
                     "ark,scp:feats.ark,feats.scp");
@@ -308,15 +218,15 @@ RunFunction AddExtractCommand(CLI::App& app) {
                       "not for a single .npy");
         }
       }
-      const std::string& input = state->inputs[0];
-      const SingleOutput format = ClassifySingleOutput(state->output);
+      const std::string& input = request.inputs[0];
+      const SingleOutput format = ClassifySingleOutput(request.output);
       if (format == SingleOutput::kTextStdout) {
         CheckStdout("-o -");
       } else {
-        CheckStdoutFor(state->output, "-o " + state->output);
+        CheckStdoutFor(request.output, "-o " + request.output);
       }
       if (format == SingleOutput::kPng) {  // the picture of `featpool plot`, same stages
-        PlotFile(input, state->flags, stage_opts, PlotOptions(), state->output);
+        PlotFile(input, state->flags, stage_opts, PlotOptions(), request.output);
         return 0;
       }
       // Rows go to a .npy as they become final (fused-extract.h); a text
@@ -324,7 +234,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
       FusedResult result;
       int signal = 0;
       {
-        SingleNpySink npy(state->output);  // opened at the first rows
+        SingleNpySink npy(request.output);  // opened at the first rows
         MatrixRowSink matrix;
         RowSink* sink = format == SingleOutput::kNpy ? static_cast<RowSink*>(&npy) : &matrix;
         try {
@@ -345,7 +255,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
           } else {
             const Matrix out = matrix.Take();
             if (format == SingleOutput::kText) {
-              WriteTextMatrix(state->output, out.View());
+              WriteTextMatrix(request.output, out.View());
             } else {
               WriteKaldiTextRecord(stdout, KeyOfPath(input), out.View());
             }
@@ -362,46 +272,12 @@ RunFunction AddExtractCommand(CLI::App& app) {
       }
       return 0;
     }
-    BatchConfig config;
-    config.inputs = state->inputs;
-    config.output = state->output;
-    config.manifest = state->manifest;
-    config.dataset.extensions = ParseExtensions(state->ext);
-    config.dataset.segments = state->segments;
-    config.min_duration = state->min_duration;
-    // steps/make_fbank.sh leaves feats.scp, utt2num_frames, utt2dur and
-    // frame_shift in the data directory; a shard has only part of them.
-    if (state->inputs.size() == 1 && IsDataDir(state->inputs[0]) && config.shard.count == 1) {
-      config.data_dir = state->inputs[0];
-      config.write_utt2num_frames = state->write_utt2num_frames;
-      config.write_utt2dur = state->write_utt2dur;
-    }
-    if (!state->shard.empty()) config.shard = ShardSpec::Parse(state->shard);
-    if (state->jobs < 0 || state->jobs > kMaxJobs) {
-      throw Error("invalid --jobs=" + std::to_string(state->jobs) + ": expected 0 (every CPU) to " +
-                  std::to_string(kMaxJobs));
-    }
-    config.jobs = state->jobs;
-    config.resume = state->resume;
-    config.strict = state->strict;
-    config.compress = state->compress;
-    config.compression_method = ParseCompressionMethod(state->compression_method);
-    config.features = opts;
-    config.audio = audio;
-    if (stages) {
-      config.stages = stages;
-      config.stage_error = stage_error;
-    }
-    config.options_text = OutputOptionsText(state->flags, opts, state->pool, stage_opts,
-                                            config.compress, config.compression_method);
-    if (!state->lhotse.empty()) {
-      config.lhotse_manifest = state->lhotse;
-      config.lhotse = LhotseDescription(opts, stages ? stages->pooler() : nullptr);
-    }
-    if (config.min_duration > 0) {
-      config.options_text += "min_duration=" + std::to_string(config.min_duration) + "\n";
-    }
-    return RunBatchCommand(config, progress);
+    request.features = opts;
+    request.stages = stage_opts;
+    request.audio = audio;
+    request.chain = stages;
+    request.stage_error = stage_error;
+    return RunBatchCommand(MakeBatchConfig(request), progress);
     });
   };
 }

@@ -226,15 +226,6 @@ bool StageFlagSet::AnyGiven() const {
   return std::any_of(order_.begin(), order_.end(), [&](const std::string& k) { return Given(k); });
 }
 
-std::shared_ptr<const StageChain> MakeStageChain(const FeatureOptions& features,
-                                                 const StageOptions& stages) {
-  const int64_t dim = MakeFeatureComputer(features)->Dim();
-  // Built (validated) even with every stage off: --cmn-window without
-  // --cmvn=sliding is an error.
-  auto chain = std::make_shared<const StageChain>(stages, dim);
-  return chain->Empty() ? nullptr : chain;
-}
-
 namespace {
 
 std::map<std::string, std::string>& FlagOrigins() {

@@ -114,10 +114,8 @@ class StageFlagSet : public OptionFlagSet {
   bool AnyGiven() const;
 };
 
-// The chain for the features of `features` (its computer gives the dim);
-// null when no stage is on. Throws OptionError / Error (stats file).
-std::shared_ptr<const StageChain> MakeStageChain(const FeatureOptions& features,
-                                                 const StageOptions& stages);
+// The stage chain for the features (stage.h).
+using featpool::MakeStageChain;
 
 // Where the value of `flag` ("--subtract-mean") came from: "FILE:LINE" of
 // the --config file (or preset) that gave it last, "" for the command line.

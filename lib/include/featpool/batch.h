@@ -22,6 +22,7 @@
 #include "featpool/error.h"
 #include "featpool/feature-options.h"
 #include "featpool/lhotse.h"
+#include "featpool/options.h"
 #include "featpool/stage.h"
 
 namespace featpool {
@@ -97,6 +98,53 @@ struct BatchConfig {
   std::string lhotse_manifest;
   LhotseFeatureSet lhotse;
 };
+
+// A dataset run as a frontend asks for it (the command's flags, Python's
+// featpool.extract_dataset() keywords). MakeBatchConfig() checks it and
+// makes the BatchConfig, so that the same request gives the same run, the
+// same outputs and the same manifest tags from either.
+struct BatchRequest {
+  std::vector<std::string> inputs;
+  // DIR/, a wspecifier (ark:A, ark,scp:A,S) or lhotse:DIR: DIR/ plus the
+  // lhotse FeatureSet DIR/features.jsonl.gz (features.K-of-N.jsonl.gz for a
+  // shard) unless `lhotse` names one.
+  std::string output;
+  std::string manifest;  // "" = the default place
+  std::string lhotse;    // a lhotse FeatureSet manifest to write ("" = none)
+  std::string extensions = "wav,flac,ogg,opus";  // searched for in directories
+  std::string segments;                          // a Kaldi segments file ("" = none)
+  std::string shard;                             // "K/N"; "" = everything
+  int32_t jobs = 0;                              // 0 = every CPU; at most kMaxJobs
+  bool resume = false;
+  bool strict = false;
+  bool compress = false;
+  std::string compression_method = "1";  // Kaldi's 1-7 or its name (ParseCompressionMethod)
+  double min_duration = 0;               // seconds, >= 0
+  // A Kaldi data directory as the one input: write its utt2num_frames and
+  // utt2dur (and feats.scp, frame_shift) as steps/make_fbank.sh does.
+  bool write_utt2num_frames = true;
+  bool write_utt2dur = true;
+  FeatureOptions features;
+  StageOptions stages;     // stages.pool set: pooling
+  AudioReadOptions audio;  // channel, resampling, wav.scp commands' limits
+  // MakeStageChain(features, stages) if the caller made it already; null:
+  // made here.
+  std::shared_ptr<const StageChain> chain;
+  std::function<std::string(const Error&)> stage_error;  // BatchConfig::stage_error
+
+  // The table of the run's own options (options.h): manifest, lhotse,
+  // extensions, segments, shard, jobs, resume, strict, compress,
+  // compression_method, min_duration, write_utt2num_frames, write_utt2dur,
+  // resample, allow_downsample, allow_upsample, pipe_timeout and
+  // pipe_max_bytes (audio.pipe). Python's keywords come from it.
+  void VisitOptions(OptionVisitor& v);
+};
+
+// The BatchConfig of `request`: the options tag (the canonical text of the
+// feature, pooling, stage and audio options, compression and min_duration),
+// the stage chain and the lhotse description. Throws OptionError (jobs,
+// min_duration) or Error (lhotse output, shard, compression method).
+BatchConfig MakeBatchConfig(const BatchRequest& request);
 
 // How far a run is: what a progress display shows.
 struct BatchProgress {

@@ -32,6 +32,7 @@
 #include "featpool/cmvn.h"
 #include "featpool/deltas.h"
 #include "featpool/error.h"
+#include "featpool/feature-options.h"
 #include "featpool/matrix.h"
 #include "featpool/normalize.h"
 #include "featpool/pooler.h"
@@ -222,6 +223,12 @@ class OnlineStageChain {
 
 // Offline: the chain over a whole utterance.
 Matrix ApplyStages(const StageChain& chain, MatrixView in);
+
+// The chain for the features of `features` (its computer gives the dim);
+// null when no stage is on. Built, so validated, even then: cmn_window
+// without cmvn=sliding is an error. Throws OptionError / Error (stats file).
+std::shared_ptr<const StageChain> MakeStageChain(const FeatureOptions& features,
+                                                 const StageOptions& stages);
 
 }  // namespace featpool
 
