@@ -21,7 +21,7 @@ HEADER = '''\
 # module when it is built.
 # Functions given a torch tensor return tensors (typed here as NumPy arrays).
 import os
-from typing import Any, BinaryIO, Literal, Mapping, Sequence, overload
+from typing import Any, BinaryIO, Literal, Mapping, Sequence, TypedDict, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -152,6 +152,15 @@ def options_class(cls):
     return "\n".join(lines)
 
 
+def typed_dict_class(cls):
+    """A TypedDict's stub: its keys and their types, in order."""
+    lines = ["class %s(TypedDict):" % cls.__name__]
+    for key, value in cls.__annotations__.items():
+        text = getattr(value, "__forward_arg__", value)
+        lines.append("    %s: %s" % (key, text if isinstance(text, str) else text.__name__))
+    return "\n".join(lines)
+
+
 def streaming_class(cls, base, init_sig):
     own = vars(cls)
     lines = ["class %s:" % cls.__name__]
@@ -187,7 +196,9 @@ def stub_text(featpool):
             continue
         if name in ("OnlineExtractor", "OnlinePooler"):
             continue
-        if isinstance(obj, type):
+        if name == "DatasetSummary":
+            parts.append(typed_dict_class(obj) + "\n")
+        elif isinstance(obj, type):
             parts.append(options_class(obj) + "\n")
         else:
             parts.append(python_signature(obj, name) + "\n")

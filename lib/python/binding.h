@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "featpool/batch.h"
 #include "featpool/feature-options.h"
 #include "featpool/matrix.h"
 #include "featpool/pooler.h"
@@ -47,6 +48,8 @@ PoolOptions PoolOptionsFrom(const py::dict& values);
 // The stages' options (stage.h) from `values`, type and range checked (the
 // chain itself is validated when built for an input dim).
 StageOptions StageOptionsFrom(const py::dict& values);
+// A dataset run's own options (BatchRequest's table, batch.h) from `values`.
+void ApplyBatchValues(const py::dict& values, BatchRequest* request);
 
 // audio.cc: read_audio(), and the samples of one call.
 void BindAudio(py::module_& m);
@@ -87,6 +90,8 @@ void BindStages(py::module_& m);
 void BindPlot(py::module_& m);
 // presets.cc: the preset directory, its presets, a config file's lines.
 void BindPresets(py::module_& m);
+// dataset.cc: _extract_dataset.
+void BindDataset(py::module_& m);
 
 }  // namespace python
 }  // namespace featpool

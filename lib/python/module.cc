@@ -23,4 +23,5 @@ PYBIND11_MODULE(_featpool, m) {
   BindStages(m);
   BindPlot(m);
   BindPresets(m);
+  BindDataset(m);
 }

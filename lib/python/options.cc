@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "binding.h"
+#include "featpool/batch.h"
 #include "featpool/error.h"
 #include "featpool/feature-registry.h"
 #include "featpool/stage.h"
@@ -355,6 +356,10 @@ StageOptions StageOptionsFrom(const py::dict& values) {
   return opts;
 }
 
+void ApplyBatchValues(const py::dict& values, BatchRequest* request) {
+  ApplyValues(request, values, "extract_dataset");
+}
+
 void BindOptions(py::module_& m) {
   m.def("_feature_types", [] {
     py::list out;
@@ -384,6 +389,10 @@ void BindOptions(py::module_& m) {
   m.def("_stage_fields", [] {
     StageOptions opts;
     return Describe(&opts);
+  });
+  m.def("_batch_fields", [] {
+    BatchRequest request;
+    return Describe(&request);
   });
   m.def("_stage_options", [](const py::dict& values) {
     StageOptions opts = StageOptionsFrom(values);

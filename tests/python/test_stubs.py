@@ -68,3 +68,14 @@ def test_mypy_rejects_a_wrong_keyword(tmp_path):
     assert done.returncode == 1
     assert "num_mel_bins" in done.stdout and "num_mel_bins_typo" in done.stdout, done.stdout
     assert '"preset"' in done.stdout and "pool_kernel_typo" in done.stdout, done.stdout
+
+
+def test_mypy_checks_extract_dataset(tmp_path):
+    bad = tmp_path / "bad_dataset.py"
+    bad.write_text("import featpool\n"
+                   "s = featpool.extract_dataset('in', 'out/', jobz=2)\n"
+                   "n: str = featpool.extract_dataset(['in'], 'out/', jobs=2)['ok']\n")
+    done = mypy(tmp_path, str(bad))
+    assert done.returncode == 1
+    # The summary is typed: its "ok" is an int.
+    assert '"jobz"' in done.stdout and "bad_dataset.py:3: error" in done.stdout, done.stdout

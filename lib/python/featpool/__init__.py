@@ -20,6 +20,7 @@ import os as _os
 import sys as _sys
 import tempfile as _tempfile
 from typing import Any as _Any
+from typing import TypedDict as _TypedDict
 
 import numpy as _np
 
@@ -808,6 +809,105 @@ A pixel column covering several frames shows their maximum. cmap:
 the panels); start and duration (seconds; 0 = to the end) zoom in; title
 replaces the default. Bad values raise featpool.Error naming them.
 """
+# Dataset runs (featpool extract DIR -o OUT/, in the library: featpool/batch.h)
+
+
+class DatasetSummary(_TypedDict):
+    """What extract_dataset() did (the counts of the command's summary line)."""
+
+    ok: int  # utterances processed in this run
+    failed: int  # failed in this run
+    already_done: int  # finished by an earlier run (resume=True), failed_before included
+    failed_before: int  # recorded as failed by an earlier run
+    short: int  # shorter than min_duration (no output), in this run
+    short_before: int  # recorded so by an earlier run
+    resampled: int  # of ok, resampled to sample_frequency
+    segments: int  # of ok, cut from recordings (segments=)
+    recordings_decoded: int  # the recordings they were cut from
+    audio_seconds: float  # audio processed in this run
+    wall_seconds: float
+    stopped: bool  # strict=True stopped at the first failure; outputs not finalised
+    exit_status: int  # the command's: 0 all done, 1 some failed (or stopped)
+    errors: list[str]  # the failures' messages, in input order
+
+
+# The run's own options (BatchRequest's table); a text option whose default
+# is "" takes None for it (and a path, for a file).
+_BATCH_FIELDS: list[dict[str, _Any]] = [
+    dict(f, default=None, optional=True) if f["kind"] == "str" and f["default"] == "" else f
+    for f in _featpool._batch_fields()]
+_BATCH_KEYS = frozenset(f["key"] for f in _BATCH_FIELDS)
+_PATHS = "str | os.PathLike[str]"
+# extract()'s keywords (preset, feature, the options, the stages, pool),
+# but sample_scale: a file is read at its feature's own scale.
+_DATASET_PARAMS = [p for p in _extract_params() if p.name != "sample_scale"]
+assert not _BATCH_KEYS & {p.name for p in _DATASET_PARAMS}
+_dataset_sig = _inspect.Signature(
+    [_P("inputs", _POS, annotation="%s | Sequence[%s]" % (_PATHS, _PATHS)),
+     _P("output", _POS, annotation=_PATHS)]
+    + _DATASET_PARAMS
+    + [p.replace(annotation="%s | None" % _PATHS) if f["unit"] == "path" else p
+       for f, p in zip(_BATCH_FIELDS, _field_params(_BATCH_FIELDS))],
+    return_annotation="DatasetSummary")
+
+
+def extract_dataset(*args: _Any, **kwargs: _Any) -> _Any:
+    a = _dataset_sig.bind(*args, **kwargs).arguments
+    feature, values, stages, pool = _extract_config(a)
+    batch = {}
+    for k, v in a.items():
+        if k not in _BATCH_KEYS or v is None:
+            continue
+        if isinstance(v, _os.PathLike):
+            v = _os.fspath(v)
+        elif k == "compression_method" and isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)
+        batch[k] = v
+    inputs = a["inputs"]
+    if isinstance(inputs, (str, _os.PathLike)):
+        inputs = [inputs]
+    inputs = [_os.fspath(x) for x in inputs]
+    output = _os.fspath(a["output"])
+    # A directory needs no trailing '/' here (the command's -o does).
+    if ":" not in output.split("/")[0] and not output.endswith("/"):
+        output += "/"
+    summary: DatasetSummary = _featpool._extract_dataset(
+        inputs, output, feature, values, stages, pool, batch,
+        -1 if a.get("channel") is None else a["channel"])
+    return summary
+
+
+extract_dataset.__signature__ = _dataset_sig  # type: ignore[attr-defined]
+extract_dataset.__doc__ = """Extracts a dataset as `featpool extract` does: files, directories, wav.scp.
+
+inputs: audio files, directories (searched recursively for `extensions`),
+'scp:wav.scp' (lines 'utterance-id path' or 'utterance-id command |') or a
+Kaldi data directory (its wav.scp and segments). output: a directory (one
+.npy per utterance, float32 [frames, dim], mirroring the relative paths),
+'ark,scp:feats.ark,feats.scp' or 'ark:feats.ark' (a Kaldi archive, as
+copy-feats writes it; compress=True for compressed matrices), or
+'lhotse:DIR' (DIR plus DIR/features.jsonl.gz, a lhotse FeatureSet). The
+manifest (manifest.jsonl in the output directory or beside the scp, one
+line per utterance) and every output are byte for byte those of `featpool
+extract` with the same options. The options are extract()'s keywords:
+preset (featpool.list_presets(), read by the library's reader, as
+--preset=NAME), feature and its options, the stages (cmvn, deltas, ...,
+pool='max' with pool_kernel=..., or pool=PoolOptions), each overriding the
+preset's; channel: -1 the first channel, N, or featpool.MIX_CHANNELS.
+
+Runs over `jobs` threads (0: every CPU) without the GIL. A bad input fails
+its utterance (in the manifest and in summary['errors']), not the run;
+strict=True stops at the first. resume=True skips what an interrupted run
+with the same options finished; shard='K/N' takes shard K of N. Returns a
+DatasetSummary dict (ok, failed, already_done, failed_before, short,
+short_before, resampled, segments, recordings_decoded, audio_seconds,
+wall_seconds, stopped, exit_status, errors). Problems of the whole run (a
+bad output, an unwritable directory, a second run on the same output, bad
+options) raise featpool.Error. Ctrl-C stops the run resumably (the journal
+keeps every finished utterance) and raises KeyboardInterrupt.
+
+Keywords of the run:
+""" + _field_doc(_BATCH_FIELDS)
 
 # --------------------------------------------------------------------------
 # Streaming
@@ -984,7 +1084,8 @@ def _read_file_object(f: _Any, sample_rate: float | None, channel: int) -> _Any:
 __all__ = sorted(
     ["Error", "SampleScaleWarning", "MIX_CHANNELS", "FEATURES", "version", "read_audio", "pool",
      "plot", "PoolOptions", "OnlineExtractor", "OnlinePooler", "StageOptions", "apply_stages",
-     "extract", "extract_batch", "list_presets", "preset_options"]
+     "extract", "extract_batch", "list_presets", "preset_options", "extract_dataset",
+     "DatasetSummary"]
     + [c.__name__ for c in _OPTION_CLASSES.values()]
     + [n for name in FEATURES for n in (_function_name(name), _function_name(name) + "_batch")])
 

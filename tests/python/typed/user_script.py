@@ -41,6 +41,17 @@ def features(path: str) -> NDArray[np.float32]:
     return pooled
 
 
+def dataset(corpus: str) -> int:
+    summary = featpool.extract_dataset([corpus], "ark,scp:feats.ark,feats.scp", feature="mfcc",
+                                       num_ceps=13, cmvn="utterance",
+                                       pool=featpool.PoolOptions(mode="max", kernel=(2, 1)),
+                                       jobs=2, shard="1/2", resume=False, manifest=None)
+    errors: list[str] = summary["errors"]
+    seconds: float = summary["audio_seconds"]
+    assert seconds >= 0 and len(errors) <= summary["failed"] + summary["failed_before"]
+    return summary["exit_status"]
+
+
 if __name__ == "__main__":
     import sys
 
