@@ -9,25 +9,13 @@ namespace featpool {
 namespace cli {
 namespace {
 
-ProgressState StateOf(const BatchProgress& p) {
-  ProgressState s;
-  s.files_total = p.files_total;
-  s.files_done = p.files_done;
-  s.files_failed = p.files_failed;
-  s.already_done = p.already_done;
-  s.bytes_total = p.bytes_total;
-  s.bytes_done = p.bytes_done;
-  s.audio_seconds = p.audio_seconds;
-  return s;
-}
-
 // The messages go through the progress display, so they never tangle with
 // the bar; the first few warnings are shown, all are in the manifest.
 class CommandObserver : public BatchObserver {
  public:
   explicit CommandObserver(ProgressMode mode) : progress_(mode) {}
 
-  void Started(const BatchProgress& p) override { progress_.Update(StateOf(p)); }
+  void Started(const BatchProgress& p) override { progress_.Update(p); }
   void FailedBefore(const Utterance& /*u*/, const std::string& message) override {
     Report("error: " + message + " (recorded by an earlier run)");
   }
@@ -43,7 +31,7 @@ class CommandObserver : public BatchObserver {
     Report("skipped: " + message);
   }
   void Progress(const BatchProgress& p, bool ticked) override {
-    progress_.Update(StateOf(p));
+    progress_.Update(p);
     if (ticked) progress_.Tick();
   }
   void Finished(const BatchSummary& /*summary*/) override { progress_.Finish(); }

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "featpool/batch.h"
+
 namespace featpool {
 namespace cli {
 
@@ -19,15 +21,8 @@ enum class ProgressMode { kAuto, kAlways, kNever };
 // "auto", "always", "never"; throws Error naming --progress.
 ProgressMode ParseProgressMode(const std::string& text);
 
-struct ProgressState {
-  int64_t files_total = 0;
-  int64_t files_done = 0;  // processed or failed in this run, plus already_done
-  int64_t files_failed = 0;
-  int64_t already_done = 0;  // skipped by --resume
-  int64_t bytes_total = 0;   // input bytes still to do at the start (ETA)
-  int64_t bytes_done = 0;    // of those, done
-  double audio_seconds = 0;  // audio processed in this run
-};
+// What the bar shows: the dataset run's own counts (featpool/batch.h).
+using ProgressState = BatchProgress;
 
 // "00:01:05", "3:02:11:09" for days.
 std::string FormatDuration(double seconds);
