@@ -342,6 +342,15 @@ def _batch_result(outs: list[_Any], a: dict[str, _Any], tensors: bool, dim: _Any
     return _output((padded, frames), tensors)
 
 
+# The keywords every *_batch function adds to its single-utterance twin, and
+# what it returns.
+_BATCH_PARAMS = [_P("num_threads", _KW, default=0, annotation="int"),
+                 _P("lengths", _KW, default=None, annotation="Sequence[int] | None"),
+                 _P("padded", _KW, default=False, annotation="bool"),
+                 _P("padding_value", _KW, default=0.0, annotation="float")]
+_BATCH_RETURN = "list[NDArray[np.float32]] | tuple[NDArray[np.float32], NDArray[np.int64]]"
+
+
 def _make_feature_functions(name: str, t: dict[str, _Any]) -> tuple[_Any, _Any]:
     fields = t["fields"]
     keys = frozenset(f["key"] for f in fields)
@@ -357,14 +366,9 @@ def _make_feature_functions(name: str, t: dict[str, _Any]) -> tuple[_Any, _Any]:
                              return_annotation="NDArray[np.float32]")
     batch_head = [_P("batch", _POS, annotation="Sequence[ArrayLike] | ArrayLike"),
                   head[1]]
-    batch_tail = [_P("num_threads", _KW, default=0, annotation="int"),
-                  _P("lengths", _KW, default=None, annotation="Sequence[int] | None"),
-                  _P("padded", _KW, default=False, annotation="bool"),
-                  _P("padding_value", _KW, default=0.0, annotation="float")]
     batch_sig = _inspect.Signature(
-        batch_head + _field_params(fields) + tail + batch_tail + tensors,
-        return_annotation="list[NDArray[np.float32]] | tuple[NDArray[np.float32], "
-                          "NDArray[np.int64]]")
+        batch_head + _field_params(fields) + tail + _BATCH_PARAMS + tensors,
+        return_annotation=_BATCH_RETURN)
 
     def feature(*args: _Any, **kwargs: _Any) -> _Any:
         a = sig.bind(*args, **kwargs).arguments
@@ -699,13 +703,8 @@ _extract_batch_sig = _inspect.Signature(
     [_P("batch", _POS, annotation="Sequence[ArrayLike] | ArrayLike"),
      _P("sample_rate", _POS, default=None, annotation="float | None")]
     + _extract_params()
-    + [_P("num_threads", _KW, default=0, annotation="int"),
-       _P("lengths", _KW, default=None, annotation="Sequence[int] | None"),
-       _P("padded", _KW, default=False, annotation="bool"),
-       _P("padding_value", _KW, default=0.0, annotation="float"),
-       _P("return_tensors", _KW, default=None, annotation="str | None")],
-    return_annotation="list[NDArray[np.float32]] | tuple[NDArray[np.float32], "
-                      "NDArray[np.int64]]")
+    + _BATCH_PARAMS + [_P("return_tensors", _KW, default=None, annotation="str | None")],
+    return_annotation=_BATCH_RETURN)
 
 
 def extract(*args: _Any, **kwargs: _Any) -> _Any:
