@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -260,8 +261,15 @@ class GatedOutput : public UtteranceOutput {
 // streamed (fused-extract.h) into the writer's output. A bad input becomes
 // a failed Result; an output that cannot be written throws OutputError,
 // which stops the run; a stop request gives an empty Result (not done).
-Result ExtractUtterance(const Utterance& u, const BatchConfig& c, UtteranceWriter* writer,
-                        WriteGate* gate, BatchObserver* observer, RecordingCache* cache) {
+// Rows dropped: an utterance extracted only to find out why it fails.
+class DiscardRows : public RowSink {
+ public:
+  void Rows(MatrixView /*rows*/) override {}
+};
+
+Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const SpeakerSettings* speakers,
+                        UtteranceWriter* writer, WriteGate* gate, BatchObserver* observer,
+                        RecordingCache* cache) {
   Result r;
   FusedResult fused;
   // The segment's recording is dropped after its last segment.
@@ -274,10 +282,34 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, UtteranceWrite
   } release{cache, u};
   try {
     if (!u.error.empty()) throw Error(u.error);
-    auto output = std::make_unique<GatedOutput>(writer->Begin(u), gate, observer);
+    // The utterance's own options (its warp) and stages (its speaker's
+    // stats). Without its speaker's stats (none of its utterances gave
+    // features, or all were shorter than min_duration), or without a speaker
+    // at all, it is still extracted, with no output, so that its own failure
+    // or shortness is what is reported if it has one.
+    FeatureOptions own_features;
+    const FeatureOptions* features = &c.features;
+    std::shared_ptr<const StageChain> stages = c.stages;
+    std::string stage_failure;
+    if (speakers != nullptr) {
+      own_features = speakers->FeaturesFor(u.id);
+      features = &own_features;
+      try {
+        stages = speakers->StagesFor(u.id);
+      } catch (const Error& e) {
+        stage_failure = e.what();
+        stages = nullptr;
+      }
+    }
+    std::unique_ptr<GatedOutput> output;
+    DiscardRows discard;
+    if (stage_failure.empty()) {
+      output = std::make_unique<GatedOutput>(writer->Begin(u), gate, observer);
+    }
+    RowSink* sink = output ? static_cast<RowSink*>(output.get()) : &discard;
     try {
-      ExtractFused(InputOf(u, c, cache), c.features, c.audio, c.stages.get(), c.stage_error,
-                   output.get(), &fused);
+      ExtractFused(InputOf(u, c, cache), *features, c.audio, stages.get(), c.stage_error, sink,
+                   &fused);
     } catch (const OutputError&) {
       throw;
     } catch (const Error&) {
@@ -307,6 +339,7 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, UtteranceWrite
     if (r.frames == 0) {
       throw Error(ShortInputMessage(u.path, fused.file.num_samples, c.features.frame_opts()));
     }
+    if (!stage_failure.empty()) throw Error(stage_failure);
     r.rows = fused.rows;
     r.cols = fused.cols;
     output->Close();
@@ -515,6 +548,80 @@ std::unique_ptr<UtteranceWriter> MakeWriter(const BatchOutput& out, const BatchC
 // Thrown out of the worker pool when the observer asked the run to stop.
 struct StopRun {};
 
+// The groups SelectShard() keeps whole: each utterance's speaker; an
+// utterance the map does not list is a group of its own (it fails alone).
+std::vector<std::string> SpeakerGroups(const std::vector<Utterance>& utts,
+                                       const SpeakerMap& speakers) {
+  std::vector<std::string> groups;
+  groups.reserve(utts.size());
+  for (const Utterance& u : utts) {
+    const std::string* speaker = speakers.SpeakerOf(u.id);
+    groups.push_back(speaker != nullptr ? *speaker : "\n" + u.id);  // no id holds a newline
+  }
+  return groups;
+}
+
+// Speaker CMVN without a table of stats, the first pass: the stats of each
+// speaker of the shard with an utterance to do, over the rows that reach
+// the cmvn stage of each of its utterances (the same per-utterance options
+// and stages before cmvn as the output pass), accumulated one utterance
+// after the other in spk2utt order, as compute-cmvn-stats --spk2utt does
+// on feats.scp. What gives no features (an error, shorter than
+// min_duration: no output, so not in feats.scp) adds nothing here and is
+// reported by the output pass. The audio is read on `threads` workers;
+// `tick` runs while waiting (it may throw StopRun).
+void AccumulateSpeakerStats(const std::vector<Utterance>& utts, const std::vector<char>& skip,
+                            const BatchConfig& c, int threads, BatchObserver& obs,
+                            const std::function<void()>& tick, SpeakerSettings* speakers) {
+  std::vector<char> wanted(utts.size());
+  for (size_t i = 0; i < utts.size(); ++i) wanted[i] = skip[i] ? 0 : 1;
+  const std::vector<size_t> order = speakers->AccumulationOrder(utts, wanted);
+  RecordingCache recordings;
+  for (const size_t i : order) {
+    if (utts[i].IsSegment() && utts[i].error.empty()) recordings.Expect(RecordingKey(utts[i]));
+  }
+  const StageChain* before = speakers->AccumulationStages().get();
+  // The shared settings for the workers: the copy being accumulated is
+  // only touched by the sink.
+  const SpeakerSettings& shared = *c.speakers;
+  struct Rows {
+    bool ok = false;
+    Matrix rows;
+  };
+  auto work = [&](size_t k, int /*worker*/) {
+    Rows out;
+    const Utterance& u = utts[order[k]];
+    struct Release {
+      RecordingCache* cache;
+      const Utterance& u;
+      ~Release() {
+        if (u.IsSegment() && u.error.empty()) cache->Release(RecordingKey(u));
+      }
+    } release{&recordings, u};
+    if (!u.error.empty() || obs.StopRequested() != 0) return out;
+    try {
+      internal::MatrixRowSink sink;
+      FusedResult fused;
+      ExtractFused(InputOf(u, c, &recordings), shared.FeaturesFor(u.id), c.audio, before, {}, &sink,
+                   &fused);
+      if (fused.file.num_frames == 0) return out;
+      if (c.min_duration > 0 && fused.file.info.Duration() < c.min_duration) return out;
+      out.rows = sink.Take();
+      out.ok = true;
+    } catch (const std::exception&) {
+      out.ok = false;  // reported by the output pass
+    }
+    return out;
+  };
+  auto sink = [&](size_t k, Rows& r) {
+    if (r.ok) speakers->Accumulate(utts[order[k]].id, r.rows.View());
+    return true;
+  };
+  OrderedWorkerPool<Rows> pool(threads, static_cast<size_t>(threads) * 2);
+  pool.Run(order.size(), work, sink, tick, std::chrono::milliseconds(100));
+  if (obs.StopRequested() == 0) speakers->Finish();
+}
+
 }  // namespace
 
 std::string DefaultManifestPath(const BatchOutput& output, ShardSpec shard) {
@@ -548,7 +655,14 @@ BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
     throw Error("--resume needs outputs in files; -o ark:- writes to stdout");
   }
   const std::unique_ptr<UtteranceWriter> writer = MakeWriter(out, c);
-  const std::vector<Utterance> utts = SelectShard(FindUtterances(c.inputs, c.dataset), c.shard);
+  // With a speaker map, a shard keeps each speaker whole (utils/split_data.sh
+  // splits a data directory by speaker), so its stats are all in one shard.
+  std::vector<Utterance> utts = FindUtterances(c.inputs, c.dataset);
+  if (c.speakers && !c.speakers->speakers().empty()) {
+    utts = SelectShard(utts, c.shard, SpeakerGroups(utts, c.speakers->speakers()));
+  } else {
+    utts = SelectShard(utts, c.shard);
+  }
   writer->CheckIds(utts);
   // One audio file into a bare archive (`extract x.wav -o ark:x.ark`, as
   // compute-fbank-feats is used) is not a dataset run: no manifest unless
@@ -633,9 +747,13 @@ BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
       recordings.Expect(RecordingKey(utts[i]));
     }
   }
+  // A copy of the speaker settings, to accumulate speaker stats into.
+  std::optional<SpeakerSettings> speakers;
+  if (c.speakers) speakers.emplace(*c.speakers);
   auto work = [&](size_t i, int /*worker*/) {
     if (skip[i] || obs.StopRequested() != 0) return Result();
-    return ExtractUtterance(utts[i], c, writer.get(), &gate, &obs, &recordings);
+    return ExtractUtterance(utts[i], c, speakers ? &*speakers : nullptr, writer.get(), &gate, &obs,
+                            &recordings);
   };
 
   BatchSummary summary;
@@ -716,6 +834,10 @@ BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
     obs.Progress(state, true);
   };
   try {
+    if (speakers && speakers->NeedsAccumulation()) {
+      AccumulateSpeakerStats(utts, skip, c, threads, obs, tick, &*speakers);
+      stop_if_requested();
+    }
     pool.Run(n, work, sink, tick, std::chrono::milliseconds(100));
     summary.recordings_decoded = recordings.decoded();
     stop_if_requested();
@@ -799,6 +921,101 @@ LhotseFeatureSet LhotseDescription(const FeatureOptions& opts, const Pooler* poo
   return set;
 }
 
+bool IsFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The file of a map option's rspecifier (KaldiTableFile), its errors as
+// OptionErrors of `key`, so each frontend spells the option its way.
+std::string MapFile(const std::string& value, const std::string& key) {
+  try {
+    return KaldiTableFile(value, key);
+  } catch (const Error& e) {
+    const std::string prefix = key + "=" + value + ": ";
+    std::string reason = e.what();
+    if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
+    throw OptionError(key, value, reason);
+  }
+}
+
+// At most one of the options `keys` (with their values) may be given.
+void AtMostOne(const std::vector<std::pair<std::string, const std::string*>>& options) {
+  std::string given;
+  for (const auto& [key, value] : options) {
+    if (value->empty()) continue;
+    if (!given.empty()) throw OptionError(given, std::nullopt, "and {" + key + "}: give one");
+    given = key;
+  }
+}
+
+// The speaker settings of a run (null when no map is used and no stage
+// needs one): the maps given, else a Kaldi data directory's own.
+std::shared_ptr<const SpeakerSettings> MakeSpeakerSettings(const BatchRequest& r,
+                                                           const BatchConfig& c) {
+  AtMostOne({{"utt2spk", &r.utt2spk}, {"spk2utt", &r.spk2utt}});
+  AtMostOne({{"utt2warp", &r.utt2warp}, {"spk2warp", &r.spk2warp}, {"vtln_map", &r.vtln_map}});
+  const bool speaker_cmvn = c.stages && c.stages->NeedsSpeakerStats();
+  const bool has_vtln =
+      c.features.type == FeatureType::kFbank || c.features.type == FeatureType::kMfcc;
+  SpeakerMap speakers;
+  if (!r.spk2utt.empty()) {
+    speakers = SpeakerMap::FromSpk2Utt(MapFile(r.spk2utt, "spk2utt"));
+  } else if (!r.utt2spk.empty()) {
+    speakers = SpeakerMap::FromUtt2Spk(MapFile(r.utt2spk, "utt2spk"));
+  }
+  VtlnWarpMap warps;
+  if (!r.utt2warp.empty()) {
+    warps = VtlnWarpMap::Read(MapFile(r.utt2warp, "utt2warp"), false);
+  } else if (!r.spk2warp.empty()) {
+    warps = VtlnWarpMap::Read(MapFile(r.spk2warp, "spk2warp"), true);
+  } else if (!r.vtln_map.empty()) {
+    // Kaldi compute-mfcc-feats.cc l.84-85 (kaldi-asr/kaldi f4007661):
+    // RandomAccessBaseFloatReaderMapped(vtln_map, utt2spk) looks an
+    // utterance up by its speaker when --utt2spk is given, by itself
+    // otherwise.
+    warps = VtlnWarpMap::Read(MapFile(r.vtln_map, "vtln_map"), !speakers.empty());
+  }
+  // A Kaldi data directory's own maps, for what is not given. Its VTLN
+  // warps as steps/make_fbank.sh (l.80-86) and make_mfcc.sh (l.78-84) take
+  // them: --vtln-map=ark:$data/spk2warp --utt2spk=ark:$data/utt2spk if
+  // there is a spk2warp, else --vtln-map=ark:$data/utt2warp if there is an
+  // utt2warp; only for the features with VTLN (make_spectrogram.sh has no
+  // warps). Its speakers when speaker CMVN or a spk2warp needs them: its
+  // spk2utt, the order steps/compute_cmvn_stats.sh accumulates in, else
+  // its utt2spk.
+  if (!c.data_dir.empty()) {
+    const std::string dir = c.data_dir;
+    if (warps.empty() && r.utt2warp.empty() && has_vtln) {
+      if (IsFile(JoinPath(dir, "spk2warp"))) {
+        warps = VtlnWarpMap::Read(JoinPath(dir, "spk2warp"), true);
+      } else if (IsFile(JoinPath(dir, "utt2warp"))) {
+        warps = VtlnWarpMap::Read(JoinPath(dir, "utt2warp"), false);
+      }
+    }
+    if (speakers.empty() && (speaker_cmvn || warps.per_speaker())) {
+      if (IsFile(JoinPath(dir, "spk2utt"))) {
+        speakers = SpeakerMap::FromSpk2Utt(JoinPath(dir, "spk2utt"));
+      } else if (IsFile(JoinPath(dir, "utt2spk"))) {
+        speakers = SpeakerMap::FromUtt2Spk(JoinPath(dir, "utt2spk"));
+      }
+    }
+  }
+  // Kaldi compute-mfcc-feats.cc l.81-83: "The --utt2spk option is only
+  // needed if the --vtln-map option is used" (compute-fbank-feats.cc l.81
+  // has the test inverted, refusing the two together, which
+  // steps/make_fbank.sh passes with a spk2warp; compute-mfcc-feats's rule is
+  // the intended one). Here a speaker map is also what speaker CMVN needs.
+  // (A data directory's own map is only read when needed.)
+  if (!speakers.empty() && !warps.per_speaker() && !speaker_cmvn) {
+    throw OptionError(r.spk2utt.empty() ? "utt2spk" : "spk2utt", std::nullopt,
+                      "is only needed with {cmvn}=speaker, {spk2warp} or {vtln_map}");
+  }
+  if (speakers.empty() && warps.empty() && !speaker_cmvn) return nullptr;
+  return std::make_shared<const SpeakerSettings>(std::move(speakers), std::move(warps), c.features,
+                                                 c.stages);
+}
+
 std::string ShardedName(ShardSpec shard) {
   return "features." + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) +
          ".jsonl.gz";
@@ -822,6 +1039,27 @@ void BatchRequest::VisitOptions(OptionVisitor& v) {
                             "Kaldi segments file ('utt-id recording-id start end [channel]'): "
                             "each utterance cut from its recording, decoded once"),
           OptionRef::Of(&segments));
+  v.Visit(OptionInfo::Range("utt2spk", "path",
+                            "Kaldi utt2spk (FILE or ark:FILE): each utterance's speaker, for "
+                            "cmvn='speaker' (apply-cmvn --utt2spk) and spk2warp; shards keep "
+                            "speakers whole"),
+          OptionRef::Of(&utt2spk));
+  v.Visit(OptionInfo::Range("spk2utt", "path",
+                            "Kaldi spk2utt: as utt2spk, each speaker's stats accumulated over its "
+                            "utterances in this order"),
+          OptionRef::Of(&spk2utt));
+  v.Visit(OptionInfo::Range("utt2warp", "path",
+                            "Kaldi utt2warp: a VTLN warp factor per utterance, replacing "
+                            "vtln_warp (fbank, mfcc)"),
+          OptionRef::Of(&utt2warp));
+  v.Visit(OptionInfo::Range("spk2warp", "path",
+                            "Kaldi spk2warp: a VTLN warp factor per speaker (needs utt2spk or "
+                            "spk2utt)"),
+          OptionRef::Of(&spk2warp));
+  v.Visit(OptionInfo::Range("vtln_map", "path",
+                            "Kaldi's --vtln-map: spk2warp with utt2spk or spk2utt, utt2warp "
+                            "without, as compute-mfcc-feats reads it"),
+          OptionRef::Of(&vtln_map));
   v.Visit(OptionInfo::Range("shard", "",
                             "K/N: shard K of N (deterministic, balanced by file size); \"\" = all"),
           OptionRef::Of(&shard));
@@ -910,7 +1148,11 @@ BatchConfig MakeBatchConfig(const BatchRequest& r) {
   config.audio = r.audio;
   config.stages = r.chain ? r.chain : MakeStageChain(r.features, r.stages);
   if (config.stages) config.stage_error = r.stage_error;
+  config.speakers = MakeSpeakerSettings(r, config);
   config.options_text = OutputOptionsText(r, config);
+  // The maps' contents, so that a resumed run never reuses an output made
+  // with other warps or other speakers.
+  if (config.speakers) config.options_text += config.speakers->Text();
   if (!config.lhotse_manifest.empty()) {
     config.lhotse =
         LhotseDescription(r.features, config.stages ? config.stages->pooler() : nullptr);

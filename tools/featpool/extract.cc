@@ -137,6 +137,28 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "Kaldi segments file ('utt-id recording-id start end [channel]'): cut each "
                   "utterance from its recording, decoded once for all its segments")
       ->group(dataset);
+  sub->add_option("--utt2spk", state->request.utt2spk,
+                  "Kaldi utt2spk (FILE or ark:FILE): each utterance's speaker, for --cmvn=speaker "
+                  "(apply-cmvn --utt2spk) and --spk2warp; shards keep speakers whole. Default for "
+                  "a data directory: its spk2utt or utt2spk, when needed")
+      ->group(dataset);
+  sub->add_option("--spk2utt", state->request.spk2utt,
+                  "Kaldi spk2utt: as --utt2spk, each speaker's CMVN stats accumulated over its "
+                  "utterances in this order (compute-cmvn-stats --spk2utt)")
+      ->group(dataset);
+  sub->add_option("--utt2warp", state->request.utt2warp,
+                  "Kaldi utt2warp: a VTLN warp factor per utterance, replacing --vtln-warp "
+                  "(fbank, mfcc). Default for a data directory: its utt2warp if it has one and no "
+                  "spk2warp, as make_fbank.sh")
+      ->group(dataset);
+  sub->add_option("--spk2warp", state->request.spk2warp,
+                  "Kaldi spk2warp: a VTLN warp factor per speaker (with --utt2spk or --spk2utt). "
+                  "Default for a data directory: its spk2warp, as make_fbank.sh")
+      ->group(dataset);
+  sub->add_option("--vtln-map", state->request.vtln_map,
+                  "As Kaldi's compute-mfcc-feats --vtln-map: warps keyed by speaker with --utt2spk "
+                  "(or --spk2utt), by utterance without")
+      ->group(dataset);
   sub->add_option("--pipe-timeout", state->request.audio.pipe.timeout_seconds,
                   "Seconds a wav.scp command ('... |') may run before it is killed and its "
                   "utterance fails; 0: no limit")
@@ -183,11 +205,6 @@ RunFunction AddExtractCommand(CLI::App& app) {
     // shared by the workers; built (and its stats file read) before any input.
     const StageOptions stage_opts = state->stages.ToOptions(&state->pool);
     const std::shared_ptr<const StageChain> stages = MakeStageChain(opts, stage_opts);
-    if (stages && stages->NeedsSpeakerStats()) {
-      throw OptionError("cmvn", "speaker",
-                        "needs each utterance's speaker (utt2spk), which extract does not read "
-                        "yet");
-    }
     // A stage error in the command's spelling (--pool-kernel, not --kernel).
     const auto stage_error = [state](const Error& e) {
       const auto* option = dynamic_cast<const OptionError*>(&e);
@@ -212,11 +229,17 @@ RunFunction AddExtractCommand(CLI::App& app) {
       }
       for (const char* flag :
            {"--shard", "--resume", "--manifest", "--compress", "--compression-method", "--lhotse",
-            "--segments", "--min-duration"}) {
+            "--segments", "--min-duration", "--utt2spk", "--spk2utt", "--utt2warp", "--spk2warp",
+            "--vtln-map"}) {
         if (sub->count(flag) > 0) {
           throw Error(std::string(flag) + " is for batch output (-o DIR/ or -o ark,scp:...), " +
                       "not for a single .npy");
         }
+      }
+      if (stages && stages->NeedsSpeakerStats()) {
+        throw OptionError("cmvn", "speaker",
+                          "is for a dataset (-o DIR/ or -o ark,scp:...) with the utterances' "
+                          "speakers ({utt2spk}); for one file, use {cmvn}=utterance");
       }
       const std::string& input = request.inputs[0];
       const SingleOutput format = ClassifySingleOutput(request.output);

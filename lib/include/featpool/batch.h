@@ -23,6 +23,7 @@
 #include "featpool/feature-options.h"
 #include "featpool/lhotse.h"
 #include "featpool/options.h"
+#include "featpool/speakers.h"
 #include "featpool/stage.h"
 
 namespace featpool {
@@ -88,6 +89,13 @@ struct BatchConfig {
   // them); empty: what() as it is.
   std::shared_ptr<const StageChain> stages;
   std::function<std::string(const Error&)> stage_error;
+  // The speaker maps (speakers.h): each utterance's features and stages
+  // (VTLN warp, speaker CMVN) come from FeaturesFor() / StagesFor(); shards
+  // keep each speaker whole when it has a speaker map; with speaker CMVN
+  // and no table of stats, RunBatch() first accumulates each speaker's
+  // stats over the shard (a copy of this; the shared one is never
+  // changed). Null: `features` and `stages` for every utterance.
+  std::shared_ptr<const SpeakerSettings> speakers;
   // The options that determine the output (features, stages, audio), in a
   // canonical text; its hash tags manifest entries so a resumed run never
   // reuses an output made with different options.
@@ -113,6 +121,18 @@ struct BatchRequest {
   std::string lhotse;    // a lhotse FeatureSet manifest to write ("" = none)
   std::string extensions = "wav,flac,ogg,opus";  // searched for in directories
   std::string segments;                          // a Kaldi segments file ("" = none)
+  // Kaldi speaker maps (kaldi-maps.h; FILE or ark:FILE): utt2spk or spk2utt
+  // (one of them) for {cmvn}=speaker and spk2warp; a VTLN warp per
+  // utterance (utt2warp) or per speaker (spk2warp), or Kaldi's --vtln-map,
+  // which is per speaker with a speaker map and per utterance without, as
+  // compute-mfcc-feats reads it. A Kaldi data directory input uses its own
+  // spk2warp or utt2warp when there is one (steps/make_fbank.sh), and its
+  // spk2utt or utt2spk when speaker CMVN or spk2warp needs a speaker map.
+  std::string utt2spk;
+  std::string spk2utt;
+  std::string utt2warp;
+  std::string spk2warp;
+  std::string vtln_map;
   std::string shard;                             // "K/N"; "" = everything
   int32_t jobs = 0;                              // 0 = every CPU; at most kMaxJobs
   bool resume = false;
@@ -133,17 +153,20 @@ struct BatchRequest {
   std::function<std::string(const Error&)> stage_error;  // BatchConfig::stage_error
 
   // The table of the run's own options (options.h): manifest, lhotse,
-  // extensions, segments, shard, jobs, resume, strict, compress,
-  // compression_method, min_duration, write_utt2num_frames, write_utt2dur,
-  // resample, allow_downsample, allow_upsample, pipe_timeout and
-  // pipe_max_bytes (audio.pipe). Python's keywords come from it.
+  // extensions, segments, utt2spk, spk2utt, utt2warp, spk2warp, vtln_map,
+  // shard, jobs, resume, strict, compress, compression_method,
+  // min_duration, write_utt2num_frames, write_utt2dur, resample,
+  // allow_downsample, allow_upsample, pipe_timeout and pipe_max_bytes
+  // (audio.pipe). Python's keywords come from it.
   void VisitOptions(OptionVisitor& v);
 };
 
 // The BatchConfig of `request`: the options tag (the canonical text of the
-// feature, pooling, stage and audio options, compression and min_duration),
-// the stage chain and the lhotse description. Throws OptionError (jobs,
-// min_duration) or Error (lhotse output, shard, compression method).
+// feature, pooling, stage and audio options, compression, min_duration and
+// what the speaker maps say), the stage chain, the speaker settings (the
+// maps read here) and the lhotse description. Throws OptionError (jobs,
+// min_duration, the maps' options) or Error (lhotse output, shard,
+// compression method, a bad map file).
 BatchConfig MakeBatchConfig(const BatchRequest& request);
 
 // How far a run is: what a progress display shows.
