@@ -11,14 +11,21 @@ Prints, with featpool's speed-up next to each:
 - unless --quick, featpool's own targets (fused pooling, streaming, batch
   scaling, memory) from featpool-fused-bench, featpool-batch-bench and
   featpool-memory-bench;
+- unless --quick, the dialects (also alone with --dialects): every preset
+  and the generic mel types through the Python package, in-process,
+  against each frontend's own computation in torch (whisper/audio.py, NeMo
+  FilterbankFeatures, ESPnet DefaultFrontend + utterance_mvn, SpeechBrain
+  Fbank, torchaudio MelSpectrogram and MFCC, FunASR WavFrontend,
+  torchaudio.compliance.kaldi), each pair first checked to agree;
 then a table of every target with the figure measured and whether it is met.
 
 Times are CPU time of one thread, best of --repeat (featpool: best of
 --repeat Google Benchmark repetitions); the command, batch and memory
-figures are wall time. Needs the benchmarks built (libbenchmark-dev) and
-Debian's python3-torchaudio:
+figures are wall time. Needs the benchmarks built (libbenchmark-dev), the
+Python module built (FEATPOOL_PYTHON) for the dialects, and Debian's
+python3-torchaudio:
 
-    /usr/bin/python3 tools/bench/compare.py [--build build] [--repeat 3] [--quick]
+    /usr/bin/python3 tools/bench/compare.py [--build build] [--repeat 5] [--quick | --dialects]
 """
 import argparse
 import json
@@ -36,6 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import compare_pool  # noqa: E402
+import compare_dialects  # noqa: E402
 
 SECONDS = 600.0
 RATE = 16000
@@ -234,23 +242,33 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"),
                         help="build directory (with tools/featpool and tools/bench/)")
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=int, default=5,
                         help="runs per case, the best kept (torch and featpool)")
     parser.add_argument("--min-time", type=float, default=0.5,
                         help="pooling: --benchmark_min_time per shape (s)")
     parser.add_argument("--quick", action="store_true",
-                        help="only the comparisons with torch and the command")
+                        help="only the comparisons with the C++ benchmarks and the command")
+    parser.add_argument("--dialects", action="store_true",
+                        help="only the dialects: every preset through the Python package "
+                        "against its frontend in torch")
     args = parser.parse_args()
+    if args.quick and args.dialects:
+        parser.error("--quick and --dialects exclude each other")
 
     import torch
     torch.set_num_threads(1)
     bench_dir = os.path.join(args.build, "tools", "bench")
     targets = Targets()
-    extraction(bench_dir, args.repeat, targets)
-    command(args.build, args.repeat, targets)
-    pooling(bench_dir, args.repeat, args.min_time, targets)
-    if not args.quick:
+    if not args.dialects:
+        extraction(bench_dir, args.repeat, targets)
+        command(args.build, args.repeat, targets)
+        pooling(bench_dir, args.repeat, args.min_time, targets)
+    if not args.quick and not args.dialects:
         own_targets(bench_dir, args.repeat, targets)
+    if not args.quick:
+        if not args.dialects:
+            print()
+        compare_dialects.compare(args.build, speech_600s(), RATE, args.repeat, targets)
     targets.print()
 
 
