@@ -191,3 +191,11 @@ done
 run 1 "$FEATPOOL" info scp:wav.scp > info-scp.out
 grep -q "^files: *3 (2 readable, 1 unreadable)" info-scp.out || fail "info scp: $(cat info-scp.out)"
 echo "test-batch: ok"
+
+# The run's option errors in the command's spelling (the library names keys).
+run 1 "$FEATPOOL" extract in/spk00 in/spk01 -o out-shard/ --shard=0/4 2>shard.err
+grep -q -- "--shard=0/4: expected K/N" shard.err || fail "--shard error: $(cat shard.err)"
+run 1 "$FEATPOOL" extract in/spk00 in/spk01 -o out-ext/ --ext=wav, 2>ext.err
+grep -q -- "--ext='': bad extension" ext.err || fail "--ext error: $(cat ext.err)"
+run 1 "$FEATPOOL" extract in/spk00 in/spk01 -o ark:- --resume 2>res.err
+grep -q -- "--resume needs outputs in files" res.err || fail "--resume error: $(cat res.err)"

@@ -57,7 +57,7 @@ TEST_CASE("directories are searched recursively, sorted, ids relative without ex
   flac.extensions = ParseExtensions("mp3");
   CHECK_THROWS_WITH(FindUtterances({dir}, flac), Catch::Contains("no audio files"));
   flac.extensions = ParseExtensions("wav,");
-  CHECK_THROWS_WITH(FindUtterances({dir}, flac), Catch::Contains("--ext"));
+  CHECK_THROWS_WITH(FindUtterances({dir}, flac), Catch::Contains("extensions"));
   std::filesystem::remove_all(dir);
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("shard specs parse K/N", "[dataset]") {
   CHECK(ShardSpec::Parse("3/8").index == 3);
   CHECK(ShardSpec::Parse("3/8").count == 8);
   for (const char* bad : {"0/4", "5/4", "1", "1/", "/4", "a/b", "1/4x", "-1/4"}) {
-    CHECK_THROWS_WITH(ShardSpec::Parse(bad), Catch::Contains("--shard"));
+    CHECK_THROWS_WITH(ShardSpec::Parse(bad), Catch::StartsWith(std::string("shard=") + bad + ": "));
   }
 }
 

@@ -447,9 +447,9 @@ BatchOutput ParseBatchOutput(const std::string& output) {
   const size_t colon = output.find(':');
   if (!IsWspecifier(output)) {
     if (!IsBatchOutput(output)) {
-      throw Error("-o " + Quote(output) +
-                  ": batch output is a directory (ending in '/') or a "
-                  "Kaldi wspecifier such as ark,scp:feats.ark,feats.scp");
+      throw OptionError("output", output,
+                        "batch output is a directory (ending in '/') or a "
+                        "Kaldi wspecifier such as ark,scp:feats.ark,feats.scp");
     }
     out.kind = BatchOutput::Kind::kNpyDir;
     out.dir = output;
@@ -477,26 +477,26 @@ BatchOutput ParseBatchOutput(const std::string& output) {
     } else if (o == "t") {
       out.text = true;  // Kaldi's text matrices, as copy-feats ark,t: writes
     } else {
-      throw Error("-o " + Quote(output) + ": unknown wspecifier option " + Quote(o) +
-                  " (expected ark or ark,scp)");
+      throw OptionError("output", output,
+                        "unknown wspecifier option " + Quote(o) + " (expected ark or ark,scp)");
     }
   }
   if (!ark) {
-    throw Error("-o " + Quote(output) + ": an scp needs an archive: use ark,scp:A.ark,A.scp");
+    throw OptionError("output", output, "an scp needs an archive: use ark,scp:A.ark,A.scp");
   }
   if (scp) {
     const size_t comma = rest.find(',');
     if (comma == std::string::npos || comma == 0 || comma + 1 == rest.size()) {
-      throw Error("-o " + Quote(output) + ": expected ark,scp:ARCHIVE,SCP");
+      throw OptionError("output", output, "expected ark,scp:ARCHIVE,SCP");
     }
     out.ark = rest.substr(0, comma);
     out.scp = rest.substr(comma + 1);
   } else {
     out.ark = rest;
   }
-  if (out.ark.empty()) throw Error("-o " + Quote(output) + ": empty archive name");
+  if (out.ark.empty()) throw OptionError("output", output, "empty archive name");
   if (out.ark != "-" && out.ark == out.scp) {
-    throw Error("-o " + Quote(output) + ": the archive and the scp must be different files");
+    throw OptionError("output", output, "the archive and the scp must be different files");
   }
   return out;
 }
@@ -635,24 +635,25 @@ BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
   const BatchOutput out = ParseBatchOutput(c.output);
   const bool ark = out.kind == BatchOutput::Kind::kArk;
   if (c.compress && !ark) {
-    throw Error("--compress is for Kaldi archive output (-o ark:... or ark,scp:...)");
+    throw OptionError("compress", std::nullopt,
+                      "is for Kaldi archive output ({output} ark:... or ark,scp:...)");
   }
   if (!c.lhotse_manifest.empty() && ark && out.scp.empty()) {
-    throw Error("--lhotse=" + c.lhotse_manifest +
-                ": lhotse reads Kaldi archives through their scp: use -o ark,scp:A,S (or -o DIR/)");
+    throw OptionError("lhotse", c.lhotse_manifest,
+                      "lhotse reads Kaldi archives through their scp: use {output} ark,scp:A,S "
+                      "(or a directory DIR/)");
   }
   if (out.text && c.compress) {
-    throw Error("-o " + c.output +
-                ": --compress writes binary matrices; a text archive (t) cannot "
-                "hold them");
+    throw OptionError("output", c.output,
+                      "{compress} writes binary matrices; a text archive (t) cannot hold them");
   }
   if (out.text && c.resume) {
-    throw Error("-o " + c.output +
-                ": --resume reads binary archives only; write text (t) "
-                "archives in one run, or convert with copy-feats");
+    throw OptionError("output", c.output,
+                      "{resume} reads binary archives only; write text (t) archives in one "
+                      "run, or convert with copy-feats");
   }
   if (c.resume && ark && out.ark == "-") {
-    throw Error("--resume needs outputs in files; -o ark:- writes to stdout");
+    throw OptionError("resume", std::nullopt, "needs outputs in files; ark:- writes to stdout");
   }
   const std::unique_ptr<UtteranceWriter> writer = MakeWriter(out, c);
   // With a speaker map, a shard keeps each speaker whole (utils/split_data.sh
@@ -676,7 +677,7 @@ BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
       !c.manifest.empty() ? c.manifest
                           : (one_file_into_ark ? "" : writer->DefaultManifestPath(c.shard));
   if (c.resume && manifest.empty()) {
-    throw Error("--resume needs a manifest (--manifest=FILE)");
+    throw OptionError("resume", std::nullopt, "needs a manifest ({manifest}=FILE)");
   }
   const std::string hash = OptionsHash(c.options_text);
 
@@ -1037,7 +1038,8 @@ void BatchRequest::VisitOptions(OptionVisitor& v) {
           OptionRef::Of(&extensions));
   v.Visit(OptionInfo::Range("segments", "path",
                             "Kaldi segments file ('utt-id recording-id start end [channel]'): "
-                            "each utterance cut from its recording, decoded once"),
+                            "each utterance cut from its recording, decoded once for all its "
+                            "segments"),
           OptionRef::Of(&segments));
   v.Visit(OptionInfo::Range("utt2spk", "path",
                             "Kaldi utt2spk (FILE or ark:FILE): each utterance's speaker, for "
@@ -1063,7 +1065,10 @@ void BatchRequest::VisitOptions(OptionVisitor& v) {
   v.Visit(OptionInfo::Range("shard", "",
                             "K/N: shard K of N (deterministic, balanced by file size); \"\" = all"),
           OptionRef::Of(&shard));
-  v.Visit(OptionInfo::Range("jobs", "", "Worker threads; 0 = every available CPU", 0, kMaxJobs),
+  v.Visit(OptionInfo::Range("jobs", "",
+                            "Worker threads; 0 = every available CPU; never more than the "
+                            "utterances",
+                            0, kMaxJobs),
           OptionRef::Of(&jobs));
   v.Visit(
       OptionInfo::Range("resume", "",
@@ -1075,19 +1080,22 @@ void BatchRequest::VisitOptions(OptionVisitor& v) {
                             "copy-feats --compress=true"),
           OptionRef::Of(&compress));
   v.Visit(OptionInfo::Range("compression_method", "",
-                            "With compress: Kaldi's CompressionMethod 1-7 or its name (1 auto, 2 "
+                            "With compress: Kaldi's CompressionMethod 1-7 or its name (1 auto: "
+                            "speech-feature above 8 rows, else two-byte-auto; 2 "
                             "speech-feature, 3 two-byte-auto, 4 two-byte-signed-integer, 5 "
                             "one-byte-auto, 6 one-byte-unsigned-integer, 7 one-byte-zero-one)"),
           OptionRef::Of(&compression_method));
   v.Visit(OptionInfo::Range("min_duration", "s",
                             "Utterances shorter than this give no output (reported, recorded as "
-                            "short), as Kaldi's compute-fbank-feats",
+                            "short in the manifest, not failures), as Kaldi's compute-fbank-feats",
                             0.0),
           OptionRef::Of(&min_duration));
   v.Visit(OptionInfo::Range("write_utt2num_frames", "",
-                            "A Kaldi data directory input: write its utt2num_frames"),
+                            "A Kaldi data directory input: write its utt2num_frames, as "
+                            "make_fbank.sh"),
           OptionRef::Of(&write_utt2num_frames));
-  v.Visit(OptionInfo::Range("write_utt2dur", "", "A Kaldi data directory input: write its utt2dur"),
+  v.Visit(OptionInfo::Range("write_utt2dur", "",
+                            "A Kaldi data directory input: write its utt2dur, as make_fbank.sh"),
           OptionRef::Of(&write_utt2dur));
   v.Visit(OptionInfo::Range("resample", "",
                             "Resample files whose rate differs from sample_frequency (libsoxr); "

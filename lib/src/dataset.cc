@@ -110,7 +110,7 @@ void AddDirectory(const std::string& dir, const DatasetOptions& opts, std::vecto
   if (walker.found.empty()) {
     std::string list;
     for (const std::string& e : opts.extensions) list += (list.empty() ? "" : ",") + e;
-    throw Error("no audio files (--ext=" + list + ") under directory " + Quote(dir));
+    throw Error("no audio files (" + list + ") under directory " + Quote(dir));
   }
   std::sort(walker.found.begin(), walker.found.end());
   for (auto& [rel, path] : walker.found) {
@@ -323,10 +323,10 @@ void CheckUniqueIds(const std::vector<Utterance>& utts) {
 }  // namespace
 
 void DatasetOptions::Validate() const {
-  if (extensions.empty()) throw Error("--ext: no extensions given");
+  if (extensions.empty()) throw OptionError("extensions", "", "no extensions given");
   for (const std::string& e : extensions) {
     if (e.empty() || e.find_first_of("/.") != std::string::npos) {
-      throw Error("--ext: bad extension " + Quote(e) + " (expected e.g. --ext=wav,flac)");
+      throw OptionError("extensions", Quote(e), "bad extension (expected e.g. wav,flac)");
     }
   }
 }
@@ -372,8 +372,8 @@ std::vector<Utterance> FindUtterances(const std::vector<std::string>& inputs,
       struct stat st;
       if (stat(segments.c_str(), &st) == 0) {
         if (!opts.segments.empty()) {
-          throw Error("--segments=" + opts.segments + ": the data directory " + Quote(input) +
-                      " has its own segments file");
+          throw OptionError("segments", opts.segments,
+                            "the data directory " + Quote(input) + " has its own segments file");
         }
         own_segments = true;
         recordings = ApplySegments(segments, recordings);
@@ -451,7 +451,7 @@ ShardSpec ShardSpec::Parse(const std::string& text) {
     }
   }
   if (!ok || spec.count < 1 || spec.index < 1 || spec.index > spec.count) {
-    throw Error("invalid --shard=" + text + ": expected K/N with 1 <= K <= N, e.g. --shard=3/8");
+    throw OptionError("shard", text, "expected K/N with 1 <= K <= N, e.g. 3/8");
   }
   return spec;
 }

@@ -176,7 +176,7 @@ int Main(int argc, char** argv) {
   } catch (const OptionError& e) {
     // Subcommands spell their own options (WithOptionSpelling); any other
     // option error gets the plain --key spelling.
-    return Report(e.Render([](const std::string& key) { return FlagName(key); }), 1);
+    return Report(e.Render([](const std::string& key) { return CommandFlag(key); }), 1);
   } catch (const std::exception& e) {
     return Report(e.what(), 1);
   } catch (...) {

@@ -87,6 +87,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
     FeatureFlags flags;
     BatchRequest request;
     std::string progress = "auto";
+    BatchFlagSet batch;
     PoolFlagSet pool{"pool-"};
     StageFlagSet stages;
   };
@@ -106,99 +107,20 @@ RunFunction AddExtractCommand(CLI::App& app) {
                   "stdout for '-'), lhotse:DIR (DIR/ plus DIR/features.jsonl.gz, a lhotse "
                   "FeatureSet)")
       ->required();
-  const char* batch = "Batch (several inputs, DIR/ or ark output)";
-  sub->add_option("-j,--jobs", state->request.jobs,
-                  "Worker threads; 0 = every available CPU; at most 1024 and at most one per input")
-      ->capture_default_str()
-      ->group(batch);
-  sub->add_option("--ext", state->request.extensions, "Extensions searched for in directories")
-      ->capture_default_str()
-      ->group(batch);
-  sub->add_option("--shard", state->request.shard,
-                  "K/N: process shard K of N (deterministic, balanced by file size)")
-      ->group(batch);
-  sub->add_flag("--resume", state->request.resume,
-                "Skip utterances an interrupted run with the same options already finished")
-      ->group(batch);
-  sub->add_flag("--strict", state->request.strict, "Stop at the first bad input file")
-      ->group(batch);
-  sub->add_flag("--compress", state->request.compress,
-                "Kaldi archive output: write compressed matrices, byte for byte as Kaldi's "
-                "copy-feats --compress=true [default: false]")
-      ->group(batch);
-  sub->add_option("--compression-method", state->request.compression_method,
-                  "With --compress: Kaldi's CompressionMethod 1-7 or its name: 1 auto "
-                  "(speech-feature above 8 rows, else two-byte-auto), 2 speech-feature, "
-                  "3 two-byte-auto, 4 two-byte-signed-integer, 5 one-byte-auto, "
-                  "6 one-byte-unsigned-integer, 7 one-byte-zero-one")
-      ->capture_default_str()->group(batch);
-  const char* dataset = "Kaldi data (wav.scp, segments)";
-  sub->add_option("--segments", state->request.segments,
-                  "Kaldi segments file ('utt-id recording-id start end [channel]'): cut each "
-                  "utterance from its recording, decoded once for all its segments")
-      ->group(dataset);
-  sub->add_option("--utt2spk", state->request.utt2spk,
-                  "Kaldi utt2spk (FILE or ark:FILE): each utterance's speaker, for --cmvn=speaker "
-                  "(apply-cmvn --utt2spk) and --spk2warp; shards keep speakers whole. Default for "
-                  "a data directory: its spk2utt or utt2spk, when needed")
-      ->group(dataset);
-  sub->add_option("--spk2utt", state->request.spk2utt,
-                  "Kaldi spk2utt: as --utt2spk, each speaker's CMVN stats accumulated over its "
-                  "utterances in this order (compute-cmvn-stats --spk2utt)")
-      ->group(dataset);
-  sub->add_option("--utt2warp", state->request.utt2warp,
-                  "Kaldi utt2warp: a VTLN warp factor per utterance, replacing --vtln-warp "
-                  "(fbank, mfcc). Default for a data directory: its utt2warp if it has one and no "
-                  "spk2warp, as make_fbank.sh")
-      ->group(dataset);
-  sub->add_option("--spk2warp", state->request.spk2warp,
-                  "Kaldi spk2warp: a VTLN warp factor per speaker (with --utt2spk or --spk2utt). "
-                  "Default for a data directory: its spk2warp, as make_fbank.sh")
-      ->group(dataset);
-  sub->add_option("--vtln-map", state->request.vtln_map,
-                  "As Kaldi's compute-mfcc-feats --vtln-map: warps keyed by speaker with --utt2spk "
-                  "(or --spk2utt), by utterance without")
-      ->group(dataset);
-  sub->add_option("--pipe-timeout", state->request.audio.pipe.timeout_seconds,
-                  "Seconds a wav.scp command ('... |') may run before it is killed and its "
-                  "utterance fails; 0: no limit")
-      ->capture_default_str()
-      ->group(dataset);
-  sub->add_option("--pipe-max-bytes", state->request.audio.pipe.max_bytes,
-                  "Most bytes a wav.scp command may write (its output is held in memory)")
-      ->capture_default_str()
-      ->group(dataset);
-  sub->add_option("--min-duration", state->request.min_duration,
-                  "As Kaldi's compute-fbank-feats: utterances shorter than this (seconds) give "
-                  "no output (reported, recorded as short in the manifest, not failures)")
-      ->capture_default_str()
-      ->group(dataset);
-  sub->add_flag("--write-utt2num-frames", state->request.write_utt2num_frames,
-                "A data directory input: write its utt2num_frames, as make_fbank.sh "
-                "[default: true]")
-      ->group(dataset);
-  sub->add_flag("--write-utt2dur", state->request.write_utt2dur,
-                "A data directory input: write its utt2dur, as make_fbank.sh [default: true]")
-      ->group(dataset);
+  state->batch.Add(sub);
   sub->add_option("--progress", state->progress,
                   "auto (a bar on a terminal, periodic lines otherwise), always (bar) or never")
       ->capture_default_str()
-      ->group(batch);
-  sub->add_option("--manifest", state->request.manifest,
-                  "manifest.jsonl path (default: in the output directory, or beside the scp "
-                  "or archive; manifest.K-of-N.jsonl with --shard)")
-      ->group(batch);
-  sub->add_option("--lhotse", state->request.lhotse,
-                  "Also write a lhotse FeatureSet manifest (FILE.jsonl.gz or .jsonl) of the "
-                  "outputs: numpy_files for -o DIR/, kaldiio for -o ark,scp:A,S")
-      ->group(batch);
+      ->group("Batch (several inputs, DIR/ or ark output)");
   AddConfigFlags(sub);
   AddFeatureFlags(sub, &state->flags);
   state->stages.Add(sub);
   state->pool.Add(sub);
   return [state, sub]() {
-    return WithOptionSpelling({&state->flags.features, &state->stages, &state->pool}, [&]() -> int {
+    return WithOptionSpelling({&state->flags.features, &state->stages, &state->pool, &state->batch},
+                              [&]() -> int {
     BatchRequest request = state->request;  // a copy: it will hold stage_error, which holds state
+    state->batch.ApplyTo(&request);
     state->pool.CheckUnusedWhenDisabled();
     const FeatureOptions opts = state->flags.ToOptions();
     // The stages (--cmvn, --deltas, ..., --pool=MODE): one immutable chain,
@@ -209,7 +131,7 @@ RunFunction AddExtractCommand(CLI::App& app) {
     const auto stage_error = [state](const Error& e) {
       const auto* option = dynamic_cast<const OptionError*>(&e);
       return option != nullptr ? RenderOptionError(*option, {&state->stages, &state->pool,
-                                                             &state->flags.features})
+                                                             &state->flags.features, &state->batch})
                                : std::string(e.what());
     };
     AudioReadOptions audio = state->flags.ToAudioOptions();
@@ -227,14 +149,10 @@ RunFunction AddExtractCommand(CLI::App& app) {
                     "must be a directory (ending in '/') or a Kaldi wspecifier such as "
                     "ark,scp:feats.ark,feats.scp");
       }
-      for (const char* flag :
-           {"--shard", "--resume", "--manifest", "--compress", "--compression-method", "--lhotse",
-            "--segments", "--min-duration", "--utt2spk", "--spk2utt", "--utt2warp", "--spk2warp",
-            "--vtln-map"}) {
-        if (sub->count(flag) > 0) {
-          throw Error(std::string(flag) + " is for batch output (-o DIR/ or -o ark,scp:...), " +
-                      "not for a single .npy");
-        }
+      const std::vector<std::string> batch_only = state->batch.GivenBatchOnly();
+      if (!batch_only.empty()) {
+        throw Error(state->batch.Flag(batch_only[0]) +
+                    " is for batch output (-o DIR/ or -o ark,scp:...), not for a single .npy");
       }
       if (stages && stages->NeedsSpeakerStats()) {
         throw OptionError("cmvn", "speaker",

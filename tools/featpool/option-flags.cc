@@ -68,6 +68,11 @@ std::vector<FeatureKey> CollectFeatureKeys() {
 
 }  // namespace
 
+std::string CommandFlag(const std::string& key) {
+  // dataset.h's DatasetOptions::extensions: --ext in every subcommand.
+  return key == "extensions" ? "--ext" : FlagName(key);
+}
+
 std::string OptionFlagSet::Flag(const std::string& key) const {
   const auto spelled = spelling_.find(key);
   if (spelled != spelling_.end()) return spelled->second;
@@ -89,7 +94,8 @@ bool OptionFlagSet::Given(const std::string& key) const {
 const std::string& OptionFlagSet::Text(const std::string& key) const { return values_.at(key); }
 
 void OptionFlagSet::Register(CLI::App* app, const OptionInfo& info, OptionType type,
-                             const std::string& defaults, const std::string& group) {
+                             const std::string& defaults, const std::string& group,
+                             const std::string& names) {
   const bool is_bool = type == OptionType::kBool;
   const std::string type_name = TypeName(type);
   const std::string key = info.key;
@@ -102,7 +108,8 @@ void OptionFlagSet::Register(CLI::App* app, const OptionInfo& info, OptionType t
   if (*info.applies_to != '\0') help += " {" + std::string(info.applies_to) + "}";
   std::string& value = values_[key];
   CLI::Option* option =
-      is_bool ? app->add_flag(flag, value, help) : app->add_option(flag, value, help);
+      is_bool ? app->add_flag(names.empty() ? flag : names, value, help)
+              : app->add_option(names.empty() ? flag : names, value, help);
   if (!is_bool) option->type_name(type_name)->default_str(defaults);
   option->group(group);
   options_[key] = option;
@@ -228,6 +235,58 @@ bool StageFlagSet::AnyGiven() const {
 
 namespace {
 
+// Keys of BatchRequest's table that the command spells elsewhere
+// (feature-flags.cc: --no-resample, --allow-downsample, --allow-upsample).
+bool SpelledByFeatureFlags(const std::string& key) {
+  return key == "resample" || key == "allow_downsample" || key == "allow_upsample";
+}
+
+// Keys any input takes, a single file too.
+bool AnyInputKey(const std::string& key) {
+  return key == "jobs" || key == "strict" || key == "extensions" || key == "pipe_timeout" ||
+         key == "pipe_max_bytes" || key == "write_utt2num_frames" || key == "write_utt2dur";
+}
+
+bool KaldiDataKey(const std::string& key) {
+  return key == "segments" || key == "utt2spk" || key == "spk2utt" || key == "utt2warp" ||
+         key == "spk2warp" || key == "vtln_map" || key == "pipe_timeout" || key == "pipe_max_bytes" ||
+         key == "min_duration" || key == "write_utt2num_frames" || key == "write_utt2dur";
+}
+
+}  // namespace
+
+BatchFlagSet::BatchFlagSet() { spelling_["extensions"] = CommandFlag("extensions"); }
+
+void BatchFlagSet::Add(CLI::App* app) {
+  BatchRequest defaults;
+  OptionLambda v([&](const OptionInfo& info, const OptionRef& ref) {
+    const std::string key = info.key;
+    if (SpelledByFeatureFlags(key)) return;
+    const std::string text = ref.Text();
+    Register(app, info, ref.type(), text.empty() ? "\"\"" : text,
+             KaldiDataKey(key) ? "Kaldi data (wav.scp, segments)"
+                               : "Batch (several inputs, DIR/ or ark output)",
+             key == "jobs" ? "-j,--jobs" : "");
+  });
+  defaults.VisitOptions(v);
+}
+
+void BatchFlagSet::ApplyTo(BatchRequest* request) const {
+  Apply(request, [](const std::string& key) {
+    throw Error("internal: batch flag " + key + " has no option");
+  });
+}
+
+std::vector<std::string> BatchFlagSet::GivenBatchOnly() const {
+  std::vector<std::string> keys;
+  for (const std::string& key : order_) {
+    if (Given(key) && !AnyInputKey(key)) keys.push_back(key);
+  }
+  return keys;
+}
+
+namespace {
+
 std::map<std::string, std::string>& FlagOrigins() {
   static std::map<std::string, std::string> origins;
   return origins;
@@ -249,7 +308,7 @@ std::string RenderOptionError(const OptionError& e, const std::vector<const Opti
     for (const OptionFlagSet* set : sets) {
       if (set->Knows(key)) return set->Flag(key);
     }
-    return FlagName(key);
+    return CommandFlag(key);
   };
   const std::string text = e.Render(spell);
   const std::string origin = e.value() ? FlagOrigin(spell(e.key())) : "";

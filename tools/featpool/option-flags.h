@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "featpool/batch.h"
 #include "featpool/feature-options.h"
 #include "featpool/options.h"
 #include "featpool/pooler.h"
@@ -20,6 +21,10 @@
 
 namespace featpool {
 namespace cli {
+
+// How the command spells a key no flag set registered: --key-with-dashes,
+// but --ext for extensions (every subcommand reading directories has it).
+std::string CommandFlag(const std::string& key);
 
 // Flags of one family of option tables, kept as text.
 class OptionFlagSet {
@@ -46,8 +51,9 @@ class OptionFlagSet {
  protected:
   // Registers the flag of `info.key` (and its underscore spelling), bound
   // to text; `defaults` is the default as --help shows it.
+  // `names` replaces the flag's CLI11 names ("-j,--jobs"); "" = Flag(key).
   void Register(CLI::App* app, const OptionInfo& info, OptionType type, const std::string& defaults,
-                const std::string& group);
+                const std::string& group, const std::string& names = "");
   // Applies every given flag to `opts`; a given flag whose key `opts` does
   // not have is passed to `unknown`.
   template <class Options, class Unknown>
@@ -112,6 +118,21 @@ class StageFlagSet : public OptionFlagSet {
   StageOptions ToOptions(const PoolFlagSet* pool) const;
   // Whether any stage flag was given.
   bool AnyGiven() const;
+};
+
+// A dataset run's flags (`featpool extract`), from BatchRequest's table
+// (batch.h): --jobs (also -j), --ext (the key extensions), the rest
+// --key-with-dashes. The audio keys the feature flags spell for every
+// command (resample, allow_downsample, allow_upsample) are left to them.
+class BatchFlagSet : public OptionFlagSet {
+ public:
+  BatchFlagSet();
+  void Add(CLI::App* app);
+  // Every given flag applied to `request` (MakeBatchConfig checks values).
+  void ApplyTo(BatchRequest* request) const;
+  // The given flags that only a batch output takes (all but jobs, extensions
+  // and the wav.scp command limits), as keys.
+  std::vector<std::string> GivenBatchOnly() const;
 };
 
 // The stage chain for the features (stage.h).
