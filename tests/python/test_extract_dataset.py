@@ -217,3 +217,40 @@ def test_a_preset_through_the_librarys_reader(corpus):
     featpool.extract_dataset("corpus", "out/", preset="kaldi-fbank-80", jobs=2)
     assert_same(expected, outputs(["out"]))
     assert b'"dims":80' in expected["out/manifest.jsonl"]
+
+
+def test_speaker_cmvn_and_vtln_maps(corpus):
+    # utt-4 is the bad file; speaker A has three utterances (one resampled).
+    with open("utt2spk", "w") as f:
+        f.write("utt-1 A\nutt-2 A\nutt-3 B\nutt-4 B\nutt-5 A\n")
+    with open("spk2utt", "w") as f:
+        f.write("A utt-1 utt-2 utt-5\nB utt-3 utt-4\n")
+    with open("spk2warp", "w") as f:
+        f.write("A 0.93\nB 1.07\n")
+    status, err = command("scp:wav.scp", "-o", "ark,scp:feats/feats.ark,feats/feats.scp",
+                          "-j", "2", "--cmvn=speaker", "--utt2spk=utt2spk")
+    assert status == 1, err
+    expected = outputs(["feats"])
+    summary = featpool.extract_dataset("scp:wav.scp", "ark,scp:feats/feats.ark,feats/feats.scp",
+                                       jobs=2, cmvn="speaker", utt2spk="utt2spk")
+    assert_same(expected, outputs(["feats"]))
+    assert (summary["ok"], summary["failed"]) == summary_counts(err) == (4, 1)
+
+    # Shards by speaker, with per-speaker warps and Kaldi's spk2utt order.
+    for k in (1, 2):
+        status, err = command("scp:wav.scp", "-o", "out/", "--shard=%d/2" % k, "--cmvn=speaker",
+                              "--norm-vars", "--spk2utt=ark:spk2utt", "--spk2warp=spk2warp")
+        assert status in (0, 1), err
+    expected = outputs(["out"])
+    for k in (1, 2):
+        featpool.extract_dataset("scp:wav.scp", "out", shard="%d/2" % k, cmvn="speaker",
+                                 norm_vars=True, spk2utt="ark:spk2utt", spk2warp="spk2warp")
+    assert_same(expected, outputs(["out"]))
+    assert len([n for n in expected if n.endswith(".npy")]) == 4
+
+    with pytest.raises(featpool.Error, match=r"cmvn=speaker: needs the utterances' speakers "
+                                             r"\(utt2spk\)"):
+        featpool.extract_dataset("scp:wav.scp", "out", cmvn="speaker")
+    with pytest.raises(featpool.Error, match="utt2spk and spk2utt: give one"):
+        featpool.extract_dataset("scp:wav.scp", "out", cmvn="speaker", utt2spk="utt2spk",
+                                 spk2utt="spk2utt")
