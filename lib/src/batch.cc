@@ -1043,24 +1043,27 @@ void BatchRequest::VisitOptions(OptionVisitor& v) {
           OptionRef::Of(&segments));
   v.Visit(OptionInfo::Range("utt2spk", "path",
                             "Kaldi utt2spk (FILE or ark:FILE): each utterance's speaker, for "
-                            "cmvn='speaker' (apply-cmvn --utt2spk) and spk2warp; shards keep "
-                            "speakers whole"),
+                            "speaker CMVN (apply-cmvn --utt2spk) and a spk2warp; shards keep "
+                            "speakers whole. Default for a data directory: its spk2utt, else its "
+                            "utt2spk, when needed"),
           OptionRef::Of(&utt2spk));
   v.Visit(OptionInfo::Range("spk2utt", "path",
                             "Kaldi spk2utt: as utt2spk, each speaker's stats accumulated over its "
                             "utterances in this order"),
           OptionRef::Of(&spk2utt));
   v.Visit(OptionInfo::Range("utt2warp", "path",
-                            "Kaldi utt2warp: a VTLN warp factor per utterance, replacing "
-                            "vtln_warp (fbank, mfcc)"),
+                            "Kaldi utt2warp: a VTLN warp factor per utterance, replacing the one "
+                            "VTLN warp (fbank, mfcc). Default for a data directory: its utt2warp "
+                            "if it has one and no spk2warp, as make_fbank.sh"),
           OptionRef::Of(&utt2warp));
   v.Visit(OptionInfo::Range("spk2warp", "path",
-                            "Kaldi spk2warp: a VTLN warp factor per speaker (needs utt2spk or "
-                            "spk2utt)"),
+                            "Kaldi spk2warp: a VTLN warp factor per speaker (with utt2spk or "
+                            "spk2utt). Default for a data directory: its spk2warp, as "
+                            "make_fbank.sh"),
           OptionRef::Of(&spk2warp));
   v.Visit(OptionInfo::Range("vtln_map", "path",
-                            "Kaldi's --vtln-map: spk2warp with utt2spk or spk2utt, utt2warp "
-                            "without, as compute-mfcc-feats reads it"),
+                            "Kaldi's vtln-map: warps keyed by speaker with utt2spk or spk2utt, by "
+                            "utterance without, as compute-mfcc-feats reads it"),
           OptionRef::Of(&vtln_map));
   v.Visit(OptionInfo::Range("shard", "",
                             "K/N: shard K of N (deterministic, balanced by file size); \"\" = all"),
