@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "featpool/batch.h"
 #include "featpool/dataset.h"
 #include "featpool/error.h"
 #include "featpool/kaldi-maps.h"
@@ -176,4 +177,64 @@ TEST_CASE("SpeakerSettings: warps and speaker CMVN per utterance", "[kaldi-maps]
                     Catch::Contains("utterance 'u2': its speaker 's2' has no CMVN stats"));
   CHECK_THROWS_WITH(cmvn.StagesFor("u5"), Catch::Contains("utterance 'u5' has no speaker"));
   CHECK(cmvn.Text() == "spk2utt\ns1 u3 u1\ns2 u2\ns3 u4\n");
+}
+
+TEST_CASE("MakeBatchConfig: the maps given, or a data directory's as make_fbank.sh takes them",
+          "[kaldi-maps]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("featpool-test-kaldi-maps-" + std::to_string(getpid()) + "-data");
+  fs::create_directories(dir);
+  std::ofstream(dir / "wav.scp") << "u1 a.wav\nu2 b.wav\n";
+  std::ofstream(dir / "utt2spk") << "u1 s1\nu2 s2\n";
+  std::ofstream(dir / "spk2utt") << "s1 u1\ns2 u2\n";
+  BatchRequest r;
+  r.inputs = {dir.string()};
+  r.output = "out/";
+  r.features.type = FeatureType::kFbank;
+  // Nothing asks for a map: none is read.
+  CHECK(MakeBatchConfig(r).speakers == nullptr);
+  const std::string plain = MakeBatchConfig(r).options_text;
+  // Speaker CMVN: the directory's spk2utt; its speakers are in the tag.
+  r.stages.cmvn.mode = CmvnMode::kSpeaker;
+  BatchConfig c = MakeBatchConfig(r);
+  REQUIRE(c.speakers != nullptr);
+  CHECK(c.speakers->NeedsAccumulation());
+  CHECK(c.speakers->speakers().source() == (dir / "spk2utt").string());
+  CHECK(c.options_text.find("spk2utt\ns1 u1\ns2 u2\n") != std::string::npos);
+  // Its spk2warp (with its speakers), else its utt2warp, as
+  // steps/make_fbank.sh passes them; not for a type without VTLN.
+  r.stages.cmvn.mode = CmvnMode::kNone;
+  std::ofstream(dir / "utt2warp") << "u1 0.9\nu2 1.1\n";
+  c = MakeBatchConfig(r);
+  REQUIRE(c.speakers != nullptr);
+  CHECK(c.speakers->FeaturesFor("u2").fbank.mel_opts.vtln_warp == 1.1f);
+  CHECK(c.options_text != plain);
+  std::ofstream(dir / "spk2warp") << "s1 0.95\ns2 1.05\n";
+  c = MakeBatchConfig(r);
+  CHECK(c.speakers->FeaturesFor("u2").fbank.mel_opts.vtln_warp == 1.05f);
+  BatchRequest spectrogram = r;
+  spectrogram.features.type = FeatureType::kSpectrogram;
+  CHECK(MakeBatchConfig(spectrogram).speakers == nullptr);
+  // Given maps win; --vtln-map is per utterance without a speaker map (the
+  // directory's own does not count, as for compute-mfcc-feats).
+  r.vtln_map = "ark:" + (dir / "utt2warp").string();
+  c = MakeBatchConfig(r);
+  CHECK(c.speakers->FeaturesFor("u1").fbank.mel_opts.vtln_warp == 0.9f);
+  r.utt2spk = (dir / "utt2spk").string();
+  r.vtln_map = (dir / "spk2warp").string();
+  CHECK(MakeBatchConfig(r).speakers->FeaturesFor("u1").fbank.mel_opts.vtln_warp == 0.95f);
+  // Errors name the options.
+  r.spk2utt = (dir / "spk2utt").string();
+  CHECK_THROWS_WITH(MakeBatchConfig(r), "utt2spk and spk2utt: give one");
+  // A speaker map nothing uses (no speaker CMVN, no warps per speaker: here
+  // no VTLN at all) is refused, as compute-mfcc-feats refuses --utt2spk
+  // without --vtln-map.
+  spectrogram.utt2spk = r.utt2spk;
+  CHECK_THROWS_WITH(MakeBatchConfig(spectrogram),
+                    "utt2spk is only needed with cmvn=speaker, spk2warp or vtln_map");
+  r.spk2utt.clear();
+  r.utt2spk = "scp:x.scp";
+  CHECK_THROWS_WITH(MakeBatchConfig(r), Catch::StartsWith("utt2spk=scp:x.scp: an scp of tables"));
+  fs::remove_all(dir);
 }
