@@ -75,6 +75,19 @@ run 0 "$FEATPOOL" plot feats.npy -o npy.png --width=900 --pool=avg --pool-kernel
 run 0 "$FEATPOOL" plot feats.npy -o npy-stages.png --cmvn=utterance --deltas=1 --pool=stack \
   --stages=pool,deltas,cmvn
 png_size npy-stages.png >/dev/null
+# A .npy extract wrote with a preset already went through its stages:
+# plotting it with the same preset runs none of them again (the picture is
+# the preset's framing without its normalize line), while a stage given on
+# the command line still runs.
+run 0 "$FEATPOOL" extract "$wav" -o whisper.npy --preset=whisper
+grep -v "^--normalize" "$FEATPOOL_SOURCE_DIR/data/conf/presets/whisper.conf" > framing.conf
+run 0 "$FEATPOOL" plot whisper.npy -o w-preset.png --preset=whisper
+run 0 "$FEATPOOL" plot whisper.npy -o w-framing.png --config=framing.conf
+cmp -s w-preset.png w-framing.png || fail "plot of a .npy ran the preset's stages again"
+run 0 "$FEATPOOL" plot whisper.npy -o w-cmvn.png --preset=whisper --cmvn=utterance
+run 0 "$FEATPOOL" plot whisper.npy -o w-cmvn2.png --config=framing.conf --cmvn=utterance
+cmp -s w-cmvn.png w-cmvn2.png || fail "a command-line stage on a .npy"
+cmp -s w-cmvn.png w-preset.png && fail "--cmvn on the command line did not run on the .npy"
 echo "ok plot .npy"
 
 # --- extract -o by extension ---------------------------------------------

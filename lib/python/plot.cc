@@ -26,7 +26,8 @@ std::string ShapeText(const FloatArray& a) {
 // matrix): `feature` "" draws a generic dimension axis.
 void PlotArrays(const std::string& path, const FloatArray& features,
                 const std::optional<FloatArray>& samples, const std::string& feature,
-                const FeatureOptions& opts, const std::optional<FloatArray>& pooled, float scale,
+                const FeatureOptions& opts, const std::optional<FloatArray>& pooled,
+                const std::optional<PoolOptions>& pool, float scale,
                 std::optional<int32_t> channel, PlotOptions plot,
                 const std::optional<std::string>& title) {
   if (features.ndim() != 2 || features.shape(0) == 0 || features.shape(1) == 0) {
@@ -68,13 +69,25 @@ void PlotArrays(const std::string& path, const FloatArray& features,
   }
   if (pooled) {
     in.pooled = {pooled->data(), pooled->shape(0), pooled->shape(1)};
-    // Without the pooling options, rows and columns are spread evenly
-    // over the features' (as adaptive pooling places them).
+    // Where the pooling options put its rows and columns (the shape must
+    // be theirs); without them, spread evenly over the features' (as
+    // adaptive pooling places them).
     PoolOptions spread;
     spread.mode = PoolMode::kAdaptiveAvg;
-    in.pooled_grid = PooledGrid(spread, in.features_grid, in.features.rows, in.features.cols,
+    const PoolOptions& placed = pool ? *pool : spread;
+    if (pool) {
+      const Pooler pooler(*pool);
+      const auto shape = pooler.OutputShape(features.shape(0), features.shape(1));
+      if (shape.time != pooled->shape(0) || shape.freq != pooled->shape(1)) {
+        throw Error("pooled: " + ShapeText(*pooled) + ", but " + PoolDescription(*pool) +
+                    " of " + ShapeText(features) + " gives " + std::to_string(shape.time) +
+                    " \u00d7 " + std::to_string(shape.freq));
+      }
+    }
+    in.pooled_grid = PooledGrid(placed, in.features_grid, in.features.rows, in.features.cols,
                                 in.pooled.rows, in.pooled.cols);
-    in.pooled_label = "pooled: " + ShapeText(*pooled);
+    in.pooled_label = (pool ? PoolDescription(*pool) : std::string("pooled")) + ": " +
+                      ShapeText(*pooled);
     default_title += " \u2192 " + ShapeText(*pooled);
   }
   plot.title = title.value_or(default_title);
@@ -97,7 +110,10 @@ void Plot(const std::string& path, const std::optional<FloatArray>& features,
   plot.duration_s = duration;
   plot.Validate();
   if (features) {
-    PlotArrays(path, *features, samples, feature, opts, pooled, scale, channel, plot, title);
+    std::optional<PoolOptions> placed;
+    if (!pool.is_none()) placed = PoolOptionsFrom(pool.cast<py::dict>());
+    PlotArrays(path, *features, samples, feature, opts, pooled, placed, scale, channel, plot,
+               title);
     return;
   }
   if (!samples) throw Error("plot() needs samples= (or a features matrix) to draw");

@@ -108,3 +108,33 @@ def test_plot_matrix_on_its_framers_grid_and_errors(tmp_path):
         featpool.plot(str(out), samples=samples, preset="funasr-paraformer")
     with pytest.raises(featpool.Error, match="n_mels"):
         featpool.plot(str(out), samples=samples, preset="whisper", n_mels=0)
+
+
+def test_plot_pooled_rows_where_the_pooling_put_them(tmp_path):
+    """plot(features, pooled=, pool=...) places the pooled rows by the pooling
+    options (a window's rows at its centre), as the command's pooled panel;
+    without pool= they are spread evenly. The shape must be the pooling's."""
+    feats = np.random.default_rng(1).standard_normal((300, 20)).astype(np.float32)
+    even = feats.reshape(150, 2, 10, 2).max(axis=(1, 3))
+    spread, placed = tmp_path / "spread.png", tmp_path / "placed.png"
+    featpool.plot(str(spread), feats, pooled=even, width=640, title="t")
+    featpool.plot(str(placed), feats, pooled=even, pool="max", pool_kernel=(2, 2), width=640,
+                  title="t")
+    # Windows that tile the matrix: both placements agree (only the label
+    # says how it was pooled).
+    assert png_size(spread) == png_size(placed)
+    # Overlapping windows of 5 rows every 2 with 2 of padding: 150 rows
+    # centred on rows 0, 2, ..., 298, not spread evenly over 300.
+    strided = np.stack([feats[max(0, 2 * i - 2):2 * i + 3].max(axis=0) for i in range(150)])
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    featpool.plot(str(a), feats, pooled=strided, width=640, title="t")
+    featpool.plot(str(b), feats, pooled=strided, pool="max", pool_kernel=(5, 1),
+                  pool_stride=(2, 1), pool_padding=(2, 0), width=640, title="t")
+    assert a.read_bytes() != b.read_bytes()
+    assert featpool.pool(feats, mode="max", kernel=(5, 1), stride=(2, 1),
+                         padding=(2, 0)).shape == strided.shape
+    with pytest.raises(featpool.Error, match=r"pooled: 149 \u00d7 20, but .* gives 150 \u00d7 20"):
+        featpool.plot(str(b), feats, pooled=strided[:149], pool="max", pool_kernel=(5, 1),
+                      pool_stride=(2, 1), pool_padding=(2, 0))
+    with pytest.raises(featpool.Error, match="pool='max'"):
+        featpool.plot(str(b), feats, pool="max")

@@ -93,6 +93,14 @@ bool OptionFlagSet::Given(const std::string& key) const {
 
 const std::string& OptionFlagSet::Text(const std::string& key) const { return values_.at(key); }
 
+bool OptionFlagSet::GivenOnCommandLine(const std::string& key) const {
+  if (!Given(key)) return false;
+  const std::string flag = Flag(key);
+  std::string underscored = flag;
+  std::replace(underscored.begin() + 2, underscored.end(), '-', '_');
+  return FlagOrigin(flag).empty() && FlagOrigin(underscored).empty();
+}
+
 void OptionFlagSet::Register(CLI::App* app, const OptionInfo& info, OptionType type,
                              const std::string& defaults, const std::string& group,
                              const std::string& names) {
@@ -196,9 +204,13 @@ void PoolFlagSet::Add(CLI::App* app) {
 
 bool PoolFlagSet::Enabled() const { return prefix_.empty() || Given("mode"); }
 
-PoolOptions PoolFlagSet::ToOptions() const {
+bool PoolFlagSet::EnabledOnCommandLine() const {
+  return prefix_.empty() || GivenOnCommandLine("mode");
+}
+
+PoolOptions PoolFlagSet::ToOptions(bool command_line_only) const {
   PoolOptions opts;
-  Apply(&opts, [](const std::string&) {});
+  Apply(&opts, [](const std::string&) {}, command_line_only);
   opts.Validate();
   return opts;
 }
@@ -226,6 +238,15 @@ StageOptions StageFlagSet::ToOptions(const PoolFlagSet* pool) const {
   StageOptions opts;
   Apply(&opts, [](const std::string&) {});
   if (pool != nullptr && pool->Enabled()) opts.pool = pool->ToOptions();
+  return opts;
+}
+
+StageOptions StageFlagSet::CommandLineOptions(const PoolFlagSet* pool) const {
+  StageOptions opts;
+  Apply(&opts, [](const std::string&) {}, true);
+  if (pool != nullptr && pool->EnabledOnCommandLine()) {
+    opts.pool = pool->ToOptions(true);
+  }
   return opts;
 }
 

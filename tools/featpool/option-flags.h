@@ -47,6 +47,9 @@ class OptionFlagSet {
   // Whether the flag of `key` was given, and its text.
   bool Given(const std::string& key) const;
   const std::string& Text(const std::string& key) const;
+  // Whether the flag of `key` was given on the command line itself: its last
+  // value came from no --config file or preset (FlagOrigin).
+  bool GivenOnCommandLine(const std::string& key) const;
 
  protected:
   // Registers the flag of `info.key` (and its underscore spelling), bound
@@ -57,9 +60,9 @@ class OptionFlagSet {
   // Applies every given flag to `opts`; a given flag whose key `opts` does
   // not have is passed to `unknown`.
   template <class Options, class Unknown>
-  void Apply(Options* opts, Unknown unknown) const {
+  void Apply(Options* opts, Unknown unknown, bool command_line_only = false) const {
     for (const std::string& key : order_) {
-      if (!Given(key)) continue;
+      if (!(command_line_only ? GivenOnCommandLine(key) : Given(key))) continue;
       if (!SetOptionText(opts, key, Text(key))) unknown(key);
     }
   }
@@ -101,11 +104,15 @@ class PoolFlagSet : public OptionFlagSet {
   explicit PoolFlagSet(const std::string& prefix);
   void Add(CLI::App* app);
   bool Enabled() const;
-  // Every given flag applied, validated (Pooler's rules); throws
+  // Every given flag (only those given on the command line, with
+  // `command_line_only`) applied, validated (Pooler's rules); throws
   // OptionError.
-  PoolOptions ToOptions() const;
+  PoolOptions ToOptions(bool command_line_only = false) const;
   // A pool flag given without --pool (extract) is an error naming it.
   void CheckUnusedWhenDisabled() const;
+  // Whether --pool was given on the command line (not by a --config file or
+  // preset).
+  bool EnabledOnCommandLine() const;
 };
 
 // The stages after the features (stage.h): --cmvn, --norm-vars, --deltas,
@@ -116,6 +123,10 @@ class StageFlagSet : public OptionFlagSet {
   // Every given flag applied, with `pool`'s options when it is enabled.
   // Validation happens when the chain is built (StageChain).
   StageOptions ToOptions(const PoolFlagSet* pool) const;
+  // The same with only the flags given on the command line: what still has
+  // to run on a .npy that extract wrote with the --config file's or preset's
+  // stages already applied (`featpool plot feats.npy --preset=whisper`).
+  StageOptions CommandLineOptions(const PoolFlagSet* pool) const;
   // Whether any stage flag was given.
   bool AnyGiven() const;
 };

@@ -174,7 +174,11 @@ RunFunction AddPlotCommand(CLI::App& app) {
     }
     return WithOptionSpelling({&state->flags.features, &state->stages, &state->pool}, [&]() -> int {
       state->pool.CheckUnusedWhenDisabled();
-      PlotFile(state->input, state->flags, state->stages.ToOptions(&state->pool),
+      // A .npy holds what extract wrote: the stages of a --config file or
+      // preset already ran on it; only those given here still run.
+      PlotFile(state->input, state->flags,
+               EndsWith(state->input, ".npy") ? state->stages.CommandLineOptions(&state->pool)
+                                              : state->stages.ToOptions(&state->pool),
                state->plot.ToOptions(), state->output);
       return 0;
     });

@@ -762,9 +762,13 @@ _plot_sig = _inspect.Signature(
 def plot(*args: _Any, **kwargs: _Any) -> None:
     a = _plot_sig.bind(*args, **kwargs).arguments
     features = a.get("features")
+    pooled = a.get("pooled")
     if features is not None:
         features = _np.asarray(_input(features, "features")[0], dtype=_np.float32)
-        staged = sorted(k for k in a if k in _STAGE_KEYS or k in _POOL_KEYWORDS or k == "pool")
+        # With pooled=, pool= and pool_* say where its rows are (how it was
+        # pooled); nothing is computed.
+        staged = sorted(k for k in a if k in _STAGE_KEYS or (
+            pooled is None and (k in _POOL_KEYWORDS or k == "pool")))
         if staged:
             raise Error("%s: plot() draws a features matrix as it is given; the stages run "
                         "when it computes the features itself (samples=..., no features)"
@@ -772,7 +776,6 @@ def plot(*args: _Any, **kwargs: _Any) -> None:
     samples = a.get("samples")
     if samples is not None:
         samples = _input(samples)[0]
-    pooled = a.get("pooled")
     if pooled is not None:
         pooled = _np.asarray(_input(pooled, "pooled")[0], dtype=_np.float32)
     generic = a.get("feature") is None and a.get("preset") is None
@@ -800,8 +803,10 @@ drawn on the grid of the feature type's framer (feature, preset and their
 keywords: frame_shift, snip_edges, hop_length, center, ...), frame f at the
 centre of the samples it reads; feature (or preset) also names the y axis
 (none: a generic dimension axis). samples= adds the waveform, pooled=
-[rows, dims] a third panel spread evenly over the features' axes. Stage
-keywords are refused here (the matrix is drawn as given).
+[rows, dims] a third panel: its rows and columns where pool= and pool_*
+(how it was pooled from the features) put them, spread evenly over the
+features' axes without pool=. Stage keywords are refused here (the matrix
+is drawn as given).
 
 A pixel column covering several frames shows their maximum. cmap:
 'viridis', 'magma' or 'gray'; width and height in pixels (height 0: from
