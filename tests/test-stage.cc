@@ -659,7 +659,8 @@ TEST_CASE("pooling as a stage is the Pooler, and the chain keeps the order given
   } catch (const OptionError& e) {
     CHECK(e.key() == "mode");
     CHECK(std::string(e.what()) ==
-          "mode=adaptive-avg: cannot stream: adaptive pooling needs the whole input's length");
+          "mode=adaptive-avg: cannot stream: adaptive pooling needs the whole input's length; drop "
+          "mode to stream");
   }
   // FunASR: stack 7/6 then global CMVN on 7 * D columns (--stages=pool,cmvn).
   PoolOptions stack;

@@ -53,6 +53,9 @@ def pybind_type(text, returned):
     m = re.fullmatch(r"Optional\[(.*)\]", text)
     if m:
         return pybind_type(m.group(1), returned) + " | None"
+    m = re.fullmatch(r"[Ll]ist\[(.*)\]", text)
+    if m:
+        return "list[%s]" % pybind_type(m.group(1), returned)
     if text == "numpy.ndarray[numpy.float32]":
         return "NDArray[np.float32]" if returned else "ArrayLike"
     return {"object": "Any", "tuple": "tuple[Any, ...]", "list": "list[Any]"}.get(text, text)

@@ -14,6 +14,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,6 +81,11 @@ py::array_t<float> ToArray(std::vector<float>&& samples);
 
 // features.cc: _compute, _compute_batch and the registry's feature types.
 void BindFeatures(py::module_& m);
+// The stage chain of `stages` (keywords of the stage table, or None) and
+// `pool` (the pooling table's, or None) over the features of `opts`; null
+// when no stage is on (validated either way, as the command does).
+std::shared_ptr<const StageChain> ChainOf(const FeatureOptions& opts, const py::object& stages,
+                                          const py::object& pool);
 // pooling.cc: _pool.
 void BindPooling(py::module_& m);
 // streaming.cc: _OnlineExtractor, _OnlinePooler.

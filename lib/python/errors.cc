@@ -9,6 +9,7 @@
 #include "featpool/error.h"
 #include "featpool/feature-registry.h"
 #include "featpool/options.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 namespace python {
@@ -29,6 +30,8 @@ const std::set<std::string>& BoolKeys() {
     }
     PoolOptions pool;
     pool.VisitOptions(v);
+    StageOptions stages;
+    stages.VisitOptions(v);
     return out;
   }();
   return keys;

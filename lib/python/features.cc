@@ -50,19 +50,6 @@ py::array_t<float> ToArrayOfWidth(Matrix&& m, const StageChain* chain) {
   return ToArray(std::move(m));
 }
 
-// The stage chain of `stages` (keywords of the stage table) and `pool`
-// (the pooling table's, or None) over the features of `opts`; null when no
-// stage is on (validated either way, as the command does).
-std::shared_ptr<const StageChain> ChainOf(const FeatureOptions& opts, const py::object& stages,
-                                          const py::object& pool) {
-  if (stages.is_none() && pool.is_none()) return nullptr;
-  StageOptions stage_opts =
-      StageOptionsFrom(stages.is_none() ? py::dict() : stages.cast<py::dict>());
-  if (!pool.is_none()) stage_opts.pool = PoolOptionsFrom(pool.cast<py::dict>());
-  auto chain = std::make_shared<const StageChain>(stage_opts, MakeFeatureComputer(opts)->Dim());
-  return chain->Empty() ? nullptr : chain;
-}
-
 // Whether samples of this size look like [-1, 1] audio given to an
 // int16-scale feature.
 bool LooksUnitScale(float max_abs) { return max_abs > 0.0f && max_abs <= 1.0f; }
@@ -139,6 +126,16 @@ py::list ComputeBatch(const std::string& name, const std::vector<FloatArray>& ba
 }
 
 }  // namespace
+
+std::shared_ptr<const StageChain> ChainOf(const FeatureOptions& opts, const py::object& stages,
+                                          const py::object& pool) {
+  if (stages.is_none() && pool.is_none()) return nullptr;
+  StageOptions stage_opts =
+      StageOptionsFrom(stages.is_none() ? py::dict() : stages.cast<py::dict>());
+  if (!pool.is_none()) stage_opts.pool = PoolOptionsFrom(pool.cast<py::dict>());
+  auto chain = std::make_shared<const StageChain>(stage_opts, MakeFeatureComputer(opts)->Dim());
+  return chain->Empty() ? nullptr : chain;
+}
 
 void BindFeatures(py::module_& m) {
   // stages / pool: the stage and pooling tables' keywords (None: that part

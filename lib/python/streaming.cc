@@ -1,10 +1,13 @@
-// Streaming objects: features of samples arriving in chunks
-// (OnlineExtractor) and pooling of frames arriving in chunks
-// (OnlinePooler), both bit-identical to the offline functions. The Python
+// Streaming objects: features of samples arriving in chunks, then the
+// stages after them in streaming mode (OnlineExtractor), and pooling of
+// frames arriving in chunks (OnlinePooler), both bit-identical to the
+// offline functions. The Python
 // layer subclasses them to give their constructors the tables' keywords
 // and to pickle their configuration.
 
 #include <algorithm>
+#include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -15,16 +18,22 @@
 #include "featpool/feature-registry.h"
 #include "featpool/online-feature.h"
 #include "featpool/online-pooler.h"
+#include "featpool/stage.h"
 
 namespace featpool {
 namespace python {
 namespace {
 
+// The features, then (if any stage is on) the stage chain in streaming
+// mode: its rows are the object's frames. Without a chain the frames are
+// the extractor's own.
 class PyOnlineExtractor {
  public:
   PyOnlineExtractor(const std::string& name, const FeatureOptions& opts, float scale,
-                    bool check_scale)
-      : name_(name), scale_(scale), check_scale_(check_scale), extractor_(opts) {}
+                    bool check_scale, std::shared_ptr<const StageChain> chain)
+      : name_(name), scale_(scale), check_scale_(check_scale), extractor_(opts) {
+    if (chain) chain_ = std::make_unique<OnlineStageChain>(std::move(chain), true);
+  }
 
   void AcceptWaveform(float sample_rate, const FloatArray& array) {
     if (array.ndim() != 1) throw Error("accept_waveform() takes 1-D samples");
@@ -36,6 +45,7 @@ class PyOnlineExtractor {
       const int32_t before = extractor_.NumFramesReady();
       extractor_.AcceptWaveform(sample_rate, s.data, s.count);
       CheckNewFrames(before);
+      FeedChain();
     }
     max_abs_ = std::max(max_abs_, s.max_abs);
     // A quiet chunk of int16 audio can be within [-1, 1]: decide on the
@@ -49,53 +59,113 @@ class PyOnlineExtractor {
       const int32_t before = extractor_.NumFramesReady();
       extractor_.InputFinished();
       CheckNewFrames(before);
+      FeedChain();
+      if (chain_) chain_->InputFinished();
     }
     CheckScale();
   }
   template <typename F>
   auto Locked(F f) {
     std::lock_guard<std::mutex> lock(mutex_);
-    return f(extractor_);
+    return f(*this);
   }
-  py::array_t<float> GetFrame(int32_t frame) {
+
+  // The rows the object hands out: the chain's, or the extractor's frames.
+  int64_t NumReady() const {
+    return chain_ ? chain_->NumRowsReady() : extractor_.NumFramesReady();
+  }
+  int64_t FirstAvailable() const {
+    return chain_ ? chain_->FirstAvailableRow() : extractor_.FirstAvailableFrame();
+  }
+  int64_t Dim() const { return chain_ ? chain_->Dim() : extractor_.Dim(); }
+  bool IsFinished() const { return extractor_.IsFinished(); }
+  int64_t NumSamplesAccepted() const { return extractor_.NumSamplesAccepted(); }
+  double FrameShiftSeconds() const {
+    return static_cast<double>(extractor_.frame_options().WindowShift()) /
+           extractor_.frame_options().samp_freq;
+  }
+  void ReleaseBefore(int64_t row) {
+    if (chain_) {
+      chain_->ReleaseRowsBefore(row);
+    } else {
+      extractor_.ReleaseFramesBefore(static_cast<int32_t>(
+          std::min<int64_t>(row, std::numeric_limits<int32_t>::max())));
+    }
+  }
+  // Feature frames that must have been computed before row `row` is ready
+  // (the chain's composed latency; row + 1 without one); -1 if it comes
+  // only with input_finished().
+  int64_t FeatureFramesNeeded(int64_t row) const {
+    if (row < 0) throw Error("frame " + std::to_string(row) + " is negative");
+    return chain_ ? chain_->FramesNeededForRow(row) : row + 1;
+  }
+  int64_t SamplesNeeded(int64_t row) const {
+    const int64_t frames = FeatureFramesNeeded(row);
+    if (frames <= 0) return frames;
+    if (frames - 1 > std::numeric_limits<int32_t>::max()) {
+      throw Error("frame " + std::to_string(row) + " is out of range");
+    }
+    return extractor_.SamplesNeededForFrame(static_cast<int32_t>(frames - 1));
+  }
+  std::vector<std::string> Stages() const {
+    return chain_ ? chain_->chain().Order() : std::vector<std::string>();
+  }
+
+  py::array_t<float> GetFrame(int64_t frame) {
     std::lock_guard<std::mutex> lock(mutex_);
-    py::array_t<float> out(extractor_.Dim());
-    const float* row = extractor_.Frame(frame);
-    std::copy(row, row + extractor_.Dim(), out.mutable_data());
+    CheckAvailable(frame, frame + 1);
+    py::array_t<float> out(Dim());
+    const float* row = Row(frame);
+    std::copy(row, row + Dim(), out.mutable_data());
     return out;
   }
-  py::array_t<float> GetFrames(std::optional<int32_t> start, std::optional<int32_t> end) {
+  py::array_t<float> GetFrames(std::optional<int64_t> start, std::optional<int64_t> end) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const int32_t first = start.value_or(extractor_.FirstAvailableFrame());
-    const int32_t last = end.value_or(extractor_.NumFramesReady());
-    if (first < extractor_.FirstAvailableFrame() || last > extractor_.NumFramesReady() ||
-        first > last) {
-      throw Error("frames [" + std::to_string(first) + ", " + std::to_string(last) +
-                  ") are not available (available: [" +
-                  std::to_string(extractor_.FirstAvailableFrame()) + ", " +
-                  std::to_string(extractor_.NumFramesReady()) + "))");
-    }
-    const int32_t dim = extractor_.Dim();
+    const int64_t first = start.value_or(FirstAvailable());
+    const int64_t last = end.value_or(NumReady());
+    CheckAvailable(first, last);
+    const int64_t dim = Dim();
     py::array_t<float> out(std::vector<py::ssize_t>{last - first, dim});
     if (last > first) {
-      const float* begin = extractor_.Frame(first);
-      std::copy(begin, begin + static_cast<int64_t>(last - first) * dim, out.mutable_data());
+      const float* begin = Row(first);
+      std::copy(begin, begin + (last - first) * dim, out.mutable_data());
     }
     return out;
   }
   py::array_t<float> TakeFrames() {
     Matrix frames;
-    int32_t dim;
+    int64_t dim;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      frames = extractor_.TakeFrames();
-      dim = extractor_.Dim();
+      frames = chain_ ? chain_->TakeRows() : extractor_.TakeFrames();
+      dim = Dim();
     }
     if (frames.rows() == 0) frames = Matrix(0, dim);
     return ToArray(std::move(frames));
   }
 
  private:
+  // Rows [first, last) are ready and unreleased (both queues store them
+  // contiguously).
+  void CheckAvailable(int64_t first, int64_t last) const {
+    if (first < FirstAvailable() || last > NumReady() || first > last) {
+      throw Error("frames [" + std::to_string(first) + ", " + std::to_string(last) +
+                  ") are not available (available: [" + std::to_string(FirstAvailable()) +
+                  ", " + std::to_string(NumReady()) + "))");
+    }
+  }
+  const float* Row(int64_t row) const {
+    return chain_ ? chain_->Row(row) : extractor_.Frame(static_cast<int32_t>(row));
+  }
+
+  // The extractor's new frames go through the chain and are released.
+  void FeedChain() {
+    if (!chain_) return;
+    const MatrixView ready = extractor_.ReadyFrames();
+    if (ready.rows > 0) chain_->AcceptFrames(ready);
+    extractor_.ReleaseFramesBefore(extractor_.NumFramesReady());
+  }
+
   // NaN or inf frames raise, as the offline functions do (the frames stay
   // in the stream; the caller decides what to do with it).
   void CheckNewFrames(int32_t before) {
@@ -117,6 +187,7 @@ class PyOnlineExtractor {
   float max_abs_ = 0.0f;
   std::mutex mutex_;
   OnlineExtractor extractor_;
+  std::unique_ptr<OnlineStageChain> chain_;
 };
 
 class PyOnlinePooler {
@@ -209,14 +280,16 @@ class PyOnlinePooler {
 
 void BindStreaming(py::module_& m) {
   py::class_<PyOnlineExtractor>(m, "_OnlineExtractor", R"(
-Streaming features of any registered type: feed samples in chunks of any
-size and take frames as soon as they are ready. The frames are
-bit-identical to the offline function on the concatenated input.
+Streaming features of any registered type, and the stages after them
+(CMVN, deltas, splicing, pooling), as featpool.extract() computes them: feed
+samples in chunks of any size and take frames as soon as they are complete.
+The frames are bit-identical to extract() (or the feature function) on the
+concatenated input, whatever the chunking.
 
 One object per stream. Its methods release the GIL and are serialised by a
 lock, so sharing one object between threads is safe but pointless.
 
-    ex = featpool.OnlineExtractor("fbank", num_mel_bins=80)
+    ex = featpool.OnlineExtractor(preset="kaldi-fbank-80", cmvn="sliding")
     for chunk in chunks:
         ex.accept_waveform(16000, chunk)
         rows = ex.take_frames()
@@ -224,25 +297,38 @@ lock, so sharing one object between threads is safe but pointless.
     rows = ex.take_frames()
 )")
       .def(py::init([](const std::string& feature, const py::dict& options, float scale,
-                       bool check_scale) {
-             return std::make_unique<PyOnlineExtractor>(
-                 feature, FeatureOptionsFrom(feature, options), scale, check_scale);
+                       bool check_scale, const py::object& stages, const py::object& pool) {
+             const FeatureOptions opts = FeatureOptionsFrom(feature, options);
+             try {
+               return std::make_unique<PyOnlineExtractor>(feature, opts, scale, check_scale,
+                                                          ChainOf(opts, stages, pool));
+             } catch (const OptionError& e) {
+               // The pool stage's mode is extract()'s pool keyword.
+               if (e.key() != "mode") throw;
+               std::string reason = e.reason();
+               for (size_t at; (at = reason.find("{mode}")) != std::string::npos;) {
+                 reason.replace(at, 6, "{pool}");
+               }
+               throw OptionError("pool", e.value(), reason, e.context());
+             }
            }),
-           py::arg("feature"), py::arg("options"), py::arg("scale"), py::arg("check_scale"))
+           py::arg("feature"), py::arg("options"), py::arg("scale"), py::arg("check_scale"),
+           py::arg("stages") = py::none(), py::arg("pool") = py::none())
       .def("accept_waveform", &PyOnlineExtractor::AcceptWaveform, py::arg("sample_rate"),
            py::arg("samples"),
            "Appends 1-D samples (on the scale given as sample_scale, default the feature's); "
            "sample_rate must be the configured one.")
       .def("input_finished", &PyOnlineExtractor::InputFinished,
-           "Ends the stream; with snip_edges=False this makes the last frames ready.")
+           "Ends the stream; this makes the last frames ready (snip_edges=False, a centred "
+           "STFT, the stages' look-ahead, pooling's last rows).")
       .def_property_readonly(
           "num_frames_ready",
-          [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.NumFramesReady(); }); },
-          "Frames [0, num_frames_ready) have been computed.")
+          [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.NumReady(); }); },
+          "Frames [0, num_frames_ready) have been computed (after the stages).")
       .def_property_readonly(
           "first_available_frame",
           [](PyOnlineExtractor& e) {
-            return e.Locked([](auto& x) { return x.FirstAvailableFrame(); });
+            return e.Locked([](auto& x) { return x.FirstAvailable(); });
           },
           "Frames before this one were taken or released.")
       .def_property_readonly(
@@ -254,14 +340,28 @@ lock, so sharing one object between threads is safe but pointless.
                              })
       .def_property_readonly(
           "dim", [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.Dim(); }); },
-          "Columns per frame.")
-      .def_property_readonly("frame_shift_seconds",
-                             [](PyOnlineExtractor& e) {
-                               return e.Locked([](auto& x) {
-                                 return static_cast<double>(x.frame_options().WindowShift()) /
-                                        x.frame_options().samp_freq;
-                               });
-                             })
+          "Columns per frame (after the stages).")
+      .def_property_readonly(
+          "frame_shift_seconds",
+          [](PyOnlineExtractor& e) {
+            return e.Locked([](auto& x) { return x.FrameShiftSeconds(); });
+          },
+          "The features' frame shift (pooling's time stride multiplies it).")
+      .def_property_readonly(
+          "stages",
+          [](PyOnlineExtractor& e) { return e.Locked([](auto& x) { return x.Stages(); }); },
+          "The stages after the features, in running order (empty without any).")
+      .def_property_readonly(
+          "frame_lag",
+          [](PyOnlineExtractor& e) {
+            return e.Locked([](auto& x) {
+              const int64_t n = x.FeatureFramesNeeded(0);
+              return n < 0 ? n : n - 1;
+            });
+          },
+          "Feature frames of look-ahead: frame 0 waits for feature frames [0, frame_lag + 1) "
+          "(0 without stages; -1 if frames come only with input_finished(), statistics "
+          "pooling).")
       .def("get_frame", &PyOnlineExtractor::GetFrame, py::arg("frame"),
            "A copy of one ready frame (1-D).")
       .def("get_frames", &PyOnlineExtractor::GetFrames, py::arg("start") = py::none(),
@@ -272,20 +372,30 @@ lock, so sharing one object between threads is safe but pointless.
            "then released.")
       .def(
           "release_frames_before",
-          [](PyOnlineExtractor& e, int32_t frame) {
+          [](PyOnlineExtractor& e, int64_t frame) {
             e.Locked([frame](auto& x) {
-              x.ReleaseFramesBefore(frame);
+              x.ReleaseBefore(frame);
               return 0;
             });
           },
           py::arg("frame"), "Frees frames before `frame` (bounded memory on an endless stream).")
       .def(
-          "samples_needed_for_frame",
-          [](PyOnlineExtractor& e, int32_t frame) {
-            return e.Locked([frame](auto& x) { return x.SamplesNeededForFrame(frame); });
+          "feature_frames_needed",
+          [](PyOnlineExtractor& e, int64_t frame) {
+            return e.Locked([frame](auto& x) { return x.FeatureFramesNeeded(frame); });
           },
           py::arg("frame"),
-          "How many samples must have arrived before `frame` is ready (latency).");
+          "How many feature frames (before the stages) must be computed before `frame` is "
+          "ready without input_finished(), as the stage chain reports it (frame + 1 without "
+          "stages; -1: only at the end).")
+      .def(
+          "samples_needed_for_frame",
+          [](PyOnlineExtractor& e, int64_t frame) {
+            return e.Locked([frame](auto& x) { return x.SamplesNeeded(frame); });
+          },
+          py::arg("frame"),
+          "How many samples must have arrived before `frame` is ready (latency; -1: only at "
+          "the end).");
 
   py::class_<PyOnlinePooler>(m, "_OnlinePooler", R"(
 Streaming pooling over time: frames go in as they arrive (accept_frames) and

@@ -377,8 +377,9 @@ OnlineStageChain::~OnlineStageChain() = default;
 std::optional<OptionError> OnlineStageChain::CannotStream() const {
   for (const auto& stage : stages_) {
     if (!stage->CanStream()) {
-      return OptionError(stage->CannotStreamKey(), stage->CannotStreamValue(),
-                         stage->CannotStreamReason());
+      const std::string key = stage->CannotStreamKey();
+      return OptionError(key, stage->CannotStreamValue(),
+                         stage->CannotStreamReason() + "; drop {" + key + "} to stream");
     }
   }
   return std::nullopt;

@@ -63,11 +63,13 @@ def test_mypy_rejects_a_wrong_keyword(tmp_path):
                    "featpool.fbank([0.0] * 400, num_mel_bins='80')\n"
                    "featpool.mfcc([0.0] * 400, num_mel_bins_typo=80)\n"
                    "featpool.extract([0.0] * 400, preset=1)\n"
-                   "featpool.extract([0.0] * 400, pool_kernel_typo=2)\n")
+                   "featpool.extract([0.0] * 400, pool_kernel_typo=2)\n"
+                   "featpool.OnlineExtractor(preset='whisper', cmvn_typo='sliding')\n")
     done = mypy(tmp_path, str(bad))
     assert done.returncode == 1
     assert "num_mel_bins" in done.stdout and "num_mel_bins_typo" in done.stdout, done.stdout
     assert '"preset"' in done.stdout and "pool_kernel_typo" in done.stdout, done.stdout
+    assert "cmvn_typo" in done.stdout, done.stdout
 
 
 def test_mypy_checks_extract_dataset(tmp_path):

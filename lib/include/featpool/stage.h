@@ -204,7 +204,8 @@ class OnlineStageChain {
   // end. The one place streaming latency comes from.
   int64_t FramesNeededForRow(int64_t row) const;
   // The first stage that cannot stream, as the OptionError it would throw
-  // with `streaming`; nullopt if every stage streams.
+  // with `streaming` (its key, value and reason, then "; drop {key} to
+  // stream"); nullopt if every stage streams.
   std::optional<OptionError> CannotStream() const;
 
   // Ready for the next utterance.

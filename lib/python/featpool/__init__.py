@@ -918,46 +918,77 @@ Keywords of the run:
 
 
 def _rebuild_extractor(options: _Any, sample_scale: _Any) -> OnlineExtractor:
+    """Unpickling an extractor pickled by an earlier version (its options)."""
     return OnlineExtractor(options, sample_scale=sample_scale)
+
+
+def _rebuild_online_extractor(config: dict[str, _Any]) -> OnlineExtractor:
+    """Unpickling: the extractor of the keywords it was made with."""
+    return OnlineExtractor(**config)
+
+
+# extract()'s keywords (preset, the options, the stages, pool), with feature
+# first (a name or an options object) and no channel: a stream is 1-D.
+_online_sig = _inspect.Signature(
+    [_P("feature", _POS, default=None,
+        annotation="str | %s | None" % " | ".join(c.__name__ for c in _OPTION_CLASSES.values())),
+     _P("sample_rate", _POS, default=None, annotation="float | None")]
+    + [p for p in _extract_params() if p.name not in ("feature", "channel")])
 
 
 class OnlineExtractor(_featpool._OnlineExtractor):  # type: ignore[misc]
     __doc__ = _featpool._OnlineExtractor.__doc__ + """
-feature: a feature type's name (featpool.FEATURES) or its options object
-(featpool.FbankOptions(...)); keywords are that type's (as featpool.<name>()).
-Pickling keeps the configuration (not the stream), so DataLoader workers
-started with spawn get a fresh extractor with the same options.
+The keywords are featpool.extract()'s: preset (featpool.list_presets()),
+feature (a name of featpool.FEATURES or its options object,
+featpool.FbankOptions(...), whose values the keywords given override) and
+its options, the stages (cmvn, cmvn_stats, deltas, left_context, stages,
+...) and pool (pool='stack', pool_stack_frames=...). The frames are then
+those of featpool.extract(samples, sample_rate, <the same keywords>),
+computed by the library's streaming stage chain after the extractor. A
+stage that needs the whole utterance (normalize, cmvn='utterance',
+subtract_mean, adaptive pooling) cannot stream and raises featpool.Error
+naming its keyword: drop it (None turns a preset's setting off). Latency:
+frame_lag, feature_frames_needed(frame), samples_needed_for_frame(frame).
+
+Pickling keeps the configuration (the keywords given, not the stream), so
+DataLoader workers started with spawn get a fresh extractor with the same
+options (cmvn_stats files are read again there).
 """
 
-    def __init__(self, feature: str | _Options = "fbank", sample_rate: float | None = None, *,
-                 sample_scale: str | None = None, **keywords: _Any) -> None:
+    def __init__(self, *args: _Any, **kwargs: _Any) -> None:
+        a = dict(_online_sig.bind(*args, **kwargs).arguments)
+        config = dict(a)
+        feature = a.get("feature")
         if type(feature) in _OPTION_CLASSES.values():
-            options = feature
-            feature = options._kind
-        elif isinstance(feature, str):
-            if feature not in _FEATURE_TYPES:
-                raise Error("feature=%s: expected %s" % (feature, _choice_list(FEATURES)))
-            options = None
-        else:
+            # Its values, under the keywords given.
+            options = feature._values
+            if a.get("sample_rate") is not None and (
+                    options["sample_frequency"]
+                    == _FEATURE_TYPES[feature._kind]["defaults"]["sample_frequency"]):
+                options = {k: v for k, v in options.items() if k != "sample_frequency"}
+            a = dict(options, **a)
+            a["feature"] = feature._kind
+        elif feature is not None and not isinstance(feature, str):
             raise TypeError("feature must be a feature type's name or options, got %r"
                             % (feature,))
-        fields = _FEATURE_TYPES[feature]["fields"]
-        keys = frozenset(f["key"] for f in fields)
-        for key in keywords:
-            if key not in keys:
+        name = a.get("feature")
+        if name is None and a.get("preset") is not None:
+            name = preset_options(a["preset"]).get("feature")
+        name = name or "fbank"
+        if name not in _FEATURE_TYPES:
+            raise Error("feature=%s: expected %s" % (name, _choice_list(FEATURES)))
+        own = {f["key"] for f in _FEATURE_TYPES[name]["fields"]}
+        for key in a:
+            if key in _EXTRACT_FEATURE_FIELDS and key not in own:
                 owners = [n for n, t in _FEATURE_TYPES.items()
                           if any(f["key"] == key for f in t["fields"])]
-                if not owners:
-                    raise TypeError("OnlineExtractor() got an unexpected keyword argument %r"
-                                    % key)
                 raise TypeError("%s is an option of %s, not of feature=%s"
-                                % (key, _choice_list(owners, "and"), feature))
-        args = dict(keywords, sample_rate=sample_rate, options=options)
-        values = _feature_call_values(feature, args, keys)
+                                % (key, _choice_list(owners, "and"), name))
+        feature, values, stages, pool_values = _extract_config(a)
         self._options = _OPTION_CLASSES[feature](**values)
-        self._sample_scale = sample_scale
-        scale, check = _scale(_FEATURE_TYPES[feature]["sample_scale"], sample_scale)
-        super().__init__(feature, values, scale, check)
+        self._config = config
+        scale, check = _scale(_FEATURE_TYPES[feature]["sample_scale"], a.get("sample_scale"))
+        super().__init__(feature, values, scale, check, stages or None, pool_values)
 
     @property
     def feature(self) -> str:
@@ -966,14 +997,19 @@ started with spawn get a fresh extractor with the same options.
 
     @property
     def options(self) -> Any:
-        """The options, as featpool.<Name>Options."""
+        """The feature type's options, as featpool.<Name>Options."""
         return self._options
 
     def accept_waveform(self, sample_rate: float, samples: ArrayLike) -> None:
         super().accept_waveform(sample_rate, _input(samples)[0])
 
     def __reduce__(self) -> tuple[_Any, ...]:
-        return (_rebuild_extractor, (self._options, self._sample_scale))
+        return (_rebuild_online_extractor, (dict(self._config),))
+
+
+OnlineExtractor.__init__.__signature__ = _online_sig.replace(  # type: ignore[attr-defined]
+    parameters=[_P("self", _POS)] + list(_online_sig.parameters.values()))
+OnlineExtractor.__signature__ = _online_sig  # type: ignore[attr-defined]
 
 
 def _rebuild_pooler(input_dim: int, options: _Any) -> OnlinePooler:

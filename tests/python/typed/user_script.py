@@ -24,6 +24,10 @@ def features(path: str) -> NDArray[np.float32]:
     frames: NDArray[np.float32] = extractor.take_frames()
     pooler = pickle.loads(pickle.dumps(featpool.OnlinePooler(extractor.dim, "avg", kernel=2)))
     pooler.accept_frames(frames)
+    stream = featpool.OnlineExtractor(preset="kaldi-fbank-80", cmvn="sliding", deltas=2)
+    stages: list[str] = stream.stages
+    lag: int = stream.frame_lag + stream.samples_needed_for_frame(0)
+    assert stages == ["cmvn", "deltas"] and lag > 0
     assert len(batch) == 2 and int(lengths[0]) == padded.shape[1]
     presets: dict[str, str] = featpool.list_presets()
     settings = featpool.preset_options("whisper")
