@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "featpool/error.h"
+#include "featpool/online-pooler.h"
 #include "featpool/pooler.h"
 #include "featpool/stage.h"
 
@@ -796,4 +797,111 @@ TEST_CASE("whole-utterance stages in a chain fed in chunks equal their rule", "[
   const Matrix w = Offline(whisper, x);
   CHECK(std::memcmp(w.data(), expected.data(),
                     sizeof(float) * static_cast<size_t>(w.rows() * w.cols())) == 0);
+}
+
+TEST_CASE("ApplyStages on a matrix handed over: the same rows, in place where it can", "[stage]") {
+  const Matrix x = Random(1201, 4, 17, -2.0f);
+  const std::string mvn = TempPath("handover.mvn");
+  {
+    std::ofstream f(mvn);
+    f << "<Nnet>\n<Splice> 4 4\n[ 0 ]\n<AddShift> 4 4\n<LearnRateCoef> 0 [ -1 -2 0.5 3 ]\n"
+      << "<Rescale> 4 4\n<LearnRateCoef> 0 [ 2 0.5 1 0.25 ]\n</Nnet>\n";
+  }
+  struct Chain {
+    const char* name;
+    StageOptions opts;
+    bool in_place;  // the result is the input's storage
+  };
+  std::vector<Chain> chains;
+  {
+    Chain c{"utterance cmvn", {}, true};
+    c.opts.cmvn.mode = CmvnMode::kUtterance;
+    chains.push_back(c);
+  }
+  {
+    Chain c{"normalize, utterance cmvn", {}, true};
+    c.opts.normalize.mode = NormalizeMode::kPerFeature;
+    c.opts.cmvn.mode = CmvnMode::kUtterance;
+    c.opts.cmvn.norm_vars = true;
+    chains.push_back(c);
+  }
+  {
+    Chain c{"global cmvn", {}, true};
+    c.opts.cmvn.mode = CmvnMode::kGlobal;
+    c.opts.cmvn.cmvn_stats = mvn;
+    c.opts.cmvn.norm_vars = true;
+    chains.push_back(c);
+  }
+  {
+    Chain c{"stack, global cmvn (FunASR)", {}, false};
+    c.opts.pool = PoolOptions{};
+    c.opts.pool->mode = PoolMode::kStack;
+    c.opts.pool->stack_frames = 7;
+    c.opts.pool->stack_stride = 6;
+    c.opts.cmvn.mode = CmvnMode::kGlobal;
+    c.opts.cmvn.cmvn_stats = TempPath("handover28.mvn");
+    c.opts.cmvn.norm_vars = true;
+    c.opts.stages = "pool,cmvn";
+    std::ofstream f(c.opts.cmvn.cmvn_stats);
+    f << "<Nnet>\n<AddShift> 28 28\n<LearnRateCoef> 0 [";
+    for (int d = 0; d < 28; ++d) f << " " << (d % 5) - 2;
+    f << " ]\n<Rescale> 28 28\n<LearnRateCoef> 0 [";
+    for (int d = 0; d < 28; ++d) f << " " << 0.25 * (d % 3 + 1);
+    f << " ]\n</Nnet>\n";
+    chains.push_back(c);
+  }
+  {
+    Chain c{"deltas, sliding cmvn", {}, false};
+    c.opts.deltas.order = 2;
+    c.opts.cmvn.mode = CmvnMode::kSliding;
+    chains.push_back(c);
+  }
+  for (const Chain& c : chains) {
+    INFO(c.name);
+    const StageChain chain(c.opts, x.cols());
+    const Matrix expected = ApplyStages(chain, x.View());
+    Matrix copy = x;
+    const float* storage = copy.data();
+    const Matrix got = ApplyStages(chain, std::move(copy));
+    REQUIRE(got.rows() == expected.rows());
+    REQUIRE(got.cols() == expected.cols());
+    CHECK(std::memcmp(got.data(), expected.data(),
+                      sizeof(float) * static_cast<size_t>(got.rows() * got.cols())) == 0);
+    if (c.in_place) CHECK(got.data() == storage);
+  }
+  std::remove(mvn.c_str());
+  std::remove(chains[3].opts.cmvn.cmvn_stats.c_str());
+}
+
+TEST_CASE("OnlinePooler hands its rows to an empty queue without a copy", "[stage]") {
+  PoolOptions o;
+  o.mode = PoolMode::kStack;
+  o.stack_frames = 3;
+  o.stack_stride = 2;
+  const Matrix x = Random(40, 2, 5);
+  OnlinePooler a(o, 2), b(o, 2);
+  RowQueue q(a.Dim()), r(b.Dim());
+  for (int64_t t = 0; t < x.rows(); t += 7) {
+    const MatrixView chunk{x.Row(t), std::min<int64_t>(7, x.rows() - t), 2};
+    a.AcceptFrames(chunk);
+    b.AcceptFrames(chunk);
+    a.MoveReadyRowsTo(&q);  // q is emptied below each time: swapped
+    CHECK(a.FirstAvailableRow() == a.NumRowsReady());
+    r.Append(b.ReadyRows());
+    b.ReleaseRowsBefore(b.NumRowsReady());
+    REQUIRE(q.NumRows() == r.NumRows());
+    CHECK(std::memcmp(q.Row(q.FirstRow()), r.Row(r.FirstRow()),
+                      sizeof(float) * static_cast<size_t>(q.NumHeld() * q.Dim())) == 0);
+    q.ReleaseBefore(q.NumRows());
+    r.ReleaseBefore(r.NumRows());
+  }
+  // Into a queue that holds rows: appended after them.
+  a.InputFinished();
+  RowQueue held(a.Dim());
+  const std::vector<float> ones(static_cast<size_t>(a.Dim()), 1.0f);
+  held.Append(ones.data());
+  const int64_t ready = a.NumRowsReady() - a.FirstAvailableRow();
+  a.MoveReadyRowsTo(&held);
+  CHECK(held.NumHeld() == 1 + ready);
+  CHECK(held.Row(0)[0] == 1.0f);
 }

@@ -34,7 +34,7 @@ Matrix ComputeOne(const FeatureOptions& opts, const StageChain* stages, Samples*
   CheckFinite(features.View(), source);
   if (stages == nullptr) return features;
   try {
-    return ApplyStages(*stages, features.View());
+    return ApplyStages(*stages, std::move(features));
   } catch (const OptionError& e) {
     throw e.WithContext(source);
   } catch (const Error& e) {

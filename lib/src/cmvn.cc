@@ -750,6 +750,14 @@ class GlobalCmvnStage : public FrameStage {
   void Accept(MatrixView rows, RowQueue* out) override {
     for (int64_t r = 0; r < rows.rows; ++r) g_->Apply(rows.Row(r), out->AppendRow());
   }
+  // In place (Apply() is element by element), then the rows handed on
+  // without a copy when `out` is empty.
+  void AcceptQueue(RowQueue* in, RowQueue* out) override {
+    for (int64_t r = in->FirstRow(); r < in->NumRows(); ++r) {
+      g_->Apply(in->MutableRow(r), in->MutableRow(r));
+    }
+    out->AppendFrom(in);
+  }
   void Flush(RowQueue*) override {}
   void Reset() override {}
 

@@ -30,7 +30,24 @@ void OnlinePooler::AcceptFrames(MatrixView frames) {
     throw Error("OnlinePooler: frames have " + std::to_string(frames.cols) + " columns, expected " +
                 std::to_string(input_dim_));
   }
+  if (finished_) throw Error("OnlinePooler: frames given after InputFinished()");
+  ReserveFor(frames.rows);
   for (int64_t r = 0; r < frames.rows; ++r) AcceptFrame(frames.Row(r));
+}
+
+void OnlinePooler::ReserveFor(int64_t frames) {
+  const int64_t have = engine_->RowsAccepted() + frames;
+  int64_t rows = num_rows_;
+  for (;;) {
+    const int64_t need = engine_->FramesNeededForRow(rows);
+    if (need < 0 || need > have) break;
+    ++rows;
+  }
+  const size_t size = static_cast<size_t>((rows - stored_first_) * dim_);
+  if (size > rows_.capacity()) rows_.reserve(std::max(size, 2 * rows_.capacity()));
+  if (opts_.return_indices && size > indices_.capacity()) {
+    indices_.reserve(std::max(size, 2 * indices_.capacity()));
+  }
 }
 
 void OnlinePooler::AcceptFrame(const float* frame) {
@@ -107,6 +124,18 @@ Matrix OnlinePooler::TakeRows() {
   std::copy(ready.data, ready.data + ready.rows * ready.cols, out.data());
   ReleaseRowsBefore(num_rows_);
   return out;
+}
+
+void OnlinePooler::MoveReadyRowsTo(RowQueue* out) {
+  const int64_t rows = num_rows_ - first_row_;
+  if (rows > 0 && first_row_ == stored_first_ && out->NumHeld() == 0) {
+    out->AppendSwapping(&rows_, rows);
+    indices_.clear();
+    first_row_ = stored_first_ = num_rows_;
+    return;
+  }
+  out->Append(ReadyRows());
+  ReleaseRowsBefore(num_rows_);
 }
 
 int64_t OnlinePooler::FramesNeededForRow(int64_t row) const {

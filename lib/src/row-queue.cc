@@ -37,6 +37,30 @@ void RowQueue::Append(MatrixView rows) {
   end_ += rows.rows;
 }
 
+void RowQueue::Append(Matrix&& rows) {
+  if (rows.rows() <= 0) return;
+  if (NumHeld() > 0) {
+    Append(rows.View());
+    return;
+  }
+  const int64_t n = rows.rows();
+  data_ = rows.TakeData();
+  stored_first_ = begin_ = end_;
+  end_ += n;
+}
+
+void RowQueue::AppendSwapping(std::vector<float>* storage, int64_t rows) {
+  if (rows <= 0) return;
+  if (NumHeld() > 0) {
+    Append(MatrixView{storage->data(), rows, dim_});
+    return;
+  }
+  data_.swap(*storage);
+  storage->clear();
+  stored_first_ = begin_ = end_;
+  end_ += rows;
+}
+
 void RowQueue::AppendFrom(RowQueue* other) {
   if (NumHeld() == 0 && other->NumHeld() > 0) {
     // Row r of `other` becomes row end_ + (r - other->begin_).

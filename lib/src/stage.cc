@@ -23,6 +23,11 @@ Matrix FrameStage::Process(MatrixView in) {
   return m;
 }
 
+void FrameStage::AcceptQueue(RowQueue* in, RowQueue* out) {
+  Accept(in->Held(), out);
+  in->ReleaseBefore(in->NumRows());
+}
+
 const std::vector<std::string>& StageNames() {
   static const std::vector<std::string> kNames = {"normalize", "cmvn", "deltas", "splice", "pool"};
   return kNames;
@@ -146,10 +151,7 @@ class PoolStage : public FrameStage {
   }
 
  private:
-  void Move(RowQueue* out) {
-    out->Append(online_->ReadyRows());
-    online_->ReleaseRowsBefore(online_->NumRowsReady());
-  }
+  void Move(RowQueue* out) { online_->MoveReadyRowsTo(out); }
 
   std::shared_ptr<const Pooler> pooler_;
   int64_t dim_;
@@ -385,36 +387,59 @@ std::optional<OptionError> OnlineStageChain::CannotStream() const {
   return std::nullopt;
 }
 
-void OnlineStageChain::Run(MatrixView frames, bool flush) {
+void OnlineStageChain::Run(MatrixView frames, RowQueue* owned, bool flush) {
   if (stages_.empty()) {
-    out_.Append(frames);
+    if (owned != nullptr) {
+      out_.AppendFrom(owned);
+    } else {
+      out_.Append(frames);
+    }
     return;
   }
-  MatrixView in = frames;
   for (size_t i = 0; i < stages_.size(); ++i) {
     RowQueue* out = i + 1 == stages_.size() ? &out_ : &between_[i];
-    stages_[i]->Accept(in, out);
-    if (i > 0) between_[i - 1].ReleaseBefore(between_[i - 1].NumRows());
+    // Stage i > 0 reads the queue the chain owns between the stages; the
+    // stage consumes (or takes) its rows.
+    RowQueue* in = i > 0 ? &between_[i - 1] : owned;
+    if (in != nullptr) {
+      stages_[i]->AcceptQueue(in, out);
+    } else {
+      stages_[i]->Accept(frames, out);
+    }
     if (flush) stages_[i]->Flush(out);
-    if (i + 1 < stages_.size()) in = out->Held();
+  }
+}
+
+void OnlineStageChain::CheckFrames(int64_t cols) const {
+  if (finished_) throw Error("OnlineStageChain: frames after InputFinished()");
+  if (cols != InputDim()) {
+    throw Error("OnlineStageChain: frames of " + std::to_string(cols) + " columns, expected " +
+                std::to_string(InputDim()));
   }
 }
 
 void OnlineStageChain::AcceptFrames(MatrixView frames) {
   if (finished_) throw Error("OnlineStageChain: frames after InputFinished()");
   if (frames.rows == 0) return;
-  if (frames.cols != InputDim()) {
-    throw Error("OnlineStageChain: frames of " + std::to_string(frames.cols) +
-                " columns, expected " + std::to_string(InputDim()));
-  }
+  CheckFrames(frames.cols);
   frames_accepted_ += frames.rows;
-  Run(frames, false);
+  Run(frames, nullptr, false);
+}
+
+void OnlineStageChain::AcceptFrames(Matrix&& frames) {
+  if (finished_) throw Error("OnlineStageChain: frames after InputFinished()");
+  if (frames.rows() == 0) return;
+  CheckFrames(frames.cols());
+  frames_accepted_ += frames.rows();
+  RowQueue owned(InputDim());
+  owned.Append(std::move(frames));
+  Run(owned.Held(), &owned, false);
 }
 
 void OnlineStageChain::InputFinished() {
   if (finished_) return;
   finished_ = true;
-  Run(MatrixView{nullptr, 0, InputDim()}, true);
+  Run(MatrixView{nullptr, 0, InputDim()}, nullptr, true);
 }
 
 const float* OnlineStageChain::Row(int64_t row) const {
@@ -447,6 +472,13 @@ void OnlineStageChain::Reset() {
 Matrix ApplyStages(const StageChain& chain, MatrixView in) {
   OnlineStageChain online(std::make_shared<const StageChain>(chain), false);
   online.AcceptFrames(in);
+  online.InputFinished();
+  return online.TakeRows();
+}
+
+Matrix ApplyStages(const StageChain& chain, Matrix&& in) {
+  OnlineStageChain online(std::make_shared<const StageChain>(chain), false);
+  online.AcceptFrames(std::move(in));
   online.InputFinished();
   return online.TakeRows();
 }

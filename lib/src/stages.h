@@ -33,6 +33,9 @@ class WholeUtteranceStage : public FrameStage {
   int64_t FramesNeededForRow(int64_t) const override { return -1; }
   int64_t LookAhead() const override { return -1; }
   void Accept(MatrixView rows, RowQueue*) override { held_.Append(rows); }
+  // Takes the rows' storage while nothing is held (an utterance handed over
+  // whole is never copied).
+  void AcceptQueue(RowQueue* in, RowQueue*) override { held_.AppendFrom(in); }
   void Flush(RowQueue* out) override;
   void Reset() override { held_.Reset(); }
 

@@ -54,6 +54,13 @@ class Matrix {
     ++rows_;
     return Row(rows_ - 1);
   }
+  // Gives up the storage (rows() * cols() floats, row-major) without a
+  // copy; the matrix is left empty (0 x 0).
+  std::vector<float> TakeData() {
+    rows_ = 0;
+    cols_ = 0;
+    return std::move(data_);
+  }
 
  private:
   int64_t rows_ = 0;

@@ -29,6 +29,7 @@
 
 #include "featpool/matrix.h"
 #include "featpool/pooler.h"
+#include "featpool/row-queue.h"
 
 namespace featpool {
 
@@ -75,6 +76,10 @@ class OnlinePooler {
   void ReleaseRowsBefore(int64_t row);
   // Moves out every unreleased row and releases them.
   Matrix TakeRows();
+  // Appends every unreleased row to `out` (Dim() columns) and releases
+  // them; without a copy when `out` holds no row and no row was released
+  // before them (the two swap storage, each keeping a buffer for reuse).
+  void MoveReadyRowsTo(RowQueue* out);
 
   // Frames that must have arrived before row `row` is ready without
   // InputFinished(); -1 for stats (only at the end).
@@ -87,6 +92,8 @@ class OnlinePooler {
 
  private:
   void Drain();
+  // Room for the rows that `frames` more frames complete, in one step.
+  void ReserveFor(int64_t frames);
   void Check(int64_t row) const;
 
   PoolOptions opts_;

@@ -45,6 +45,13 @@ class RowQueue {
   float* AppendRow();
   void Append(const float* row);
   void Append(MatrixView rows);  // rows.cols must be Dim()
+  // The same for rows the caller gives up (rows.cols() must be Dim()): when
+  // this queue holds no row, it takes their storage instead of copying.
+  void Append(Matrix&& rows);
+  // Appends the first `rows` rows of `*storage` (Dim() floats each). When
+  // this queue holds no row, the two swap storage instead of copying:
+  // `*storage` gets this queue's old buffer, emptied, its capacity kept.
+  void AppendSwapping(std::vector<float>* storage, int64_t rows);
 
   // Appends the rows `other` holds (other.Dim() must be Dim()) and resets
   // `other`. When this queue holds no row, it takes other's storage instead

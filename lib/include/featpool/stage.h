@@ -71,6 +71,13 @@ class FrameStage {
   // The next input rows (InputDim() columns); appends the rows they make
   // ready to `out` (OutputDim() columns).
   virtual void Accept(MatrixView rows, RowQueue* out) = 0;
+  // The same for rows the caller gives up: every row `in` holds (InputDim()
+  // columns), which the stage may change in place or take over; `in` is
+  // left with no held row. The whole-utterance stages take the storage and
+  // the row-wise ones (global CMVN) work in place, so a chain run on a
+  // matrix it is handed copies nothing they keep. Default: Accept(in's
+  // rows), then in's rows released.
+  virtual void AcceptQueue(RowQueue* in, RowQueue* out);
   // End of the utterance: appends the remaining rows. Throws Error where
   // the utterance does not fit the stage (too short for a pooling kernel).
   virtual void Flush(RowQueue* out) = 0;
@@ -186,6 +193,9 @@ class OnlineStageChain {
   // Appends frames (InputDim() columns); throws Error after InputFinished()
   // or for another width.
   void AcceptFrames(MatrixView frames);
+  // The same for frames the caller gives up: the stages may work on their
+  // storage in place instead of copying them.
+  void AcceptFrames(Matrix&& frames);
   // End of the stream: the remaining rows.
   void InputFinished();
   bool IsFinished() const { return finished_; }
@@ -212,7 +222,10 @@ class OnlineStageChain {
   void Reset();
 
  private:
-  void Run(MatrixView frames, bool flush);
+  // `owned`: the frames in a queue the first stage may take (null: `frames`
+  // are the caller's).
+  void Run(MatrixView frames, RowQueue* owned, bool flush);
+  void CheckFrames(int64_t cols) const;
 
   std::shared_ptr<const StageChain> chain_;
   std::vector<std::unique_ptr<FrameStage>> stages_;
@@ -224,6 +237,10 @@ class OnlineStageChain {
 
 // Offline: the chain over a whole utterance.
 Matrix ApplyStages(const StageChain& chain, MatrixView in);
+// The same on a matrix the caller gives up: the same rows, without copying
+// the utterance where the stages can work on it in place (the
+// whole-utterance stages, global CMVN).
+Matrix ApplyStages(const StageChain& chain, Matrix&& in);
 
 // The chain for the features of `features` (its computer gives the dim);
 // null when no stage is on. Built, so validated, even then: cmn_window
