@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#include "cpu-dispatch.h"
 
 namespace featpool {
 namespace {
@@ -68,40 +71,108 @@ MelFilters::MelFilters(const MelFilterOptions& opts) {
       if (first < 0) first = k;
       last = k;
       weights_.push_back(static_cast<float>(w * norm));
-      wide_weights_.push_back(weights_.back());
     }
     first_.push_back(first < 0 ? 0 : first);
     length_.push_back(first < 0 ? 0 : last - first + 1);
     offset_.push_back(offset);
   }
+  // The blocks of eight filters: every bin from the lowest first bin to
+  // the highest last one of the block, eight weights a bin.
+  for (int32_t g = 0; g * 8 < opts.n_mels; ++g) {
+    int32_t lo = n_freqs;
+    int32_t hi = 0;
+    for (int32_t m = 8 * g; m < std::min(8 * g + 8, opts.n_mels); ++m) {
+      const int32_t n = length_[static_cast<size_t>(m)];
+      if (n == 0) continue;
+      lo = std::min(lo, first_[static_cast<size_t>(m)]);
+      hi = std::max(hi, first_[static_cast<size_t>(m)] + n);
+    }
+    if (hi <= lo) lo = hi = 0;  // only empty filters
+    group_first_.push_back(lo);
+    group_bins_.push_back(hi - lo);
+    const size_t at = group_weights_.size();
+    group_weights_.resize(at + static_cast<size_t>(hi - lo) * 8, 0.0f);
+    for (int32_t l = 0; l < 8 && 8 * g + l < opts.n_mels; ++l) {
+      const int32_t m = 8 * g + l;
+      const int32_t first = first_[static_cast<size_t>(m)];
+      for (int32_t k = 0; k < length_[static_cast<size_t>(m)]; ++k) {
+        group_weights_[at + static_cast<size_t>(first + k - lo) * 8 + static_cast<size_t>(l)] =
+            Weights(m)[k];
+      }
+    }
+  }
 }
+
+namespace {
+
+struct FilterBlocks {
+  const int32_t* first;
+  const int32_t* bins;
+  const float* weights;
+  int32_t filters;
+};
+
+// Eight floats as one value (GCC's vector extension: one AVX register, or
+// two SSE2 ones), so that the loop runs across the filters, not the bins.
+typedef float Lanes __attribute__((vector_size(32)));
+
+// Eight filters at a time: lane l sums filter 8g + l over the block's bins
+// in order (one float chain per lane, so SSE2 and AVX2 round alike).
+__attribute__((always_inline)) inline void FilterBlocksLoop(const FilterBlocks& b,
+                                                            const float* spectrum, float* mel) {
+  const float* w = b.weights;
+  for (int32_t g = 0; g * 8 < b.filters; ++g) {
+    Lanes sum = {0, 0, 0, 0, 0, 0, 0, 0};
+    const float* s = spectrum + b.first[g];
+    const int32_t n = b.bins[g];
+    for (int32_t k = 0; k < n; ++k) {
+      Lanes weight;
+      std::memcpy(&weight, w + 8 * static_cast<size_t>(k), sizeof(weight));
+      sum += weight * s[k];
+    }
+    w += 8 * static_cast<size_t>(n);
+    float lane[8];
+    std::memcpy(lane, &sum, sizeof(lane));
+    const int32_t count = std::min(8, b.filters - 8 * g);
+    for (int32_t l = 0; l < count; ++l) mel[8 * g + l] = lane[l];
+  }
+}
+
+void FilterBlocksPlain(const FilterBlocks& b, const float* spectrum, float* mel) {
+  FilterBlocksLoop(b, spectrum, mel);
+}
+
+#ifdef FEATPOOL_AVX2_DISPATCH
+FEATPOOL_TARGET_AVX2 void FilterBlocksAvx2(const FilterBlocks& b, const float* spectrum,
+                                           float* mel) {
+  FilterBlocksLoop(b, spectrum, mel);
+}
+#endif
+
+}  // namespace
 
 void MelFilters::Compute(const double* spectrum, float* mel) const {
   const int32_t filters = NumFilters();
   for (int32_t m = 0; m < filters; ++m) {
-    const double* w = wide_weights_.data() + offset_[static_cast<size_t>(m)];
+    const float* w = Weights(m);
     const double* s = spectrum + first_[static_cast<size_t>(m)];
     const int32_t n = length_[static_cast<size_t>(m)];
     double sum = 0.0;
-    for (int32_t k = 0; k < n; ++k) sum += w[k] * s[k];
+    for (int32_t k = 0; k < n; ++k) sum += static_cast<double>(w[k]) * s[k];
     mel[m] = static_cast<float>(sum);
   }
 }
 
 void MelFilters::Compute(const float* spectrum, float* mel) const {
-  const int32_t filters = NumFilters();
-  for (int32_t m = 0; m < filters; ++m) {
-    const double* w = wide_weights_.data() + offset_[static_cast<size_t>(m)];
-    const float* s = spectrum + first_[static_cast<size_t>(m)];
-    const int32_t n = length_[static_cast<size_t>(m)];
-    // In double: a filter sums up to n_fft/2 products of very different
-    // sizes, and the weak bins should not lose more than a float32 torch
-    // run does. (The weights are kept in double too, the same values, so
-    // the loop converts only the spectrum.)
-    double sum = 0.0;
-    for (int32_t k = 0; k < n; ++k) sum += w[k] * s[k];
-    mel[m] = static_cast<float>(sum);
+  const FilterBlocks blocks{group_first_.data(), group_bins_.data(), group_weights_.data(),
+                            NumFilters()};
+#ifdef FEATPOOL_AVX2_DISPATCH
+  if (internal::UseAvx2()) {
+    FilterBlocksAvx2(blocks, spectrum, mel);
+    return;
   }
+#endif
+  FilterBlocksPlain(blocks, spectrum, mel);
 }
 
 }  // namespace featpool

@@ -154,8 +154,7 @@ MelSpectrogramComputer::MelSpectrogramComputer(const MelSpectrogramOptions& opts
         return m;
       }()),
       fft_(opts.n_fft),
-      spectrum_(static_cast<size_t>(opts.n_fft / 2 + 1)),
-      wide_spectrum_(spectrum_.size()) {}
+      spectrum_(static_cast<size_t>(opts.n_fft / 2 + 1)) {}
 
 std::unique_ptr<Framer> MelSpectrogramComputer::MakeFramer() const {
   return std::make_unique<StftFramer>(opts_.Framing());
@@ -171,9 +170,7 @@ void MelSpectrogramComputer::Compute(float /*raw_log_energy*/, float* window, fl
   } else if (p != 2.0f) {
     for (float& v : spectrum_) v = std::pow(v, 0.5f * p);
   }
-  const size_t bins = spectrum_.size();
-  for (size_t k = 0; k < bins; ++k) wide_spectrum_[k] = spectrum_[k];
-  filters_.Compute(wide_spectrum_.data(), feature);
+  filters_.Compute(spectrum_.data(), feature);
   const int32_t n = opts_.n_mels;
   const float floor = opts_.log_floor;
   const float offset = opts_.log_offset;

@@ -51,10 +51,15 @@ class MelFilters {
     return weights_.data() + offset_[static_cast<size_t>(m)];
   }
 
-  // mel[m] = sum_k weight[m][k] * spectrum[k] over the n_fft/2 + 1 bins.
+  // mel[m] = sum_k weight[m][k] * spectrum[k] over the n_fft/2 + 1 bins,
+  // in float, term after term in order of k over the filter's range (what
+  // a plain float loop gives; every term is >= 0 for a power or magnitude
+  // spectrum, so within Length(m) * 2^-24 relative of the exact sum, as
+  // torch's float32 matmul). Eight filters run side by side, one vector
+  // lane each, over the bins any of them covers (zero weights elsewhere
+  // add exact zeros): the same bits with or without AVX2.
   void Compute(const float* spectrum, float* mel) const;
-  // The same, bit for bit, on the spectrum already in double (faster: the
-  // loop converts nothing).
+  // The same sums in double, rounded once to float: a reference.
   void Compute(const double* spectrum, float* mel) const;
 
  private:
@@ -62,7 +67,12 @@ class MelFilters {
   std::vector<int32_t> length_;
   std::vector<size_t> offset_;
   std::vector<float> weights_;
-  std::vector<double> wide_weights_;  // weights_ in double, for Compute
+  // Filters 8g to 8g + 7 as one dense block: bins group_first_[g] to
+  // group_first_[g] + group_bins_[g] - 1, eight weights a bin (zero where
+  // a filter does not reach, or past the last filter).
+  std::vector<int32_t> group_first_;
+  std::vector<int32_t> group_bins_;
+  std::vector<float> group_weights_;
 };
 
 }  // namespace featpool

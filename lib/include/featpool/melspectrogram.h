@@ -82,7 +82,6 @@ class MelSpectrogramComputer : public FeatureComputer {
   MelFilters filters_;
   Rfft fft_;
   std::vector<float> spectrum_;
-  std::vector<double> wide_spectrum_;  // spectrum_ in double, for the mel sums
 };
 
 }  // namespace featpool
