@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 
+#include "cpu-dispatch.h"
 #include "fast-log.h"
 #include "featpool/error.h"
 #include "log-energy.h"
@@ -31,12 +32,14 @@ MfccComputer::MfccComputer(const MfccOptions& opts)
     throw OptionError("cepstral_lifter", NumberText(opts_.cepstral_lifter), "must be finite");
   }
   // Kaldi ComputeDctMatrix(): orthonormal DCT-II, first num_ceps rows.
-  dct_.resize(static_cast<size_t>(opts_.num_ceps) * static_cast<size_t>(bins));
+  dct_stride_ = (opts_.num_ceps + 7) / 8 * 8;
+  dct_.assign(static_cast<size_t>(dct_stride_) * static_cast<size_t>(bins), 0.0f);
+  cepstrum_.assign(static_cast<size_t>(dct_stride_), 0.0f);
   for (int32_t k = 0; k < opts_.num_ceps; ++k) {
     for (int32_t n = 0; n < bins; ++n) {
       const double value = k == 0 ? std::sqrt(1.0 / bins)
                                   : std::sqrt(2.0 / bins) * std::cos(M_PI / bins * (n + 0.5) * k);
-      dct_[static_cast<size_t>(k) * static_cast<size_t>(bins) + static_cast<size_t>(n)] =
+      dct_[static_cast<size_t>(n) * static_cast<size_t>(dct_stride_) + static_cast<size_t>(k)] =
           static_cast<float>(value);
     }
   }
@@ -50,6 +53,36 @@ MfccComputer::MfccComputer(const MfccOptions& opts)
   }
 }
 
+namespace {
+
+// sum[k] = sum over n of dct[n][k] * mel[n], n in order, for k < stride (a
+// multiple of 8): in float, as Kaldi's AddMatVec (sgemv) computes it; the
+// loop over k is vectorised (SSE2 or AVX2, the same bits: every sum is its
+// own chain).
+__attribute__((always_inline)) inline void DctLoop(const float* __restrict dct, int32_t stride,
+                                                   const float* __restrict mel, int32_t bins,
+                                                   float* __restrict sum) {
+  for (int32_t k = 0; k < stride; ++k) sum[k] = 0.0f;
+  for (int32_t n = 0; n < bins; ++n) {
+    const float x = mel[n];
+    const float* row = dct + static_cast<size_t>(n) * static_cast<size_t>(stride);
+    for (int32_t k = 0; k < stride; ++k) sum[k] += row[k] * x;
+  }
+}
+
+void Dct(const float* dct, int32_t stride, const float* mel, int32_t bins, float* sum) {
+  DctLoop(dct, stride, mel, bins, sum);
+}
+
+#ifdef FEATPOOL_AVX2_DISPATCH
+FEATPOOL_TARGET_AVX2 void DctAvx2(const float* dct, int32_t stride, const float* mel,
+                                  int32_t bins, float* sum) {
+  DctLoop(dct, stride, mel, bins, sum);
+}
+#endif
+
+}  // namespace
+
 void MfccComputer::Compute(float raw_log_energy, float* window, float* feature) {
   float log_energy = raw_log_energy;
   if (opts_.use_energy && !opts_.raw_energy) {
@@ -60,13 +93,17 @@ void MfccComputer::Compute(float raw_log_energy, float* window, float* feature) 
   const int32_t bins = mel_bank_.NumBins();
   LogFlooredInPlace(mel_.data(), bins);
   const int32_t ceps = opts_.num_ceps;
-  for (int32_t k = 0; k < ceps; ++k) {
-    const float* row = dct_.data() + static_cast<size_t>(k) * static_cast<size_t>(bins);
-    double sum = 0.0;
-    for (int32_t n = 0; n < bins; ++n)
-      sum += static_cast<double>(row[n]) * mel_[static_cast<size_t>(n)];
-    feature[k] = static_cast<float>(sum) * lifter_[static_cast<size_t>(k)];
+  float* sum = cepstrum_.data();
+#ifdef FEATPOOL_AVX2_DISPATCH
+  if (internal::UseAvx2()) {
+    DctAvx2(dct_.data(), dct_stride_, mel_.data(), bins, sum);
+  } else {
+    Dct(dct_.data(), dct_stride_, mel_.data(), bins, sum);
   }
+#else
+  Dct(dct_.data(), dct_stride_, mel_.data(), bins, sum);
+#endif
+  for (int32_t k = 0; k < ceps; ++k) feature[k] = sum[k] * lifter_[static_cast<size_t>(k)];
   if (opts_.use_energy) {
     if (opts_.energy_floor > 0 && log_energy < log_energy_floor_) log_energy = log_energy_floor_;
     feature[0] = log_energy;

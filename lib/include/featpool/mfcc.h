@@ -46,7 +46,12 @@ class MfccComputer : public FeatureComputer {
   MfccOptions opts_;
   MelBank mel_bank_;
   Rfft fft_;
-  std::vector<float> dct_;     // num_ceps x num_bins, row-major
+  // The DCT transposed, num_bins rows of num_ceps rounded up to 8 (zeros
+  // past num_ceps): cepstrum k is a float sum over the bins in order, eight
+  // coefficients a vector.
+  std::vector<float> dct_;
+  int32_t dct_stride_ = 0;
+  std::vector<float> cepstrum_;  // dct_stride_ running sums
   std::vector<float> lifter_;  // num_ceps
   std::vector<float> spectrum_;
   std::vector<float> mel_;
