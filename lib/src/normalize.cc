@@ -75,29 +75,37 @@ void NormalizeRows(const NormalizeOptions& opts, float* p, int64_t rows, int64_t
       return;
     }
     case NormalizeMode::kPerFeature: {
-      // NeMo normalize_batch(), per_feature (features.py l.64-93).
-      std::vector<double> mean(static_cast<size_t>(cols), 0.0);
-      std::vector<double> ss(static_cast<size_t>(cols), 0.0);
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* x = p + r * cols;
-        for (int64_t c = 0; c < cols; ++c) mean[c] += x[c];
-      }
-      for (double& v : mean) v /= static_cast<double>(rows);
-      for (int64_t r = 0; r < rows; ++r) {
+      // NeMo normalize_batch(), per_feature (features.py l.64-93): (x -
+      // mean) / (unbiased std + 1e-5) per column. The sums in double in one
+      // pass, shifted by the first row (so the variance is not a
+      // difference of large sums), then one pass to apply.
+      const size_t n = static_cast<size_t>(cols);
+      std::vector<double> shift(p, p + cols);
+      std::vector<double> s1(n, 0.0);
+      std::vector<double> s2(n, 0.0);
+      for (int64_t r = 1; r < rows; ++r) {
         const float* x = p + r * cols;
         for (int64_t c = 0; c < cols; ++c) {
-          const double d = x[c] - mean[c];
-          ss[c] += d * d;
+          const double d = x[c] - shift[c];
+          s1[c] += d;
+          s2[c] += d * d;
         }
       }
-      for (int64_t c = 0; c < cols; ++c) {
-        double std = std::sqrt(ss[c] / static_cast<double>(rows - 1));  // 0/0 for one frame
+      const double count = static_cast<double>(rows);
+      for (size_t c = 0; c < n; ++c) {
+        const double mean_shift = s1[c] / count;
+        double var = (s2[c] - s1[c] * mean_shift) / (count - 1.0);  // 0/0 for one frame
+        if (var < 0.0) var = 0.0;
+        double std = std::sqrt(var);
         if (std != std) std = 0.0;
-        ss[c] = std + 1e-5;
+        shift[c] += mean_shift;        // the mean
+        s1[c] = 1.0 / (std + 1e-5);    // the scale
       }
       for (int64_t r = 0; r < rows; ++r) {
         float* x = p + r * cols;
-        for (int64_t c = 0; c < cols; ++c) x[c] = static_cast<float>((x[c] - mean[c]) / ss[c]);
+        for (int64_t c = 0; c < cols; ++c) {
+          x[c] = static_cast<float>((x[c] - shift[c]) * s1[c]);
+        }
       }
       return;
     }
