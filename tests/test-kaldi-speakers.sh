@@ -88,6 +88,16 @@ run 1 "$FEATPOOL" extract data/train --cmvn=speaker -o ark,scp:spk/feats.ark,spk
   --progress=never 2>err.txt
 grep -q "error: 'missing.wav'" err.txt || fail "missing utterance: $(cat err.txt)"
 [[ $(grep -c "error:" err.txt) == 1 ]] || fail "one error expected: $(cat err.txt)"
+# The progress bar shows the stats pass before any output (it stood at
+# 0 files while the speakers' utterances were read), then the output.
+# (A slow command makes the pass last long enough to be drawn.)
+mkdir -p slow
+printf 's1-a sleep 0.5; cat a.wav |\ns1-b sleep 0.5; cat b.wav |\n' > slow/wav.scp
+printf 's1-a s1\ns1-b s1\n' > slow/utt2spk
+run 0 "$FEATPOOL" extract slow --cmvn=speaker -o ark:bar.ark --progress=always -j 1 2>bar.txt
+grep -q "speaker stats: [0-1]/2 files read, then 0/2 files" bar.txt || fail "stats pass: $(cat bar.txt)"
+tr '\r' '\n' < bar.txt | grep -v "speaker stats" | grep -q "[0-2]/2 files" \
+  || fail "output pass: $(cat bar.txt)"
 # The same with the table of stats featpool cmvn-stats wrote (cmvn.scp).
 run 1 "$FEATPOOL" extract data/train --cmvn=speaker --cmvn-stats=scp:data/train/cmvn.scp \
   -o ark,scp:tab/feats.ark,tab/feats.scp --progress=never 2>/dev/null

@@ -572,10 +572,14 @@ std::vector<std::string> SpeakerGroups(const std::vector<Utterance>& utts,
 // `tick` runs while waiting (it may throw StopRun).
 void AccumulateSpeakerStats(const std::vector<Utterance>& utts, const std::vector<char>& skip,
                             const BatchConfig& c, int threads, BatchObserver& obs,
-                            const std::function<void()>& tick, SpeakerSettings* speakers) {
+                            const std::function<void()>& tick, BatchProgress* progress,
+                            SpeakerSettings* speakers) {
   std::vector<char> wanted(utts.size());
   for (size_t i = 0; i < utts.size(); ++i) wanted[i] = skip[i] ? 0 : 1;
   const std::vector<size_t> order = speakers->AccumulationOrder(utts, wanted);
+  progress->stats_total = static_cast<int64_t>(order.size());
+  progress->stats_done = 0;
+  obs.Progress(*progress, false);
   RecordingCache recordings;
   for (const size_t i : order) {
     if (utts[i].IsSegment() && utts[i].error.empty()) recordings.Expect(RecordingKey(utts[i]));
@@ -615,6 +619,8 @@ void AccumulateSpeakerStats(const std::vector<Utterance>& utts, const std::vecto
   };
   auto sink = [&](size_t k, Rows& r) {
     if (r.ok) speakers->Accumulate(utts[order[k]].id, r.rows.View());
+    ++progress->stats_done;
+    obs.Progress(*progress, true);
     return true;
   };
   OrderedWorkerPool<Rows> pool(threads, static_cast<size_t>(threads) * 2);
@@ -836,7 +842,7 @@ BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
   };
   try {
     if (speakers && speakers->NeedsAccumulation()) {
-      AccumulateSpeakerStats(utts, skip, c, threads, obs, tick, &*speakers);
+      AccumulateSpeakerStats(utts, skip, c, threads, obs, tick, &state, &*speakers);
       stop_if_requested();
     }
     pool.Run(n, work, sink, tick, std::chrono::milliseconds(100));

@@ -56,9 +56,15 @@ double Progress::ElapsedSeconds() const {
 std::string Progress::Describe() const {
   const double elapsed = ElapsedSeconds();
   char text[256];
-  int n = std::snprintf(text, sizeof(text), "%lld/%lld files",
-                        static_cast<long long>(state_.files_done),
-                        static_cast<long long>(state_.files_total));
+  int n = 0;
+  if (InStatsPass()) {  // speaker CMVN's first pass: nothing written yet
+    n = std::snprintf(text, sizeof(text), "speaker stats: %lld/%lld files read, then ",
+                      static_cast<long long>(state_.stats_done),
+                      static_cast<long long>(state_.stats_total));
+  }
+  n += std::snprintf(text + n, sizeof(text) - n, "%lld/%lld files",
+                     static_cast<long long>(state_.files_done),
+                     static_cast<long long>(state_.files_total));
   if (state_.files_failed > 0) {
     n += std::snprintf(text + n, sizeof(text) - n, " (%lld failed)",
                        static_cast<long long>(state_.files_failed));
@@ -84,7 +90,9 @@ void Progress::Draw() {
   std::string line;
   if (bar_width >= 10) {
     const double fraction =
-        state_.files_total > 0 ? double(state_.files_done) / double(state_.files_total) : 1.0;
+        InStatsPass()            ? double(state_.stats_done) / double(state_.stats_total)
+        : state_.files_total > 0 ? double(state_.files_done) / double(state_.files_total)
+                                 : 1.0;
     const int filled = static_cast<int>(fraction * bar_width);
     line = "[" + std::string(filled, '#') + std::string(bar_width - filled, '.') + "] ";
   }

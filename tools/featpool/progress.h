@@ -41,10 +41,15 @@ class Progress {
   void Finish();
 
   double ElapsedSeconds() const;
-  // "123/1000 files, 1.23 h audio, RTF 0.0021 (476x), ETA 00:03:12"
+  // "123/1000 files, 1.23 h audio, RTF 0.0021 (476x), ETA 00:03:12"; in
+  // speaker CMVN's stats pass "speaker stats: 40/1000 files read, then "
+  // in front (the bar shows that pass).
   std::string Describe() const;
 
  private:
+  bool InStatsPass() const {
+    return state_.stats_total > 0 && state_.stats_done < state_.stats_total;
+  }
   void Draw();
   void Clear();
 

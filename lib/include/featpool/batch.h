@@ -178,6 +178,11 @@ struct BatchProgress {
   int64_t bytes_total = 0;   // input bytes to do at the start (for an ETA)
   int64_t bytes_done = 0;    // of those, done
   double audio_seconds = 0;  // audio processed in this run
+  // Speaker CMVN without a stats table reads the shard's speakers'
+  // utterances once for their stats before any output: of those, how many
+  // (0 without that pass) and how many are read.
+  int64_t stats_total = 0;
+  int64_t stats_done = 0;
 };
 
 // What a run did.
