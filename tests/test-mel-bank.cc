@@ -11,10 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "featpool/audio-source.h"
 #include "featpool/error.h"
 #include "featpool/mel-bank.h"
 #include "featpool/mel-filters.h"
 #include "featpool/options.h"
+#include "featpool/rfft.h"
 
 using namespace featpool;
 
@@ -251,6 +253,114 @@ TEST_CASE("MelFilters::Compute: float sums in order, within rounding of the doub
           REQUIRE(std::fabs(a[m] - sum) <= (len + 1) * std::ldexp(1.0, -24) * sum);
         }
       }
+    }
+  }
+}
+
+namespace {
+
+// Power spectra of real speech (a Hann window on frames of the file, every
+// other sample taken for 8 kHz), and their square roots (fbank's
+// use_power=false), `bins` = padded / 2 + 1 values a spectrum.
+std::vector<std::vector<float>> SpeechSpectra(int32_t padded, int32_t window, bool half_rate) {
+  const std::vector<float> audio =
+      ReadAudio(std::string(FEATPOOL_SAMPLE_DATA) + "/speech-16k.wav", AudioReadOptions());
+  std::vector<float> samples;
+  for (size_t i = 0; i < audio.size(); i += half_rate ? 2 : 1) samples.push_back(audio[i]);
+  Rfft fft(padded);
+  std::vector<float> frame(static_cast<size_t>(padded));
+  std::vector<float> power(static_cast<size_t>(padded / 2 + 1));
+  std::vector<std::vector<float>> spectra;
+  const size_t hop = static_cast<size_t>(window) / 2;  // a few hundred frames
+  for (size_t at = 0; at + static_cast<size_t>(window) <= samples.size(); at += hop) {
+    std::fill(frame.begin(), frame.end(), 0.0f);
+    for (int32_t i = 0; i < window; ++i) {
+      const double hann = 0.5 - 0.5 * std::cos(2.0 * M_PI * i / (window - 1));
+      frame[static_cast<size_t>(i)] =
+          static_cast<float>(hann * samples[at + static_cast<size_t>(i)]);
+    }
+    fft.PowerSpectrum(frame.data(), power.data());
+    spectra.push_back(power);
+    for (float& v : power) v = std::sqrt(v);
+    spectra.push_back(power);
+  }
+  return spectra;
+}
+
+}  // namespace
+
+TEST_CASE("MelBank::Compute is a plain float loop per bin, bit for bit", "[mel-bank]") {
+  struct Case {
+    float rate;
+    float frame_length_ms;
+    int32_t bins;
+    float low;
+    float high;
+    bool htk_mode;
+    float warp;
+  };
+  const Case cases[] = {
+      {16000, 25, 23, 20, 0, false, 1.0f},     {16000, 25, 40, 20, 0, false, 1.0f},
+      {16000, 25, 80, 20, 0, false, 1.0f},     {16000, 50, 128, 20, 0, false, 1.0f},
+      {16000, 25, 80, 0, 0, false, 1.0f},      {16000, 25, 80, 20, 0, true, 1.0f},
+      {16000, 25, 23, 20, 0, true, 1.0f},      {16000, 25, 40, 20, -400, true, 1.0f},
+      {16000, 25, 80, 20, 0, false, 0.85f},    {16000, 25, 80, 20, 0, false, 1.15f},
+      {16000, 25, 23, 100, 7000, false, 0.9f}, {16000, 25, 40, 64, -200, false, 1.1f},
+      {16000, 25, 3, 20, 0, false, 1.0f},      {16000, 25, 17, 300, 3400, false, 1.0f},
+      {8000, 25, 23, 20, 0, false, 1.0f},      {8000, 25, 40, 20, 0, false, 1.0f},
+      {8000, 50, 80, 20, 0, true, 1.0f},       {8000, 25, 23, 64, 3800, false, 0.88f},
+      {8000, 25, 23, 20, -200, true, 1.12f},   {8000, 100, 128, 20, 0, false, 1.0f},
+  };
+  for (const Case& c : cases) {
+    FrameExtractionOptions f;
+    f.samp_freq = c.rate;
+    f.frame_length_ms = c.frame_length_ms;
+    MelBanksOptions m;
+    m.num_bins = c.bins;
+    m.low_freq = c.low;
+    m.high_freq = c.high;
+    m.htk_mode = c.htk_mode;
+    m.vtln_warp = c.warp;
+    m.vtln_low = c.low + 100.0f;
+    m.vtln_high = c.high - 500.0f;  // Hz below high_freq (an offset from Nyquist if <= 0)
+    const MelBank bank(m, f);
+    const int32_t padded = f.PaddedWindowSize();
+    INFO(c.rate << " Hz, " << padded << "-point FFT, " << c.bins << " bins, " << c.low << " to "
+                << c.high << " Hz, htk " << c.htk_mode << ", warp " << c.warp);
+    const auto spectra = SpeechSpectra(padded, f.WindowSize(), c.rate == 8000);
+    REQUIRE(spectra.size() > 100);
+    std::vector<float> mel(static_cast<size_t>(c.bins)), expect(mel.size());
+    for (const std::vector<float>& spectrum : spectra) {
+      bank.Compute(spectrum.data(), mel.data());
+      for (int32_t b = 0; b < bank.NumBins(); ++b) {
+        // Kaldi's (and this bank's former) sum: one float chain from 0.
+        const float* w = bank.Weights(b);
+        const float* s = spectrum.data() + bank.FirstIndex(b);
+        float sum = 0.0f;
+        for (int32_t k = 0; k < bank.Length(b); ++k) sum += w[k] * s[k];
+        expect[static_cast<size_t>(b)] = sum;
+      }
+      REQUIRE(std::memcmp(mel.data(), expect.data(), sizeof(float) * mel.size()) == 0);
+    }
+    // Edge spectra: all zeros (+0 out, not -0), a single loud FFT bin, and
+    // magnitudes spanning the float range a power spectrum reaches.
+    std::vector<float> spectrum(static_cast<size_t>(padded / 2 + 1), 0.0f);
+    std::mt19937 rng(17);
+    std::uniform_real_distribution<float> exponent(-40.0f, 30.0f);
+    for (int trial = 0; trial < 50; ++trial) {
+      if (trial == 1) spectrum[static_cast<size_t>(padded / 8)] = 3e14f;
+      if (trial >= 2) {
+        for (float& v : spectrum) v = std::pow(10.0f, exponent(rng));
+      }
+      bank.Compute(spectrum.data(), mel.data());
+      for (int32_t b = 0; b < bank.NumBins(); ++b) {
+        const float* w = bank.Weights(b);
+        const float* s = spectrum.data() + bank.FirstIndex(b);
+        float sum = 0.0f;
+        for (int32_t k = 0; k < bank.Length(b); ++k) sum += w[k] * s[k];
+        expect[static_cast<size_t>(b)] = sum;
+      }
+      REQUIRE(std::memcmp(mel.data(), expect.data(), sizeof(float) * mel.size()) == 0);
     }
   }
 }

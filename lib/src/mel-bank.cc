@@ -5,6 +5,7 @@
 #include <string>
 
 #include "featpool/error.h"
+#include "filter-blocks.h"
 #include "number-text.h"
 
 namespace featpool {
@@ -137,18 +138,13 @@ MelBank::MelBank(const MelBanksOptions& opts, const FrameExtractionOptions& fram
     length_.push_back(last - first + 1);
     offset_.push_back(offset);
   }
+  internal::BuildFilterBlocks(first_, length_, offset_, weights_, &block_first_, &block_bins_,
+                              &block_weights_);
 }
 
 void MelBank::Compute(const float* spectrum, float* mel) const {
-  const int32_t bins = NumBins();
-  for (int32_t b = 0; b < bins; ++b) {
-    const float* w = Weights(b);
-    const float* s = spectrum + first_[static_cast<size_t>(b)];
-    const int32_t n = length_[static_cast<size_t>(b)];
-    float sum = 0.0f;
-    for (int32_t k = 0; k < n; ++k) sum += w[k] * s[k];
-    mel[b] = sum;
-  }
+  internal::ComputeFilterBlocks(block_first_.data(), block_bins_.data(), block_weights_.data(),
+                                NumBins(), spectrum, mel);
 }
 
 }  // namespace featpool

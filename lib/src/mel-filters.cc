@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "cpu-dispatch.h"
+#include "filter-blocks.h"
 
 namespace featpool {
 namespace {
@@ -76,80 +76,9 @@ MelFilters::MelFilters(const MelFilterOptions& opts) {
     length_.push_back(first < 0 ? 0 : last - first + 1);
     offset_.push_back(offset);
   }
-  // The blocks of eight filters: every bin from the lowest first bin to
-  // the highest last one of the block, eight weights a bin.
-  for (int32_t g = 0; g * 8 < opts.n_mels; ++g) {
-    int32_t lo = n_freqs;
-    int32_t hi = 0;
-    for (int32_t m = 8 * g; m < std::min(8 * g + 8, opts.n_mels); ++m) {
-      const int32_t n = length_[static_cast<size_t>(m)];
-      if (n == 0) continue;
-      lo = std::min(lo, first_[static_cast<size_t>(m)]);
-      hi = std::max(hi, first_[static_cast<size_t>(m)] + n);
-    }
-    if (hi <= lo) lo = hi = 0;  // only empty filters
-    group_first_.push_back(lo);
-    group_bins_.push_back(hi - lo);
-    const size_t at = group_weights_.size();
-    group_weights_.resize(at + static_cast<size_t>(hi - lo) * 8, 0.0f);
-    for (int32_t l = 0; l < 8 && 8 * g + l < opts.n_mels; ++l) {
-      const int32_t m = 8 * g + l;
-      const int32_t first = first_[static_cast<size_t>(m)];
-      for (int32_t k = 0; k < length_[static_cast<size_t>(m)]; ++k) {
-        group_weights_[at + static_cast<size_t>(first + k - lo) * 8 + static_cast<size_t>(l)] =
-            Weights(m)[k];
-      }
-    }
-  }
+  internal::BuildFilterBlocks(first_, length_, offset_, weights_, &group_first_, &group_bins_,
+                              &group_weights_);
 }
-
-namespace {
-
-struct FilterBlocks {
-  const int32_t* first;
-  const int32_t* bins;
-  const float* weights;
-  int32_t filters;
-};
-
-// Eight floats as one value (GCC's vector extension: one AVX register, or
-// two SSE2 ones), so that the loop runs across the filters, not the bins.
-typedef float Lanes __attribute__((vector_size(32)));
-
-// Eight filters at a time: lane l sums filter 8g + l over the block's bins
-// in order (one float chain per lane, so SSE2 and AVX2 round alike).
-__attribute__((always_inline)) inline void FilterBlocksLoop(const FilterBlocks& b,
-                                                            const float* spectrum, float* mel) {
-  const float* w = b.weights;
-  for (int32_t g = 0; g * 8 < b.filters; ++g) {
-    Lanes sum = {0, 0, 0, 0, 0, 0, 0, 0};
-    const float* s = spectrum + b.first[g];
-    const int32_t n = b.bins[g];
-    for (int32_t k = 0; k < n; ++k) {
-      Lanes weight;
-      std::memcpy(&weight, w + 8 * static_cast<size_t>(k), sizeof(weight));
-      sum += weight * s[k];
-    }
-    w += 8 * static_cast<size_t>(n);
-    float lane[8];
-    std::memcpy(lane, &sum, sizeof(lane));
-    const int32_t count = std::min(8, b.filters - 8 * g);
-    for (int32_t l = 0; l < count; ++l) mel[8 * g + l] = lane[l];
-  }
-}
-
-void FilterBlocksPlain(const FilterBlocks& b, const float* spectrum, float* mel) {
-  FilterBlocksLoop(b, spectrum, mel);
-}
-
-#ifdef FEATPOOL_AVX2_DISPATCH
-FEATPOOL_TARGET_AVX2 void FilterBlocksAvx2(const FilterBlocks& b, const float* spectrum,
-                                           float* mel) {
-  FilterBlocksLoop(b, spectrum, mel);
-}
-#endif
-
-}  // namespace
 
 void MelFilters::Compute(const double* spectrum, float* mel) const {
   const int32_t filters = NumFilters();
@@ -164,15 +93,8 @@ void MelFilters::Compute(const double* spectrum, float* mel) const {
 }
 
 void MelFilters::Compute(const float* spectrum, float* mel) const {
-  const FilterBlocks blocks{group_first_.data(), group_bins_.data(), group_weights_.data(),
-                            NumFilters()};
-#ifdef FEATPOOL_AVX2_DISPATCH
-  if (internal::UseAvx2()) {
-    FilterBlocksAvx2(blocks, spectrum, mel);
-    return;
-  }
-#endif
-  FilterBlocksPlain(blocks, spectrum, mel);
+  internal::ComputeFilterBlocks(group_first_.data(), group_bins_.data(), group_weights_.data(),
+                                NumFilters(), spectrum, mel);
 }
 
 }  // namespace featpool

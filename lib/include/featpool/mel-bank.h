@@ -63,7 +63,12 @@ class MelBank {
   }
 
   // mel[b] = sum_k weight[b][k] * spectrum[k]; `spectrum` holds the
-  // padded/2 + 1 FFT bins (the last, Nyquist, is never used).
+  // padded/2 + 1 FFT bins (the last, Nyquist, is never used). Each sum is
+  // in float, term after term in order of k over the bin's range, as a
+  // plain float loop (Kaldi's), bit for bit; eight bins run side by side,
+  // one vector lane each, over the FFT bins any of them covers (zero
+  // weights elsewhere add exact zeros to a spectrum that is finite and
+  // >= 0): the same bits with or without AVX2.
   void Compute(const float* spectrum, float* mel) const;
 
  private:
@@ -71,6 +76,12 @@ class MelBank {
   std::vector<int32_t> length_;
   std::vector<size_t> offset_;
   std::vector<float> weights_;
+  // Bins 8g to 8g + 7 as one dense block: FFT bins block_first_[g] to
+  // block_first_[g] + block_bins_[g] - 1, eight weights an FFT bin (zero
+  // where a mel bin does not reach, or past the last one).
+  std::vector<int32_t> block_first_;
+  std::vector<int32_t> block_bins_;
+  std::vector<float> block_weights_;
 };
 
 }  // namespace featpool
