@@ -4,9 +4,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "binding.h"
 #include "featpool/audio-source.h"
@@ -81,13 +86,40 @@ void PrepareSamples(Samples* s, float scale, const std::string& source) {
     for (float& x : s->copied) x *= scale;
     s->data = s->copied.data();
   }
+  // max |x| over the samples and whether any is NaN or inf, four at a
+  // time (the same maximum as a scalar loop: the lanes' maxima of exact
+  // |x|); the first bad sample is then looked for one by one.
+  const float* d = s->data;
+  const int64_t n = s->count;
   float max_abs = 0.0f;
-  for (int64_t i = 0; i < s->count; ++i) {
+  bool bad = false;
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128 sign = _mm_set1_ps(-0.0f);
+  const __m128 largest = _mm_set1_ps(std::numeric_limits<float>::max());
+  __m128 lanes_max = _mm_setzero_ps();
+  __m128 lanes_bad = _mm_setzero_ps();
+  for (; i + 4 <= n; i += 4) {
+    const __m128 a = _mm_andnot_ps(sign, _mm_loadu_ps(d + i));
+    lanes_bad = _mm_or_ps(lanes_bad, _mm_cmpnle_ps(a, largest));  // inf, or NaN (unordered)
+    lanes_max = _mm_max_ps(lanes_max, a);
+  }
+  bad = _mm_movemask_ps(lanes_bad) != 0;
+  float lanes[4];
+  _mm_storeu_ps(lanes, lanes_max);
+  for (const float m : lanes) max_abs = std::max(max_abs, m);
+#endif
+  for (; i < n; ++i) {
+    bad = bad || !std::isfinite(d[i]);
+    max_abs = std::max(max_abs, std::fabs(d[i]));
+  }
+  if (bad) {
     // As AudioSource rejects a file's NaN or inf sample, with its reason.
-    if (!std::isfinite(s->data[i])) {
-      throw Error(source + ": non-finite sample (NaN or inf) at sample " + std::to_string(i));
+    for (int64_t k = 0; k < n; ++k) {
+      if (!std::isfinite(d[k])) {
+        throw Error(source + ": non-finite sample (NaN or inf) at sample " + std::to_string(k));
+      }
     }
-    max_abs = std::max(max_abs, std::fabs(s->data[i]));
   }
   s->max_abs = max_abs;
 }

@@ -729,6 +729,15 @@ def test_non_finite_samples_and_negative_channels_are_rejected(speech):
     for f in (featpool.fbank, featpool.mfcc, featpool.spectrogram):
         with pytest.raises(featpool.Error, match="non-finite sample .* at sample 1234"):
             f(x)
+    # Every position (the check runs four samples at a time, then the
+    # tail), NaN and both infinities: the first bad sample is named.
+    for length in (4000, 4003):
+        for at in (0, 1, 2, 3, 4, length - 4, length - 3, length - 2, length - 1):
+            for bad in (np.nan, np.inf, -np.inf):
+                y = samples[:length].copy()
+                y[at:at + 2] = bad
+                with pytest.raises(featpool.Error, match="non-finite sample .* at sample %d$" % at):
+                    featpool.fbank(y)
     x[1234] = np.inf
     with pytest.raises(featpool.Error, match="non-finite sample"):
         featpool.fbank(np.stack([samples[:4000], x]), channel=1)
