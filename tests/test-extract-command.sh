@@ -261,7 +261,7 @@ declare -A defaults=(
   [--use-energy]="false for fbank, true for mfcc" [--energy-floor]="=0"
   [--raw-energy]="default: true" [--use-log-fbank]="default: true" [--use-power]="default: true"
   [--htk-compat]="default: false" [--num-ceps]="=13" [--cepstral-lifter]="=22"
-  [--channel]="=-1" [--no-resample]="default: resample")
+  [--channel]="=-1" [--no-resample]="default: false")
 # CLI11 wraps a long "--name TYPE=default" onto two lines: join each option's lines.
 joined=$(awk '/^  -/ { if (line) print line; line = $0; next } /^   / { line = line " " $0; next }
               { if (line) print line; line = "" } END { if (line) print line }' <<<"$help")

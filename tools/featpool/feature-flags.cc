@@ -6,6 +6,16 @@
 namespace featpool {
 namespace cli {
 
+namespace {
+
+// A flag's help with its default (the bound value before parsing), as the
+// generated flags show theirs (option-flags.cc).
+std::string WithDefault(const std::string& help, bool value) {
+  return help + " [default: " + (value ? "true" : "false") + "]";
+}
+
+}  // namespace
+
 void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
   f->features.Add(app);
   const char* audio = "Audio input";
@@ -14,16 +24,19 @@ void AddFeatureFlags(CLI::App* app, FeatureFlags* f) {
       ->capture_default_str()
       ->group(audio);
   app->add_flag("--no-resample", f->no_resample,
-                "Reject files whose rate differs from --sample-frequency instead of "
-                "resampling them (libsoxr, high quality) [default: resample]")
+                WithDefault("Reject files whose rate differs from --sample-frequency instead of "
+                            "resampling them (libsoxr, high quality)",
+                            f->no_resample))
       ->group(audio);
   app->add_flag("--allow-downsample", f->allow_downsample,
-                "As in Kaldi: =false makes a file above --sample-frequency an error "
-                "[default: true, resampled]")
+                WithDefault("As in Kaldi: =false makes a file above --sample-frequency an error "
+                            "(true: resampled)",
+                            f->allow_downsample))
       ->group(audio);
   app->add_flag("--allow-upsample", f->allow_upsample,
-                "As in Kaldi: =false makes a file below --sample-frequency an error "
-                "[default: true, resampled]")
+                WithDefault("As in Kaldi: =false makes a file below --sample-frequency an error "
+                            "(true: resampled)",
+                            f->allow_upsample))
       ->group(audio);
 }
 

@@ -16,12 +16,13 @@ namespace cli {
 
 struct FeatureFlags {
   FeatureFlagSet features;
-  std::string channel = "-1";
-  bool no_resample = false;
+  // The library's defaults (AudioReadOptions), shown by --help.
+  std::string channel = std::to_string(AudioReadOptions().channel);
+  bool no_resample = !AudioReadOptions().resample;
   // Kaldi's --allow-downsample / --allow-upsample (conf files carry them);
   // featpool resamples by default, =false makes that direction an error.
-  bool allow_downsample = true;
-  bool allow_upsample = true;
+  bool allow_downsample = AudioReadOptions().allow_downsample;
+  bool allow_upsample = AudioReadOptions().allow_upsample;
 
   // Checks and converts; throws OptionError / Error naming the bad flag.
   FeatureOptions ToOptions() const { return features.ToOptions(); }
