@@ -322,6 +322,12 @@ void CheckUniqueIds(const std::vector<Utterance>& utts) {
 
 }  // namespace
 
+std::string DefaultExtensionList() {
+  std::string list;
+  for (const std::string& e : DatasetOptions().extensions) list += (list.empty() ? "" : ",") + e;
+  return list;
+}
+
 void DatasetOptions::Validate() const {
   if (extensions.empty()) throw OptionError("extensions", "", "no extensions given");
   for (const std::string& e : extensions) {

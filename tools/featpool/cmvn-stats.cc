@@ -180,7 +180,7 @@ RunFunction AddCmvnStatsCommand(CLI::App& app) {
     FeatureFlags flags;
     std::vector<std::string> inputs;
     std::string output;
-    std::string ext = "wav,flac,ogg,opus";
+    std::string ext = DefaultExtensionList();
     std::string spk2utt;
     std::string utt2spk;
     std::string segments;

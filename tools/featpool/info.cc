@@ -288,7 +288,7 @@ RunFunction AddInfoCommand(CLI::App& app) {
   struct State {
     FeatureFlags flags;
     std::vector<std::string> inputs;
-    std::string ext = "wav,flac,ogg,opus";
+    std::string ext = DefaultExtensionList();
     int32_t jobs = 0;
     bool json = false;
   };

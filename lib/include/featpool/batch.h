@@ -119,7 +119,7 @@ struct BatchRequest {
   std::string output;
   std::string manifest;  // "" = the default place
   std::string lhotse;    // a lhotse FeatureSet manifest to write ("" = none)
-  std::string extensions = "wav,flac,ogg,opus";  // searched for in directories
+  std::string extensions = DefaultExtensionList();  // searched for in directories
   std::string segments;                          // a Kaldi segments file ("" = none)
   // Kaldi speaker maps (kaldi-maps.h; FILE or ark:FILE): utt2spk or spk2utt
   // (one of them) for {cmvn}=speaker and spk2warp; a VTLN warp per

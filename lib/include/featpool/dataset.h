@@ -41,12 +41,14 @@ struct DatasetOptions {
   // A Kaldi segments file applied to the recordings of every input (--segments).
   std::string segments;
 
-  // Throws Error naming --ext.
+  // Throws OptionError naming extensions.
   void Validate() const;
 };
 
 // Splits "wav,flac" into {"wav", "flac"} (a leading dot is dropped).
 std::vector<std::string> ParseExtensions(const std::string& list);
+// DatasetOptions' default extensions as such a list: "wav,flac,ogg,opus".
+std::string DefaultExtensionList();
 
 // Each input is
 //  - "scp:FILE" (or a FILE named *.scp): a Kaldi wav.scp, lines "utt-id path";
