@@ -1,8 +1,10 @@
 // Bytes -> the readers --resume relies on: ScanKaldiArk / ReadKaldiMatrix on
 // an archive, ReadKaldiScp on a script file, KaldiArkWriter::OpenForResume on
 // a partial archive a killed run left (keep some records, append one,
-// commit, read back), and ParseJsonLine on manifest lines. Any result but
-// consistent records or featpool::Error is a finding.
+// commit, read back), ParseJsonLine on manifest lines, and the data
+// directory's speaker maps (utt2spk, spk2utt, utt2warp / spk2warp). Any
+// result but consistent records or featpool::Error is a finding.
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -12,6 +14,7 @@
 #include "featpool/error.h"
 #include "../../lib/src/json-line.h"
 #include "featpool/kaldi-io.h"
+#include "featpool/kaldi-maps.h"
 #include "fuzz-common.h"
 
 using namespace featpool;
@@ -62,6 +65,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::map<std::string, std::string> fields;
     internal::ParseJsonLine(text.substr(begin, end - begin), &fields);
     begin = end + 1;
+  }
+  // The bytes as a data directory's speaker maps: every listed utterance
+  // has its speaker, tokens are never empty, warps are finite and > 0.
+  for (const bool spk2utt : {false, true}) {
+    try {
+      const SpeakerMap map = spk2utt ? SpeakerMap::FromSpk2Utt(ark) : SpeakerMap::FromUtt2Spk(ark);
+      for (const SpeakerMap::Speaker& speaker : map.speakers()) {
+        if (speaker.first.empty() || speaker.second.empty()) featpool_fuzz::Fail("empty speaker");
+        for (const std::string& utt : speaker.second) {
+          const std::string* of = map.SpeakerOf(utt);
+          if (utt.empty() || of == nullptr || *of != speaker.first) {
+            featpool_fuzz::Fail("utterance without its speaker");
+          }
+        }
+      }
+      for (const bool per_speaker : {false, true}) {
+        try {
+          const VtlnWarpMap warps = VtlnWarpMap::Read(ark, per_speaker);
+          for (const SpeakerMap::Speaker& speaker : map.speakers()) {
+            for (const std::string& utt : speaker.second) {
+              try {
+                const float warp = warps.WarpOf(utt, &map);
+                if (!(warp > 0.0f) || !std::isfinite(warp)) featpool_fuzz::Fail("bad warp");
+              } catch (const Error&) {
+              }
+            }
+          }
+        } catch (const Error&) {
+        }
+      }
+    } catch (const Error&) {
+    }
   }
   // The resume path: the bytes are the partial archive of a killed run.
   const std::string out = dir + "/out.ark";

@@ -60,6 +60,9 @@ write("fuzz-kaldi-io", "cut-short.ark", two[:-5])
 write("fuzz-kaldi-io", "empty-matrix.ark", record("e", np.zeros((0, 4))))
 write("fuzz-kaldi-io", "double-matrix.ark", record("x", np.ones((1, 2)), b"DM ", "<f8"))
 write("fuzz-kaldi-io", "feats.scp", b"utt1 feats.ark:5\nspk/utt2 feats.ark:50\n\n  utt3   x.ark:7  \n")
+write("fuzz-kaldi-io", "utt2spk", b"s1-a s1\ns1-b s1\ns2-c s2\n")
+write("fuzz-kaldi-io", "spk2utt", b"s1 s1-a s1-b\ns2 s2-c\n")
+write("fuzz-kaldi-io", "spk2warp", b"s1 0.95\ns2 1.05\n")
 write("fuzz-kaldi-io", "manifest.jsonl",
       b'{"id":"spk00/utt0000","path":"in/spk00/utt0000.wav","status":"ok","output":"out.ark:14",'
       b'"shape":[12,40],"options":"1dd2edd3a62c80f4"}\n'
