@@ -261,7 +261,7 @@ declare -A defaults=(
   [--use-energy]="false for fbank, true for mfcc" [--energy-floor]="=0"
   [--raw-energy]="default: true" [--use-log-fbank]="default: true" [--use-power]="default: true"
   [--htk-compat]="default: false" [--num-ceps]="=13" [--cepstral-lifter]="=22"
-  [--channel]="=-1" [--no-resample]="default: false")
+  [--channel]="=-1")
 # CLI11 wraps a long "--name TYPE=default" onto two lines: join each option's lines.
 joined=$(awk '/^  -/ { if (line) print line; line = $0; next } /^   / { line = line " " $0; next }
               { if (line) print line; line = "" } END { if (line) print line }' <<<"$help")
@@ -270,6 +270,10 @@ for option in "${!defaults[@]}"; do
   [[ -n $entry ]] || fail "--help does not list $option"
   [[ $entry == *"${defaults[$option]}"* ]] || fail "--help: $option lacks '${defaults[$option]}': $entry"
 done
+# --resample and its negation --no-resample are one flag (CLI11 shows the
+# negation's value in braces).
+grep -E -- "^  --resample,--no-resample\{false\} .*\[default: true; --resample=true\|false\]" \
+  <<<"$joined" >/dev/null || fail "--help: --resample,--no-resample: $(grep -- --no-resample <<<"$joined")"
 echo "ok --help"
 
 if ((failures > 0)); then

@@ -243,6 +243,21 @@ struct AudioSource::Impl {
   }
 };
 
+void AudioReadOptions::VisitOptions(OptionVisitor& v) {
+  v.Visit(OptionInfo::Range("resample", "",
+                            "Resample files whose rate differs from the sample frequency (libsoxr, "
+                            "high quality); false: reject them"),
+          OptionRef::Of(&resample));
+  v.Visit(OptionInfo::Range("allow_downsample", "",
+                            "As in Kaldi: false makes a file above the sample frequency an error "
+                            "(true: resampled)"),
+          OptionRef::Of(&allow_downsample));
+  v.Visit(OptionInfo::Range("allow_upsample", "",
+                            "As in Kaldi: false makes a file below the sample frequency an error "
+                            "(true: resampled)"),
+          OptionRef::Of(&allow_upsample));
+}
+
 AudioSource::AudioSource(const AudioInput& input, const AudioReadOptions& opts)
     : impl_(new Impl), opts_(opts) {
   const std::string& path = input.path;

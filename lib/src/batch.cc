@@ -1106,16 +1106,7 @@ void BatchRequest::VisitOptions(OptionVisitor& v) {
   v.Visit(OptionInfo::Range("write_utt2dur", "",
                             "A Kaldi data directory input: write its utt2dur, as make_fbank.sh"),
           OptionRef::Of(&write_utt2dur));
-  v.Visit(OptionInfo::Range("resample", "",
-                            "Resample files whose rate differs from sample_frequency (libsoxr); "
-                            "False: reject them"),
-          OptionRef::Of(&audio.resample));
-  v.Visit(OptionInfo::Range("allow_downsample", "",
-                            "As in Kaldi: False makes a file above sample_frequency an error"),
-          OptionRef::Of(&audio.allow_downsample));
-  v.Visit(OptionInfo::Range("allow_upsample", "",
-                            "As in Kaldi: False makes a file below sample_frequency an error"),
-          OptionRef::Of(&audio.allow_upsample));
+  audio.VisitOptions(v);
   v.Visit(OptionInfo::Range("pipe_timeout", "s",
                             "Seconds a wav.scp command may run before it is killed and its "
                             "utterance fails; 0: no limit",

@@ -16,13 +16,11 @@ namespace cli {
 
 struct FeatureFlags {
   FeatureFlagSet features;
-  // The library's defaults (AudioReadOptions), shown by --help.
+  // The library's default (AudioReadOptions), shown by --help.
   std::string channel = std::to_string(AudioReadOptions().channel);
-  bool no_resample = !AudioReadOptions().resample;
-  // Kaldi's --allow-downsample / --allow-upsample (conf files carry them);
-  // featpool resamples by default, =false makes that direction an error.
-  bool allow_downsample = AudioReadOptions().allow_downsample;
-  bool allow_upsample = AudioReadOptions().allow_upsample;
+  // --resample (--no-resample), and Kaldi's --allow-downsample /
+  // --allow-upsample (conf files carry them): AudioReadOptions' table.
+  AudioFlagSet audio;
 
   // Checks and converts; throws OptionError / Error naming the bad flag.
   FeatureOptions ToOptions() const { return features.ToOptions(); }

@@ -256,10 +256,13 @@ bool StageFlagSet::AnyGiven() const {
 
 namespace {
 
-// Keys of BatchRequest's table that the command spells elsewhere
-// (feature-flags.cc: --no-resample, --allow-downsample, --allow-upsample).
+// Keys of BatchRequest's table that every subcommand has (AudioFlagSet,
+// registered with the feature flags).
 bool SpelledByFeatureFlags(const std::string& key) {
-  return key == "resample" || key == "allow_downsample" || key == "allow_upsample";
+  bool audio = false;
+  OptionLambda v([&](const OptionInfo& info, const OptionRef&) { audio = audio || key == info.key; });
+  AudioReadOptions().VisitOptions(v);
+  return audio;
 }
 
 // Keys any input takes, a single file too.
@@ -275,6 +278,22 @@ bool KaldiDataKey(const std::string& key) {
 }
 
 }  // namespace
+
+void AudioFlagSet::Add(CLI::App* app, const std::string& group) {
+  AudioReadOptions defaults;
+  OptionLambda v([&](const OptionInfo& info, const OptionRef& ref) {
+    const std::string key = info.key;
+    Register(app, info, ref.type(), ref.Text(), group,
+             key == "resample" ? "--resample,!--no-resample" : "");
+  });
+  defaults.VisitOptions(v);
+}
+
+void AudioFlagSet::ApplyTo(AudioReadOptions* opts) const {
+  Apply(opts, [](const std::string& key) {
+    throw Error("internal: audio flag " + key + " has no option");
+  });
+}
 
 BatchFlagSet::BatchFlagSet() { spelling_["extensions"] = CommandFlag("extensions"); }
 

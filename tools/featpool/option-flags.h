@@ -131,10 +131,20 @@ class StageFlagSet : public OptionFlagSet {
   bool AnyGiven() const;
 };
 
+// The audio flags of every subcommand, from AudioReadOptions' table
+// (audio-source.h): --resample (also spelled --no-resample, its negation),
+// --allow-downsample, --allow-upsample.
+class AudioFlagSet : public OptionFlagSet {
+ public:
+  void Add(CLI::App* app, const std::string& group);
+  // Every given flag applied to `opts`.
+  void ApplyTo(AudioReadOptions* opts) const;
+};
+
 // A dataset run's flags (`featpool extract`), from BatchRequest's table
 // (batch.h): --jobs (also -j), --ext (the key extensions), the rest
-// --key-with-dashes. The audio keys the feature flags spell for every
-// command (resample, allow_downsample, allow_upsample) are left to them.
+// --key-with-dashes. The audio keys every subcommand has (AudioFlagSet)
+// are left to the feature flags.
 class BatchFlagSet : public OptionFlagSet {
  public:
   BatchFlagSet();

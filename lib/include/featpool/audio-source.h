@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "featpool/options.h"
 #include "featpool/pipe-command.h"
 
 namespace featpool {
@@ -40,6 +41,11 @@ struct AudioReadOptions {
   float full_scale = 32768.0f;
   // Frames read from the file per block.
   int64_t block_frames = 8192;
+
+  // The table (options.h) of what a user sets about resampling: resample,
+  // allow_downsample, allow_upsample. The command's flags and Python's
+  // keywords come from it; the caller sets the rest.
+  void VisitOptions(OptionVisitor& v);
 };
 
 // What the file's header says.
