@@ -78,7 +78,8 @@ expect_error zero-channels "$in/zero-channels.wav" extract "$in/zero-channels.wa
 expect_error shorter-than-a-frame "shorter than one frame" extract "$data/tiny-16k.wav"
 expect_error nan-samples "non-finite" extract "$data/nan-f32.wav"
 expect_error inf-samples "$data/inf-f32.wav" extract "$data/inf-f32.wav"
-expect_error no-resample "--no-resample" extract "$data/short-48k.wav" --no-resample
+expect_error no-resample "short-48k.wav': --resample=false: sampled at 48000 Hz, not 16000 Hz (--sample-frequency)" \
+  extract "$data/short-48k.wav" --no-resample
 expect_error bad-channel "--channel" extract "$data/short-stereo.wav" --channel=2
 expect_error info-missing "$in/missing.wav" info "$in/missing.wav"
 expect_error info-truncated "truncated" info "$in/truncated.wav"

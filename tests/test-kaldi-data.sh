@@ -159,7 +159,7 @@ run 0 "$FEATPOOL" extract scp:rates.scp -o rates/ 2> rates.err
 grep -q ", 1 resampled," rates.err || fail "resampled count: $(cat rates.err)"
 grep -q '"id":"b".*"resampled_from":48000' rates/manifest.jsonl || fail "resampled_from"
 run 1 "$FEATPOOL" extract scp:rates.scp -o rates2/ --allow-downsample=false 2> rates2.err
-grep -q "48000 Hz, not 16000 Hz (--sample-frequency) and --allow-downsample=false" rates2.err \
+grep -q "': --allow-downsample=false: sampled at 48000 Hz, not 16000 Hz (--sample-frequency)" rates2.err \
   && [[ -f rates2/a.npy ]] || fail "--allow-downsample=false: $(cat rates2.err)"
 run 0 "$FEATPOOL" extract scp:rates.scp -o rates3/ --allow-upsample=false 2> /dev/null
 echo "kaldi data ok"

@@ -314,11 +314,12 @@ AudioSource::AudioSource(const AudioInput& input, const AudioReadOptions& opts)
     throw Error("the full-scale sample value must be positive");
   }
   if (opts_.channel >= info_.channels) {
-    throw Error("invalid --channel=" + std::to_string(opts_.channel) + ": " + Quote(path) +
-                " has " + std::to_string(info_.channels) + " channel(s)");
+    throw OptionError("channel", std::to_string(opts_.channel),
+                      "the file has " + std::to_string(info_.channels) + " channel(s)", Quote(path));
   }
   if (opts_.channel < AudioReadOptions::kMixChannels) {
-    throw Error("invalid --channel=" + std::to_string(opts_.channel));
+    throw OptionError("channel", std::to_string(opts_.channel),
+                      "expected -1, a channel number or mix");
   }
   if (opts_.channel == -1 && info_.channels > 1) {
     warning_ = Quote(path) + " has " + std::to_string(info_.channels) +
@@ -334,14 +335,19 @@ void AudioSource::SetUpResampling() {
                                            : static_cast<float>(info_.sample_rate);
   if (out_rate_ == static_cast<float>(info_.sample_rate)) return;
   const bool down = out_rate_ < static_cast<float>(info_.sample_rate);
-  const std::string rates = Quote(path) + " is sampled at " + std::to_string(info_.sample_rate) +
-                            " Hz, not " + std::to_string(static_cast<int64_t>(out_rate_)) +
-                            " Hz (--sample-frequency)";
-  if (!opts_.resample) throw Error(rates + "; resampling is off (--no-resample)");
+  // An error about the option that refuses this file's rate, the file in
+  // front ("'x.wav': --allow-downsample=false: sampled at 48000 Hz, not
+  // 16000 Hz (--sample-frequency)"), each frontend spelling the keys.
+  const std::string rates = "sampled at " + std::to_string(info_.sample_rate) + " Hz, not " +
+                            std::to_string(static_cast<int64_t>(out_rate_)) +
+                            " Hz ({sample_frequency})";
+  if (!opts_.resample) throw OptionError("resample", "false", rates, Quote(path));
   // Kaldi feat/wave-reader.h and feature-common-inl.h: a rate mismatch is
   // an error unless --allow-downsample / --allow-upsample.
-  if (down && !opts_.allow_downsample) throw Error(rates + " and --allow-downsample=false");
-  if (!down && !opts_.allow_upsample) throw Error(rates + " and --allow-upsample=false");
+  if (down && !opts_.allow_downsample) {
+    throw OptionError("allow_downsample", "false", rates, Quote(path));
+  }
+  if (!down && !opts_.allow_upsample) throw OptionError("allow_upsample", "false", rates, Quote(path));
   soxr_error_t err = nullptr;
   const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
   const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);

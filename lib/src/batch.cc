@@ -349,6 +349,10 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const SpeakerS
     return Result();  // stopped: not done
   } catch (const OutputError&) {
     throw;
+  } catch (const OptionError& e) {  // an option refusing this file (its rate, its channels)
+    r.status = Result::Status::kFailed;
+    r.error = Describe(u, c.stage_error ? c.stage_error(e) : std::string(e.what()));
+    r.warning.clear();
   } catch (const Error& e) {
     r.status = Result::Status::kFailed;
     r.error = Describe(u, e.what());
@@ -1155,7 +1159,7 @@ BatchConfig MakeBatchConfig(const BatchRequest& r) {
   config.features = r.features;
   config.audio = r.audio;
   config.stages = r.chain ? r.chain : MakeStageChain(r.features, r.stages);
-  if (config.stages) config.stage_error = r.stage_error;
+  config.stage_error = r.stage_error;
   config.speakers = MakeSpeakerSettings(r, config);
   config.options_text = OutputOptionsText(r, config);
   // The maps' contents, so that a resumed run never reuses an output made

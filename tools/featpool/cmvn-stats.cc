@@ -149,7 +149,7 @@ class UtteranceFeatures {
       try {
         recording_ = DecodeAudio(whole, opts, int64_t{1} << 30);
       } catch (const Error& e) {
-        error_ = e.what();
+        error_ = CommandText(e);
       }
     }
     if (!recording_) throw Error("recording " + Quote(u.recording) + ": " + error_);
@@ -284,7 +284,7 @@ RunFunction AddCmvnStatsCommand(CLI::App& app) {
           return true;
         } catch (const Error& e) {
           const std::string id = Quote(u.id);
-          const std::string message = e.what();
+          const std::string message = CommandText(e);
           std::cerr << "featpool: error: "
                     << (message.find(id) != std::string::npos ? message : id + ": " + message)
                     << "\n";

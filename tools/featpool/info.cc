@@ -175,7 +175,7 @@ int ShowDataset(const std::vector<std::string>& inputs, const DatasetOptions& da
           h.info = source.info();
           h.ok = true;
         } catch (const Error& e) {
-          h.error = e.what();
+          h.error = CommandText(e);
         }
         return h;
       },

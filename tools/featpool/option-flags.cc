@@ -73,6 +73,11 @@ std::string CommandFlag(const std::string& key) {
   return key == "extensions" ? "--ext" : FlagName(key);
 }
 
+std::string CommandText(const Error& e) {
+  const auto* option = dynamic_cast<const OptionError*>(&e);
+  return option != nullptr ? option->Render(CommandFlag) : std::string(e.what());
+}
+
 std::string OptionFlagSet::Flag(const std::string& key) const {
   const auto spelled = spelling_.find(key);
   if (spelled != spelling_.end()) return spelled->second;

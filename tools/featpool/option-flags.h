@@ -26,6 +26,10 @@ namespace cli {
 // but --ext for extensions (every subcommand reading directories has it).
 std::string CommandFlag(const std::string& key);
 
+// The message of `e` as the command says it: an OptionError's keys as
+// flags (CommandFlag), any other error's what().
+std::string CommandText(const Error& e);
+
 // Flags of one family of option tables, kept as text.
 class OptionFlagSet {
  public:

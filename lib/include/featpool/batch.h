@@ -85,8 +85,9 @@ struct BatchConfig {
   int64_t max_recording_samples = int64_t{1} << 30;
   // The stage chain (CMVN, deltas, splicing, pooling; stage.h), on the
   // worker threads as the frames are produced; null: none. stage_error
-  // rewrites a stage error's message (the options as a frontend spells
-  // them); empty: what() as it is.
+  // rewrites the message of a stage's error, or of an OptionError about
+  // one input (an audio option refusing its rate or channels), the options
+  // as a frontend spells them; empty: what() as it is.
   std::shared_ptr<const StageChain> stages;
   std::function<std::string(const Error&)> stage_error;
   // The speaker maps (speakers.h): each utterance's features and stages
