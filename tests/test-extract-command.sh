@@ -80,7 +80,13 @@ expect_error nan-samples "non-finite" extract "$data/nan-f32.wav"
 expect_error inf-samples "$data/inf-f32.wav" extract "$data/inf-f32.wav"
 expect_error no-resample "short-48k.wav': --resample=false: sampled at 48000 Hz, not 16000 Hz (--sample-frequency)" \
   extract "$data/short-48k.wav" --no-resample
-expect_error bad-channel "--channel" extract "$data/short-stereo.wav" --channel=2
+expect_error bad-channel "short-stereo.wav': --channel=2: the file has 2 channel(s)" \
+  extract "$data/short-stereo.wav" --channel=2
+expect_error channel-word "--channel=left: expected an integer or mix" \
+  extract "$data/short-stereo.wav" --channel=left
+expect_error channel-range "--channel=-3: must be >= -2 (-2 = mix)" \
+  extract "$data/short-stereo.wav" --channel=-3
+expect_error info-jobs "--jobs=-1" info "$data" -j -1
 expect_error info-missing "$in/missing.wav" info "$in/missing.wav"
 expect_error info-truncated "truncated" info "$in/truncated.wav"
 

@@ -65,7 +65,7 @@ class PythonObserver : public BatchObserver {
 py::dict ExtractDataset(const std::vector<std::string>& inputs, const std::string& output,
                         const std::string& feature, const py::dict& feature_values,
                         const py::dict& stage_values, const std::optional<py::dict>& pool_values,
-                        const py::dict& batch_values, int32_t channel) {
+                        const py::dict& batch_values) {
   BatchRequest request;
   request.inputs = inputs;
   request.output = output;
@@ -76,11 +76,6 @@ py::dict ExtractDataset(const std::vector<std::string>& inputs, const std::strin
   // As the command reads audio for these features (FeatureFlags).
   request.audio.target_sample_rate = request.features.frame_opts().samp_freq;
   request.audio.full_scale = FullScaleSample(request.features.type);
-  if (channel < -1 && channel != AudioReadOptions::kMixChannels) {
-    throw OptionError("channel", std::to_string(channel),
-                      "expected -1 (the first channel), a channel number or MIX_CHANNELS");
-  }
-  request.audio.channel = channel;
   const BatchConfig config = MakeBatchConfig(request);
 
   PythonObserver observer;
@@ -113,7 +108,7 @@ py::dict ExtractDataset(const std::vector<std::string>& inputs, const std::strin
 void BindDataset(py::module_& m) {
   m.def("_extract_dataset", &ExtractDataset, py::arg("inputs"), py::arg("output"),
         py::arg("feature"), py::arg("feature_values"), py::arg("stage_values"),
-        py::arg("pool_values"), py::arg("batch_values"), py::arg("channel"));
+        py::arg("pool_values"), py::arg("batch_values"));
 }
 
 }  // namespace python

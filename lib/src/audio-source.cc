@@ -244,6 +244,14 @@ struct AudioSource::Impl {
 };
 
 void AudioReadOptions::VisitOptions(OptionVisitor& v) {
+  OptionInfo channel_info =
+      OptionInfo::Range("channel", "",
+                        "Channel of a multi-channel file: -1 = channel 0 with a warning (Kaldi's "
+                        "default), N, or mix (their average)",
+                        kMixChannels);
+  channel_info.word = "mix";
+  channel_info.word_value = kMixChannels;
+  v.Visit(channel_info, OptionRef::Of(&channel));
   v.Visit(OptionInfo::Range("resample", "",
                             "Resample files whose rate differs from the sample frequency (libsoxr, "
                             "high quality); false: reject them"),
@@ -323,7 +331,7 @@ AudioSource::AudioSource(const AudioInput& input, const AudioReadOptions& opts)
   }
   if (opts_.channel == -1 && info_.channels > 1) {
     warning_ = Quote(path) + " has " + std::to_string(info_.channels) +
-               " channels; using channel 0 (choose with --channel=N or --channel=mix)";
+               " channels; using channel 0 (the channel option chooses another, or mix)";
   }
   SetUpResampling();
   impl_->interleaved.resize(static_cast<size_t>(opts_.block_frames * info_.channels));

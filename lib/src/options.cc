@@ -51,7 +51,12 @@ std::string RangeText(const OptionInfo& info) {
 void CheckNumber(const OptionInfo& info, double v, const std::string& text) {
   const bool ok = std::isfinite(v) && (info.min_open ? v > info.min : v >= info.min) &&
                   (info.max_open ? v < info.max : v <= info.max);
-  if (!ok) throw OptionError(info.key, text, RangeText(info));
+  if (ok) return;
+  std::string reason = RangeText(info);
+  if (*info.word != '\0') {
+    reason += " (" + std::to_string(info.word_value) + " = " + info.word + ")";
+  }
+  throw OptionError(info.key, text, reason);
 }
 
 bool ParseBool(const std::string& text, bool* out) {
@@ -192,7 +197,13 @@ void OptionRef::SetText(const OptionInfo& info, const std::string& text) const {
     case OptionType::kInt64:
     case OptionType::kUint32: {
       int64_t v = 0;
-      if (!ParseInteger(text, &v)) throw OptionError(info.key, text, "expected an integer");
+      if (*info.word != '\0' && text == info.word) {
+        v = info.word_value;
+      } else if (!ParseInteger(text, &v)) {
+        throw OptionError(info.key, text,
+                          *info.word != '\0' ? "expected an integer or " + std::string(info.word)
+                                             : std::string("expected an integer"));
+      }
       SetNumber(info, static_cast<double>(v), v, text);
       return;
     }

@@ -180,10 +180,9 @@ RunFunction AddCmvnStatsCommand(CLI::App& app) {
     FeatureFlags flags;
     std::vector<std::string> inputs;
     std::string output;
-    std::string ext = DefaultExtensionList();
+    BatchFlagSet batch;  // --ext, --segments from the dataset run's table
     std::string spk2utt;
     std::string utt2spk;
-    std::string segments;
     bool binary = true;
   };
   auto state = std::make_shared<State>();
@@ -195,23 +194,20 @@ RunFunction AddCmvnStatsCommand(CLI::App& app) {
                   "stats.mat (global stats), or ark,scp:cmvn.ark,cmvn.scp / ark:cmvn.ark (a "
                   "table: per speaker, or per utterance without a speaker map)")
       ->required();
-  sub->add_option("--ext", state->ext, "Extensions searched for in directories")
-      ->capture_default_str();
+  state->batch.Add(sub, {"extensions", "segments"});
   sub->add_option("--spk2utt", state->spk2utt,
                   "Kaldi spk2utt (FILE or ark:FILE): stats per speaker, its utterances in this "
                   "order (table output)");
   sub->add_option("--utt2spk", state->utt2spk,
                   "Kaldi utt2spk: stats per speaker, its utterances in utt2spk order, as "
                   "utt2spk_to_spk2utt.pl orders them (table output)");
-  sub->add_option("--segments", state->segments,
-                  "Kaldi segments file: the utterances are cut from their recordings");
   sub->add_flag("--binary", state->binary,
                 "Global stats: Kaldi binary matrix (false: text) [default: true; "
                 "--binary=true|false]");
   AddConfigFlags(sub);
   AddFeatureFlags(sub, &state->flags);
   return [state]() {
-    return WithOptionSpelling({&state->flags.features}, [&]() -> int {
+    return WithOptionSpelling({&state->flags.features, &state->batch}, [&]() -> int {
       const FeatureOptions opts = state->flags.ToOptions();
       const AudioReadOptions audio = state->flags.ToAudioOptions();
       const TableOutput table = ParseStatsOutput(state->output);
@@ -261,8 +257,10 @@ RunFunction AddCmvnStatsCommand(CLI::App& app) {
       }
       if (!audio_inputs.empty()) {
         DatasetOptions dataset;
-        dataset.extensions = ParseExtensions(state->ext);
-        dataset.segments = state->segments;
+        BatchRequest request;
+        state->batch.ApplyTo(&request);
+        dataset.extensions = ParseExtensions(request.extensions);
+        dataset.segments = request.segments;
         for (Utterance& u : FindUtterances(audio_inputs, dataset)) utts.push_back(std::move(u));
       }
       UtteranceFeatures features(opts, audio);

@@ -16,9 +16,7 @@ namespace cli {
 
 struct FeatureFlags {
   FeatureFlagSet features;
-  // The library's default (AudioReadOptions), shown by --help.
-  std::string channel = std::to_string(AudioReadOptions().channel);
-  // --resample (--no-resample), and Kaldi's --allow-downsample /
+  // --channel, --resample (--no-resample), and Kaldi's --allow-downsample /
   // --allow-upsample (conf files carry them): AudioReadOptions' table.
   AudioFlagSet audio;
 

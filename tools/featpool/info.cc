@@ -288,18 +288,14 @@ RunFunction AddInfoCommand(CLI::App& app) {
   struct State {
     FeatureFlags flags;
     std::vector<std::string> inputs;
-    std::string ext = DefaultExtensionList();
-    int32_t jobs = 0;
+    BatchFlagSet batch;  // --ext, -j from the dataset run's table
     bool json = false;
   };
   auto state = std::make_shared<State>();
   sub->add_option("INPUT", state->inputs, "Audio file, directory or scp:wav.scp")
       ->required()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("--ext", state->ext, "Extensions searched for in directories")
-      ->capture_default_str();
-  sub->add_option("-j,--jobs", state->jobs, "Threads reading headers; 0 = every available CPU")
-      ->capture_default_str();
+  state->batch.Add(sub, {"jobs", "extensions"});
   sub->add_flag("--json", state->json,
                 "JSON lines: one object per file with the manifest's fields, then (for a dataset) "
                 "one summary object with \"summary\":\"dataset\"");
@@ -310,9 +306,13 @@ RunFunction AddInfoCommand(CLI::App& app) {
     if (inputs.size() == 1 && !IsScpInput(inputs[0]) && !IsDirectory(inputs[0])) {
       return ShowFile(inputs[0], state->flags, state->json);
     }
-    DatasetOptions dataset;
-    dataset.extensions = ParseExtensions(state->ext);
-    return ShowDataset(inputs, dataset, state->jobs, state->json);
+    return WithOptionSpelling({&state->batch}, [&] {
+      BatchRequest request;
+      state->batch.ApplyTo(&request);
+      DatasetOptions dataset;
+      dataset.extensions = ParseExtensions(request.extensions);
+      return ShowDataset(inputs, dataset, request.jobs, state->json);
+    });
   };
 }
 

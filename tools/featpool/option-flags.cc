@@ -302,11 +302,12 @@ void AudioFlagSet::ApplyTo(AudioReadOptions* opts) const {
 
 BatchFlagSet::BatchFlagSet() { spelling_["extensions"] = CommandFlag("extensions"); }
 
-void BatchFlagSet::Add(CLI::App* app) {
+void BatchFlagSet::Add(CLI::App* app, const std::vector<std::string>& keys) {
   BatchRequest defaults;
   OptionLambda v([&](const OptionInfo& info, const OptionRef& ref) {
     const std::string key = info.key;
     if (SpelledByFeatureFlags(key)) return;
+    if (!keys.empty() && std::find(keys.begin(), keys.end(), key) == keys.end()) return;
     const std::string text = ref.Text();
     Register(app, info, ref.type(), text.empty() ? "\"\"" : text,
              KaldiDataKey(key) ? "Kaldi data (wav.scp, segments)"

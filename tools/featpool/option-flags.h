@@ -152,7 +152,9 @@ class AudioFlagSet : public OptionFlagSet {
 class BatchFlagSet : public OptionFlagSet {
  public:
   BatchFlagSet();
-  void Add(CLI::App* app);
+  // Every key of the table, or only `keys` (a subcommand that reads
+  // datasets without writing features: info takes jobs and extensions).
+  void Add(CLI::App* app, const std::vector<std::string>& keys = {});
   // Every given flag applied to `request` (MakeBatchConfig checks values).
   void ApplyTo(BatchRequest* request) const;
   // The given flags that only a batch output takes (all but jobs, extensions

@@ -42,9 +42,10 @@ struct AudioReadOptions {
   // Frames read from the file per block.
   int64_t block_frames = 8192;
 
-  // The table (options.h) of what a user sets about resampling: resample,
-  // allow_downsample, allow_upsample. The command's flags and Python's
-  // keywords come from it; the caller sets the rest.
+  // The table (options.h) of what a user sets about reading: channel
+  // (-1, N, or "mix" = kMixChannels), resample, allow_downsample,
+  // allow_upsample. The command's flags and Python's keywords come from it;
+  // the caller sets the rest.
   void VisitOptions(OptionVisitor& v);
 };
 

@@ -60,6 +60,10 @@ struct OptionInfo {
   // option applies to, comma-separated; "" = every mode. Given for another
   // mode it must keep its default.
   const char* applies_to = "";
+  // An integer option's word for one of its values, accepted as text
+  // ("mix" for channel -2); "" = none.
+  const char* word = "";
+  int64_t word_value = 0;
 
   // The entry most tables write: a key, its unit and help, and a range
   // (inclusive; `min` exclusive with `min_open`).

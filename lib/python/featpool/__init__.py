@@ -843,8 +843,9 @@ _BATCH_FIELDS: list[dict[str, _Any]] = [
 _BATCH_KEYS = frozenset(f["key"] for f in _BATCH_FIELDS)
 _PATHS = "str | os.PathLike[str]"
 # extract()'s keywords (preset, feature, the options, the stages, pool),
-# but sample_scale: a file is read at its feature's own scale.
-_DATASET_PARAMS = [p for p in _extract_params() if p.name != "sample_scale"]
+# but sample_scale (a file is read at its feature's own scale) and channel
+# (the run's own option, in its table).
+_DATASET_PARAMS = [p for p in _extract_params() if p.name not in ("sample_scale", "channel")]
 assert not _BATCH_KEYS & {p.name for p in _DATASET_PARAMS}
 _dataset_sig = _inspect.Signature(
     [_P("inputs", _POS, annotation="%s | Sequence[%s]" % (_PATHS, _PATHS)),
@@ -876,8 +877,7 @@ def extract_dataset(*args: _Any, **kwargs: _Any) -> _Any:
     if ":" not in output.split("/")[0] and not output.endswith("/"):
         output += "/"
     summary: DatasetSummary = _featpool._extract_dataset(
-        inputs, output, feature, values, stages, pool, batch,
-        -1 if a.get("channel") is None else a["channel"])
+        inputs, output, feature, values, stages, pool, batch)
     return summary
 
 
