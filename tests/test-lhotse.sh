@@ -178,7 +178,7 @@ expect not-gzip "bad.jsonl.gz' line 1: not a JSON object" extract bad.jsonl.gz -
 expect empty "has no recordings" extract empty.jsonl -o e/
 expect lhotse-ark "--lhotse=x.jsonl: lhotse reads Kaldi archives through their scp" \
   extract recordings.jsonl.gz -o ark:x.ark --lhotse=x.jsonl
-expect lhotse-adaptive "--lhotse: --pool=adaptive-avg has no fixed time step" \
+expect lhotse-adaptive "--pool=adaptive-avg: has no fixed time step" \
   extract recordings.jsonl.gz -o y/ --lhotse=y.jsonl --pool=adaptive-avg --pool-output-size=4x4
 expect lhotse-single "--lhotse is for batch output" extract audio/a.wav -o one.npy --lhotse=z.jsonl
 [[ ! -e x.jsonl && ! -e y.jsonl && ! -e z.jsonl ]] || fail "a manifest was written after an error"

@@ -85,7 +85,12 @@ struct Result {
   int64_t cols = 0;
   // The closed output, for the collecting thread to Finish().
   std::shared_ptr<UtteranceOutput> output;
+  // The failure (or shortness) in the library's own words, keys as they are
+  // ("min_duration=2: ..."): what the manifest records, so every frontend
+  // writes the same manifest. `shown` is the same as the frontend says it
+  // (stage_error: "--min-duration=2: ..."), for the observer.
   std::string error;
+  std::string shown;
   std::string warning;
 };
 
@@ -290,7 +295,12 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const SpeakerS
     FeatureOptions own_features;
     const FeatureOptions* features = &c.features;
     std::shared_ptr<const StageChain> stages = c.stages;
+    // A stage's error: the library's text, and the frontend's.
     std::string stage_failure;
+    std::string stage_failure_shown;
+    const auto shown = [&c](const Error& e) {
+      return c.stage_error ? c.stage_error(e) : std::string(e.what());
+    };
     if (speakers != nullptr) {
       own_features = speakers->FeaturesFor(u.id);
       features = &own_features;
@@ -298,6 +308,7 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const SpeakerS
         stages = speakers->StagesFor(u.id);
       } catch (const Error& e) {
         stage_failure = e.what();
+        stage_failure_shown = shown(e);
         stages = nullptr;
       }
     }
@@ -308,17 +319,28 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const SpeakerS
     }
     RowSink* sink = output ? static_cast<RowSink*>(output.get()) : &discard;
     try {
-      ExtractFused(InputOf(u, c, cache), *features, c.audio, stages.get(), c.stage_error, sink,
-                   &fused);
+      ExtractFused(
+          InputOf(u, c, cache), *features, c.audio, stages.get(),
+          [&](const Error& e) {
+            stage_failure = e.what();
+            stage_failure_shown = shown(e);
+            return stage_failure_shown;
+          },
+          sink, &fused);
     } catch (const OutputError&) {
       throw;
-    } catch (const Error&) {
-      if (fused.extracted) {  // a stage failed: the audio was fine
-        r.has_info = true;
-        r.info = fused.file.info;
-        r.warning = fused.file.warning;
-      }
-      throw;
+    } catch (const Error& e) {
+      if (!fused.extracted) throw;
+      // A stage failed (ExtractFused threw stage_failure_shown): the audio
+      // was fine.
+      r.has_info = true;
+      r.info = fused.file.info;
+      r.warning = fused.file.warning;
+      r.status = Result::Status::kFailed;
+      r.error = Describe(u, stage_failure.empty() ? std::string(e.what()) : stage_failure);
+      r.shown = Describe(u, e.what());
+      r.warning.clear();
+      return r;
     }
     r.has_info = true;
     r.info = fused.file.info;
@@ -330,16 +352,22 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const SpeakerS
       // Kaldi featbin/compute-fbank-feats.cc --min-duration: no output. The
       // unfinished output is dropped with it.
       r.status = Result::Status::kShort;
-      r.error =
-          Describe(u, "its " + std::to_string(r.info.Duration()) +
-                          " s are shorter than --min-duration=" + std::to_string(c.min_duration) +
-                          "; no output");
+      const OptionError shorter("min_duration", DoubleText(c.min_duration),
+                                "its " + DoubleText(r.info.Duration()) + " s are shorter; no output");
+      r.error = Describe(u, shorter.what());
+      r.shown = Describe(u, shown(shorter));
       return r;
     }
     if (r.frames == 0) {
       throw Error(ShortInputMessage(u.path, fused.file.num_samples, c.features.frame_opts()));
     }
-    if (!stage_failure.empty()) throw Error(stage_failure);
+    if (!stage_failure.empty()) {
+      r.status = Result::Status::kFailed;
+      r.error = Describe(u, stage_failure);
+      r.shown = Describe(u, stage_failure_shown);
+      r.warning.clear();
+      return r;
+    }
     r.rows = fused.rows;
     r.cols = fused.cols;
     output->Close();
@@ -351,7 +379,8 @@ Result ExtractUtterance(const Utterance& u, const BatchConfig& c, const SpeakerS
     throw;
   } catch (const OptionError& e) {  // an option refusing this file (its rate, its channels)
     r.status = Result::Status::kFailed;
-    r.error = Describe(u, c.stage_error ? c.stage_error(e) : std::string(e.what()));
+    r.error = Describe(u, e.what());
+    r.shown = Describe(u, c.stage_error ? c.stage_error(e) : std::string(e.what()));
     r.warning.clear();
   } catch (const Error& e) {
     r.status = Result::Status::kFailed;
@@ -820,11 +849,11 @@ BatchSummary RunBatch(const BatchConfig& c, BatchObserver* observer) {
       obs.Done(u, r.warning);
     } else if (r.status == Result::Status::kShort) {
       ++summary.short_now;
-      obs.Skipped(u, r.error);
+      obs.Skipped(u, r.shown.empty() ? r.error : r.shown);
     } else {
       ++summary.failed;
       ++state.files_failed;
-      obs.Failed(u, r.error);
+      obs.Failed(u, r.shown.empty() ? r.error : r.shown);
     }
     ++state.files_done;
     obs.Progress(state, true);
@@ -922,9 +951,9 @@ LhotseFeatureSet LhotseDescription(const FeatureOptions& opts, const Pooler* poo
         step *= pool.stack_stride;
         break;
       default:
-        throw Error("--lhotse: --pool=" + PoolModeName(pool.mode) +
-                    " has no fixed time step between rows, so a lhotse frame_shift cannot "
-                    "describe it");
+        throw OptionError("pool", PoolModeName(pool.mode),
+                          "has no fixed time step between rows, so a lhotse manifest's "
+                          "frame_shift cannot describe it");
     }
     set.type += "-" + PoolModeName(pool.mode) + "pool";
   }

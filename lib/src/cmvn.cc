@@ -33,17 +33,16 @@ OptionInfo Info(const char* key, const char* help, const char* applies_to, doubl
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
-// ---- reading --cmvn-stats ----
+// ---- reading the cmvn_stats file ----
 
 std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error("cannot read --cmvn-stats file " + Quote(path) + ": " + std::strerror(errno));
+  if (!in) throw Error(Quote(path) + ": cannot read it: " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   std::string bytes = text.str();
   if (bytes.size() > (size_t{256} << 20)) {
-    throw Error("--cmvn-stats file " + Quote(path) + " is larger than 256 MiB");
+    throw Error(Quote(path) + ": larger than 256 MiB; not a stats file");
   }
   return bytes;
 }
@@ -536,7 +535,7 @@ GlobalCmvn GlobalCmvn::FromKaldiStats(const CmvnStats& stats, bool norm_means, b
 }
 
 GlobalCmvn GlobalCmvn::Read(const std::string& path, bool norm_means, bool norm_vars) {
-  const std::string where = "--cmvn-stats file " + Quote(path);
+  const std::string where = Quote(path);
   const std::string bytes = ReadWholeFile(path);
   auto from_matrix = [&](const std::vector<double>& values, int64_t rows, int64_t cols) {
     if (rows != 2 || cols < 2) {

@@ -397,7 +397,7 @@ void KaldiArkWriter::WriteAll(const void* data, size_t bytes) {
   if (to_stdout_) throw Error("cannot write the archive to stdout: " + reason);
   if (stream_) throw Error("cannot write " + Quote(ark_path_) + ": " + reason);
   throw Error("cannot write " + Quote(ark_path_) + ": " + reason + " (the records written " +
-              "so far are kept in " + Quote(partial_path_) + " for --resume)");
+              "so far are kept in " + Quote(partial_path_) + " for resuming the run)");
 }
 
 int64_t KaldiArkWriter::Write(const std::string& key, MatrixView matrix) {

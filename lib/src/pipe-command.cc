@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "featpool/error.h"
+#include "featpool/options.h"
 #include "printable.h"
 
 extern char** environ;
@@ -114,11 +115,11 @@ void Spawn(const std::string& command, Spawned* child) {
 
 void PipeOptions::Validate() const {
   if (!(timeout_seconds >= 0) || !std::isfinite(timeout_seconds)) {
-    throw Error("invalid --pipe-timeout=" + std::to_string(timeout_seconds) +
-                ": expected seconds >= 0 (0: no limit)");
+    throw OptionError("pipe_timeout", DoubleText(timeout_seconds),
+                      "expected seconds >= 0 (0: no limit)");
   }
   if (max_bytes < 1) {
-    throw Error("invalid --pipe-max-bytes=" + std::to_string(max_bytes) + ": expected >= 1");
+    throw OptionError("pipe_max_bytes", std::to_string(max_bytes), "expected >= 1");
   }
 }
 
@@ -132,6 +133,7 @@ std::string RunPipeCommand(const std::string& command, const PipeOptions& opts) 
   std::string out;
   std::string err;
   std::string failure;
+  std::string failure_key;  // the limit that stopped it
   std::vector<char> block(1 << 16);
   while (child.out.get() >= 0 || child.err.get() >= 0) {
     int wait_ms = -1;
@@ -139,8 +141,8 @@ std::string RunPipeCommand(const std::string& command, const PipeOptions& opts) 
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) {
-        failure = "did not finish within " + std::to_string(opts.timeout_seconds).substr(0, 12) +
-                  " s (--pipe-timeout); killed";
+        failure = "did not finish within " + DoubleText(opts.timeout_seconds) + " s; killed";
+        failure_key = "pipe_timeout";
         break;
       }
       wait_ms = static_cast<int>(std::min<int64_t>(left.count() + 1, 1000000));
@@ -169,8 +171,8 @@ std::string RunPipeCommand(const std::string& command, const PipeOptions& opts) 
         // Checked before the buffer grows, so a runaway command cannot make
         // it larger than the cap.
         if (static_cast<int64_t>(out.size()) + n > opts.max_bytes) {
-          failure = "wrote more than " + std::to_string(opts.max_bytes) +
-                    " bytes (--pipe-max-bytes); killed";
+          failure = "wrote more than " + std::to_string(opts.max_bytes) + " bytes; killed";
+          failure_key = "pipe_max_bytes";
           break;
         }
         out.append(block.data(), static_cast<size_t>(n));
@@ -189,9 +191,17 @@ std::string RunPipeCommand(const std::string& command, const PipeOptions& opts) 
   }
   const std::string stderr_line = LastLine(err);
   const std::string said = stderr_line.empty() ? "" : " (it said: " + stderr_line + ")";
-  if (!failure.empty()) {
-    throw Error("command " + Quote(command) + " " + failure);
+  // A limit's failure is an OptionError, so each frontend names the option
+  // its way ("--pipe-timeout=0.5: command 'sleep 60' did not finish ...").
+  if (failure_key == "pipe_timeout") {
+    throw OptionError(failure_key, DoubleText(opts.timeout_seconds),
+                      "command " + Quote(command) + " " + failure);
   }
+  if (failure_key == "pipe_max_bytes") {
+    throw OptionError(failure_key, std::to_string(opts.max_bytes),
+                      "command " + Quote(command) + " " + failure);
+  }
+  if (!failure.empty()) throw Error("command " + Quote(command) + " " + failure);
   if (WIFSIGNALED(status)) {
     throw Error("command " + Quote(command) + " was killed by signal " +
                 std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")" + said);

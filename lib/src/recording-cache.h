@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,13 +39,15 @@ class RecordingCache {
       e.state = State::kDecoding;
       lock.unlock();
       std::shared_ptr<const DecodedAudio> audio;
-      std::string error;
+      std::exception_ptr error;
       try {
         audio = decode();
       } catch (const std::bad_alloc&) {
-        error = "out of memory while decoding it";
+        error = std::make_exception_ptr(Error("out of memory while decoding it"));
+      } catch (const OptionError&) {  // kept as it is, for the frontend to spell
+        error = std::current_exception();
       } catch (const std::exception& ex) {
-        error = ex.what();
+        error = std::make_exception_ptr(Error(ex.what()));
       }
       lock.lock();
       e.audio = audio;
@@ -54,7 +57,7 @@ class RecordingCache {
       done_.notify_all();
     }
     done_.wait(lock, [&] { return e.state == State::kDone; });
-    if (!e.error.empty()) throw Error(e.error);
+    if (e.error) std::rethrow_exception(e.error);
     return e.audio;
   }
 
@@ -78,7 +81,7 @@ class RecordingCache {
     State state = State::kNew;
     int64_t pending = 0;
     std::shared_ptr<const DecodedAudio> audio;
-    std::string error;
+    std::exception_ptr error;
   };
   mutable std::mutex mutex_;
   std::condition_variable done_;

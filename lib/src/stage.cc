@@ -186,7 +186,25 @@ std::string HowToTurnOn(const std::string& name) {
   if (name == "cmvn") return "{cmvn}=MODE";
   if (name == "deltas") return "{deltas}=ORDER";
   if (name == "splice") return "{left_context} or {right_context}";
-  return "--pool=MODE";
+  return "{pool}=MODE";
+}
+
+// Runs `read` (reading the stats file `value` of the cmvn_stats option);
+// its Error becomes an OptionError of cmvn_stats, so each frontend spells
+// the option ("--cmvn-stats=x.mat: not a Kaldi matrix ..."). The file's
+// name, which the reader puts in front, is the option's value already.
+template <class Read>
+void StatsOptionError(const std::string& value, Read read) {
+  try {
+    read();
+  } catch (const OptionError&) {
+    throw;
+  } catch (const Error& e) {
+    std::string reason = e.what();
+    const std::string named = "'" + value + "': ";
+    if (reason.rfind(named, 0) == 0) reason = reason.substr(named.size());
+    throw OptionError("cmvn_stats", value, reason);
+  }
 }
 
 std::vector<std::string> ParseOrder(const StageOptions& o) {
@@ -247,30 +265,35 @@ StageChain::StageChain(const StageOptions& opts, int64_t input_dim)
       if (!opts_.cmvn.cmvn_stats.empty()) {
         auto table = std::make_shared<std::map<std::string, std::shared_ptr<const GlobalCmvn>>>();
         const std::string& spec = opts_.cmvn.cmvn_stats;
-        for (const auto& [speaker, stats] : ReadKaldiStatsTable(spec)) {
-          const std::string source = "--cmvn-stats table '" + spec + "', speaker '" + speaker + "'";
-          if (stats.dim != dim_) {
-            throw Error(source + ": stats of dimension " + std::to_string(stats.dim) +
-                        ", but the features reaching cmvn have " + std::to_string(dim_) +
-                        " columns");
+        StatsOptionError(spec, [&] {
+          for (const auto& [speaker, stats] : ReadKaldiStatsTable(spec)) {
+            const std::string source = "speaker '" + speaker + "'";
+            if (stats.dim != dim_) {
+              throw Error(source + ": stats of dimension " + std::to_string(stats.dim) +
+                          ", but the features reaching cmvn have " + std::to_string(dim_) +
+                          " columns");
+            }
+            (*table)[speaker] = std::make_shared<const GlobalCmvn>(GlobalCmvn::FromKaldiStats(
+                stats, opts_.cmvn.norm_means, opts_.cmvn.norm_vars, source));
           }
-          (*table)[speaker] = std::make_shared<const GlobalCmvn>(GlobalCmvn::FromKaldiStats(
-              stats, opts_.cmvn.norm_means, opts_.cmvn.norm_vars, source));
-        }
+        });
         speaker_stats_ = std::move(table);
         speaker_stats_source_ = spec;
       }
       continue;
     }
     if (name == "cmvn" && opts_.cmvn.mode == CmvnMode::kGlobal) {
-      auto g = std::make_shared<GlobalCmvn>(
-          GlobalCmvn::Read(opts_.cmvn.cmvn_stats, opts_.cmvn.norm_means, opts_.cmvn.norm_vars));
-      if (g->Dim() != dim_) {
-        throw Error("--cmvn-stats file '" + opts_.cmvn.cmvn_stats + "' has stats of dimension " +
-                    std::to_string(g->Dim()) + ", but the features reaching cmvn have " +
-                    std::to_string(dim_) + " columns");
-      }
-      global_cmvn_ = std::move(g);
+      const std::string& path = opts_.cmvn.cmvn_stats;
+      StatsOptionError(path, [&] {
+        auto g = std::make_shared<GlobalCmvn>(
+            GlobalCmvn::Read(path, opts_.cmvn.norm_means, opts_.cmvn.norm_vars));
+        if (g->Dim() != dim_) {
+          throw Error("stats of dimension " + std::to_string(g->Dim()) +
+                      ", but the features reaching cmvn have " + std::to_string(dim_) +
+                      " columns");
+        }
+        global_cmvn_ = std::move(g);
+      });
     }
     std::unique_ptr<FrameStage> stage;
     if (name == "subtract_mean") stage = internal::MakeSubtractMeanStage(dim_);
@@ -324,8 +347,8 @@ std::shared_ptr<const StageChain> StageChain::ForSpeaker(const std::string& spea
   if (!speaker_stats_) return nullptr;
   const auto it = speaker_stats_->find(speaker);
   if (it == speaker_stats_->end()) {
-    throw Error("no CMVN stats for speaker '" + speaker + "' in --cmvn-stats table '" +
-                speaker_stats_source_ + "'");
+    throw OptionError("cmvn_stats", speaker_stats_source_,
+                      "no CMVN stats for speaker '" + speaker + "' in it");
   }
   auto chain = std::make_shared<StageChain>(*this);
   chain->global_cmvn_ = it->second;

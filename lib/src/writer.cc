@@ -300,7 +300,7 @@ std::vector<std::string> ReadLines(const std::string& path) {
 
 std::vector<std::string> ManifestJournal::Open(bool resume) {
   if (direct_) {
-    if (resume) throw Error("--resume needs a manifest file, not " + Quote(manifest_));
+    if (resume) throw OptionError("resume", "true", "needs a manifest file, not " + Quote(manifest_));
     return {};
   }
   fd_ = internal::OpenLocked(path_, "another featpool run is writing " + Quote(manifest_) + " (" +

@@ -194,6 +194,47 @@ def test_options_and_whole_run_problems_raise_featpool_error(corpus):
     assert not os.path.exists("out/manifest.jsonl")
 
 
+def test_per_utterance_limits_name_keywords_and_the_manifest_is_the_commands(corpus):
+    """A limit refusing one utterance (pipe_timeout, pipe_max_bytes,
+    min_duration, channel) is reported in Python's spelling; the manifest
+    keeps the library's own text, so both frontends write the same one."""
+    with open("limits.scp", "w") as f:
+        f.write("ok corpus/a/one.wav\n"
+                "short corpus/b/five.ogg\n"
+                "hang sleep 30 |\n"
+                "big cat /dev/zero |\n")
+    flags = ["--pipe-timeout=0.5", "--pipe-max-bytes=2000000", "--min-duration=1.5"]
+    status, err = command("scp:limits.scp", "-o", "out/", *flags)
+    assert status == 1, err
+    assert "--pipe-timeout=0.5: command 'sleep 30' did not finish within 0.5 s; killed" in err
+    assert "--pipe-max-bytes=2000000: command 'cat /dev/zero' wrote more than" in err
+    assert re.search(r"skipped: '.*five.ogg': --min-duration=1.5: its [0-9.]+ s are shorter", err)
+    expected = outputs(["out"])
+    summary = featpool.extract_dataset("scp:limits.scp", "out", pipe_timeout=0.5,
+                                       pipe_max_bytes=2000000, min_duration=1.5)
+    assert (summary["ok"], summary["failed"], summary["short"]) == (1, 2, 1)
+    text = "\n".join(summary["errors"])
+    assert "pipe_timeout=0.5: command 'sleep 30' did not finish" in text, text
+    assert "pipe_max_bytes=2000000: command 'cat /dev/zero'" in text, text
+    assert "--" not in text, text
+    got = outputs(["out"])
+    assert_same(expected, got)
+    assert b"min_duration=1.5: its " in got["out/manifest.jsonl"]
+    # channel is the run's keyword (the command's --channel), -2 = MIX_CHANNELS.
+    with pytest.raises(featpool.Error, match=r"^channel=-3: must be >= -2 \(-2 = mix\)"):
+        featpool.extract_dataset("corpus/a/one.wav", "out", channel=-3)
+    with pytest.raises(featpool.Error, match=r"^cmvn_stats=missing.mat: cannot read it"):
+        featpool.extract_dataset("corpus/a/one.wav", "out", cmvn="global",
+                                 cmvn_stats="missing.mat")
+    status, err = command("corpus/a/one.wav", "-o", "mix/", "--channel=mix")
+    assert status == 0, err
+    summary = featpool.extract_dataset("corpus/a/one.wav", "pymix",
+                                       channel=featpool.MIX_CHANNELS)
+    assert summary["ok"] == 1, summary
+    import numpy as np
+    np.testing.assert_array_equal(np.load("mix/one.npy"), np.load("pymix/one.npy"))
+
+
 def test_paths_and_a_manifest_elsewhere(corpus):
     import pathlib
 

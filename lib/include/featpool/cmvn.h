@@ -102,7 +102,7 @@ class GlobalCmvn {
   // `source` in front) for a count below 1 or NaN/inf scales.
   static GlobalCmvn FromKaldiStats(const CmvnStats& stats, bool norm_means, bool norm_vars,
                                    const std::string& source);
-  // Reads --cmvn-stats: a Kaldi matrix 2 x (D+1) (binary "\0B" DM/FM, or text
+  // Reads a stats file (the cmvn_stats option): a Kaldi matrix 2 x (D+1) (binary "\0B" DM/FM, or text
   // "[ ... ]", optionally the one record of an archive "key ..."), a .npy of
   // that matrix, an ESPnet feats_stats.npz (count, sum, sum_square; numpy's
   // uncompressed savez), or a FunASR am.mvn (<AddShift> / <Rescale>). Throws
